@@ -1,0 +1,339 @@
+"""Pydantic models of every knowledge entry: the schema of a knowledge pack.
+
+Each model is frozen and forbids unknown fields, so a typo in a TOML file is an
+error, not a silently ignored key. Ranges that do not depend on other entries
+(dose bounds, id spelling, citation syntax) are checked here; references between
+entries are checked by :mod:`sirecommend._loader` once all packs are merged.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "ID_PATTERN",
+    "PHASES",
+    "URGENCIES",
+    "Cited",
+    "Context",
+    "ContextLink",
+    "Dosage",
+    "Equipment",
+    "EquipmentOption",
+    "ForbidCombinationRule",
+    "GeneralCautionRule",
+    "Movement",
+    "Muscle",
+    "Ordering",
+    "PackFile",
+    "Phase",
+    "Position",
+    "PositionGroup",
+    "PregnancyRule",
+    "RedFlag",
+    "RedFlagRule",
+    "Rule",
+    "Source",
+    "Stretch",
+    "Urgency",
+    "UrgencyTier",
+    "WhenAggravatedRule",
+]
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
+SourceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+#: ``source-id`` or, for a source with numbered paragraphs, ``source-id#pN``.
+Citation = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*(#p[1-9][0-9]*)?$", max_length=80)
+]
+Cites = Annotated[tuple[Citation, ...], Field(min_length=1)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Phase = Literal["warm_up", "targeted", "cool_down"]
+Urgency = Literal["emergency", "urgent", "stop_and_review"]
+
+#: Phases in the order a routine runs them.
+PHASES: tuple[Phase, ...] = ("warm_up", "targeted", "cool_down")
+#: Red-flag urgencies, highest first.
+URGENCIES: tuple[Urgency, ...] = ("emergency", "urgent", "stop_and_review")
+
+# Sane outer bounds for any dose a pack may declare. The article's 30-60 s and the
+# ACSM flexibility guidance (10-60 s, 2-4 repetitions) sit well inside them; a value
+# outside is a typo, not a clinical choice.
+MAX_HOLD_SECONDS = 120
+MAX_SETS = 6
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class _Entry(_Frozen):
+    """Fields every knowledge entry has. ``override`` must be set to replace an entry."""
+
+    id: Id
+    override: bool = Field(
+        default=False,
+        description="Set to true in a pack to replace the entry with the same id.",
+    )
+
+
+class Source(_Frozen):
+    """A document the knowledge cites: the article, or a named public guideline."""
+
+    id: SourceId
+    override: bool = False
+    kind: Literal["article", "guideline"]
+    title: Text
+    publisher: Text
+    year: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    paragraphs: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Number of numbered paragraphs, when cited as id#pN."
+    )
+    note: str = ""
+
+
+class Cited(_Frozen):
+    """A sentence of ours with the citations it stands on."""
+
+    text: Text
+    cites: Cites
+
+
+class _Named(_Entry):
+    name: Text
+    description: str = ""
+    cites: Cites
+
+
+class Muscle(_Named):
+    """A muscle group or tissue that a stretch targets."""
+
+
+class Equipment(_Named):
+    """A piece of equipment a stretch may use. The hands and the floor are not equipment."""
+
+
+class Movement(_Named):
+    """A movement a stretch involves (``rotation``, ``side_bend`` ...); safety rules name them."""
+
+
+class Context(_Named):
+    """A situation a routine is asked for (``after_sitting`` ...)."""
+
+
+class Position(_Named):
+    """A body position. ``sequence`` orders positions from standing down to lying."""
+
+    sequence: Annotated[int, Field(ge=0, le=1000)]
+
+
+class PositionGroup(_Named):
+    """A named set of positions, usable wherever a position is avoided (``floor``)."""
+
+    members: Annotated[tuple[Id, ...], Field(min_length=1)]
+
+
+class Dosage(_Frozen):
+    """The dose range the source gives: hold seconds and sets as ``[low, high]``."""
+
+    hold_seconds: tuple[
+        Annotated[int, Field(ge=1, le=MAX_HOLD_SECONDS)],
+        Annotated[int, Field(ge=1, le=MAX_HOLD_SECONDS)],
+    ]
+    sets: tuple[Annotated[int, Field(ge=1, le=MAX_SETS)], Annotated[int, Field(ge=1, le=MAX_SETS)]]
+    per_side: bool
+    cites: Cites
+
+    @model_validator(mode="after")
+    def _ranges_ascend(self) -> Dosage:
+        if self.hold_seconds[0] > self.hold_seconds[1]:
+            raise ValueError(
+                f"hold_seconds low {self.hold_seconds[0]} exceeds high {self.hold_seconds[1]}"
+            )
+        if self.sets[0] > self.sets[1]:
+            raise ValueError(f"sets low {self.sets[0]} exceeds high {self.sets[1]}")
+        return self
+
+
+class EquipmentOption(_Frozen):
+    """One way to do a stretch; ``uses`` is the equipment, or absent for hands only.
+
+    Options are listed in preference order: the source's primary one first.
+    """
+
+    uses: Id | None = None
+    how: Text
+    cites: Cites
+
+
+class ContextLink(_Frozen):
+    """A stretch suits a context, in a phase (the stretch's own phase when absent)."""
+
+    context: Id
+    phase: Phase | None = None
+    cites: Cites
+
+
+class Stretch(_Entry):
+    """One stretch or foam-rolling exercise, as the source describes it."""
+
+    name: Text
+    phase: Phase = Field(description="The article's grouping: warm-up moves or targeted stretches.")
+    position: Id
+    equipment: tuple[EquipmentOption, ...] = ()
+    movements: Annotated[tuple[Id, ...], Field(min_length=1)]
+    targets: Annotated[tuple[Id, ...], Field(min_length=1)]
+    dosage: Dosage
+    instructions: Annotated[tuple[Cited, ...], Field(min_length=1)]
+    cautions: tuple[Cited, ...] = ()
+    suits: tuple[ContextLink, ...] = ()
+    alternative_of: Id | None = Field(
+        default=None,
+        description="The stretch this one replaces when that one cannot be done.",
+    )
+    cites: Cites
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> Stretch:
+        for name, values in (
+            ("movements", self.movements),
+            ("targets", self.targets),
+            ("equipment", tuple(str(o.uses) for o in self.equipment)),
+            ("suits", tuple(link.context for link in self.suits)),
+        ):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"{name} repeats {', '.join(repeated)}")
+        if self.alternative_of == self.id:
+            raise ValueError("a stretch cannot be its own alternative")
+        if self.alternative_of is not None and self.suits:
+            raise ValueError(
+                "an alternative takes its contexts from the stretch it replaces; drop 'suits'"
+            )
+        return self
+
+
+class Ordering(_Entry):
+    """A precedence constraint: within a phase, ``before`` runs ahead of ``after``."""
+
+    before: Id
+    after: Id
+    cites: Cites
+
+
+class ForbidCombinationRule(_Entry):
+    """No step may involve all of ``movements`` at once.
+
+    Steps involving any of ``caution_movements`` carry ``caution``.
+    """
+
+    kind: Literal["forbid_movement_combination"]
+    name: Text
+    movements: Annotated[tuple[Id, ...], Field(min_length=2)]
+    caution: Text
+    caution_movements: tuple[Id, ...] = ()
+    cites: Cites
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ForbidCombinationRule:
+        if len(set(self.movements)) != len(self.movements):
+            raise ValueError("movements must be distinct")
+        return self
+
+
+class WhenAggravatedRule(_Entry):
+    """What changes when the person's symptoms are aggravated."""
+
+    kind: Literal["when_aggravated"]
+    name: Text
+    range_of_motion: Literal["reduced"]
+    dose: Literal["lowest"]
+    caution: Text
+    cites: Cites
+
+
+class PregnancyRule(_Entry):
+    """From ``from_trimester`` on, no step in any of ``positions``."""
+
+    kind: Literal["pregnancy_avoid_position"]
+    name: Text
+    from_trimester: Literal[1, 2, 3]
+    positions: Annotated[tuple[Id, ...], Field(min_length=1)]
+    reason: Text
+    cites: Cites
+
+
+class RedFlagRule(_Entry):
+    """Any red flag stops the routine: no steps, a referral at the highest urgency."""
+
+    kind: Literal["red_flag_referral"]
+    name: Text
+    message: Text
+    cites: Cites
+
+
+class GeneralCautionRule(_Entry):
+    """A stop rule every routine repeats to the person."""
+
+    kind: Literal["general_caution"]
+    name: Text
+    text: Text
+    cites: Cites
+
+
+Rule = Annotated[
+    ForbidCombinationRule | WhenAggravatedRule | PregnancyRule | RedFlagRule | GeneralCautionRule,
+    Field(discriminator="kind"),
+]
+
+
+class UrgencyTier(_Frozen):
+    """What a person should do for red flags of one urgency."""
+
+    id: Urgency
+    override: bool = False
+    rank: Annotated[int, Field(ge=1, le=10)]
+    action: Text
+    cites: Cites
+
+
+class RedFlag(_Entry):
+    """A symptom that stops the routine and sends the person to a professional."""
+
+    name: Text
+    urgency: Urgency
+    message: Text
+    cites: Cites
+
+
+class PackFile(_Frozen):
+    """One TOML file of a knowledge pack. Every table is optional."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="sirecommend knowledge pack file",
+        json_schema_extra={
+            "description": (
+                "A TOML file in a sirecommend knowledge pack. Each array of tables adds "
+                "entries; an entry whose id exists already must set override = true."
+            )
+        },
+    )
+
+    source: tuple[Source, ...] = ()
+    muscle: tuple[Muscle, ...] = ()
+    equipment: tuple[Equipment, ...] = ()
+    position: tuple[Position, ...] = ()
+    position_group: tuple[PositionGroup, ...] = ()
+    movement: tuple[Movement, ...] = ()
+    context: tuple[Context, ...] = ()
+    stretch: tuple[Stretch, ...] = ()
+    ordering: tuple[Ordering, ...] = ()
+    rule: tuple[Rule, ...] = ()
+    urgency: tuple[UrgencyTier, ...] = ()
+    red_flag: tuple[RedFlag, ...] = ()

@@ -1,0 +1,83 @@
+"""Plain-text rendering of a routine, for a person to read."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sirecommend._routine import Routine, Step
+
+__all__ = ["format_duration", "render_text"]
+
+_PHASE_TITLES = {"warm_up": "Warm-up", "targeted": "Targeted stretches", "cool_down": "Cool-down"}
+
+
+def format_duration(seconds: int) -> str:
+    """``195`` -> ``'3 min 15 s'``.
+
+    >>> format_duration(195), format_duration(45), format_duration(120)
+    ('3 min 15 s', '45 s', '2 min')
+    """
+    minutes, secs = divmod(seconds, 60)
+    if not minutes:
+        return f"{secs} s"
+    return f"{minutes} min" + (f" {secs} s" if secs else "")
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=88,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_on_hyphens=False,
+    ) or [indent]
+
+
+def _dose_line(step: Step) -> str:
+    sides = ", each side" if step.per_side else ""
+    rng = "reduced range, slowly" if step.range_of_motion == "reduced" else "full comfortable range"
+    kit = step.equipment_name or "no equipment"
+    return (
+        f"{step.position_name} | {kit} | hold {step.hold_seconds} s x {step.sets} sets{sides}"
+        f" | {rng} | about {format_duration(step.seconds)}"
+    )
+
+
+def render_text(routine: Routine) -> str:
+    """The routine as plain text: steps, dose, cues, reasons, sources, cautions, notice."""
+    lines = [f"SI joint routine: {routine.context.replace('_', ' ')}"]
+    if routine.referral is not None:
+        ref = routine.referral
+        lines += [
+            "",
+            f"STOP - {ref.urgency.replace('_', ' ').upper()}: "
+            f"red flags reported ({', '.join(ref.red_flags)})",
+        ]
+        lines += _wrap(ref.message, "  ")
+        lines += _wrap("Sources: " + ", ".join(ref.sources), "  ")
+    elif not routine.steps:
+        lines += ["", "No step could be given for this profile; see why below."]
+    else:
+        lines.append(f"{len(routine.steps)} steps, about {format_duration(routine.total_seconds)}")
+    phase = None
+    for n, step in enumerate(routine.steps, 1):
+        if step.phase != phase:
+            phase = step.phase
+            lines += ["", _PHASE_TITLES[phase]]
+        lines += ["", f"{n}. {step.name}", f"   {_dose_line(step)}"]
+        lines += [
+            ln for i, text in enumerate(step.instructions, 1) for ln in _wrap(f"{i}) {text}", "   ")
+        ]
+        lines += [ln for text in step.cautions for ln in _wrap(f"! {text}", "   ")]
+        lines += [ln for text in step.reasons for ln in _wrap(f"why: {text}", "   ")]
+        lines += _wrap("sources: " + ", ".join(step.sources), "   ")
+    if routine.excluded:
+        lines += ["", "Left out"]
+        for e in routine.excluded:
+            lines += _wrap(f"- {e.name}: " + " ".join(r.message for r in e.reasons), "  ")
+    lines += ["", "Stop rules"]
+    lines += [ln for text in routine.cautions for ln in _wrap(f"- {text}", "  ")]
+    lines += ["", *_wrap(routine.notice, "")]
+    return "\n".join(lines)

@@ -1,0 +1,26 @@
+"""The recommendation pipeline, one pure function per stage.
+
+``recommend()`` only chains them:
+triage -> select -> filter -> substitute -> dose -> order -> fit -> explain.
+Each stage reads the frozen knowledge and returns new immutable values.
+"""
+
+from sirecommend.pipeline.dose import dose
+from sirecommend.pipeline.explain import explain
+from sirecommend.pipeline.filter import filter_candidates
+from sirecommend.pipeline.fit import fit_to_time
+from sirecommend.pipeline.order import order_steps
+from sirecommend.pipeline.select import select
+from sirecommend.pipeline.substitute import substitute
+from sirecommend.pipeline.triage import triage
+
+__all__ = [
+    "dose",
+    "explain",
+    "filter_candidates",
+    "fit_to_time",
+    "order_steps",
+    "select",
+    "substitute",
+    "triage",
+]
