@@ -61,7 +61,7 @@ class Profile(_Frozen):
     ...
     pydantic_core._pydantic_core.ValidationError: 1 validation error for Profile
     minutes
-      Input should be greater than 0 [type=greater_than, input_value=0, input_type=int]
+      Input should be greater than 0 ...
     """
 
     context: Annotated[str, StringConstraints(min_length=1, max_length=64), Field(strict=True)]
