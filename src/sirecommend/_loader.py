@@ -87,11 +87,11 @@ def _validation_problems(label: str, data: Any, err: ValidationError) -> Iterato
             if table == "rule" and loc and isinstance(loc[0], str) and loc[0] in _RULE_KINDS:
                 loc = loc[1:]
         field = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
-        if not entry and len(loc) == 1:
-            entry, field = f"table {loc[0]!r}", ""
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown field (typo?)" if entry else "unknown table (typo?)"
+        if not entry and len(loc) == 1:
+            entry, field = f"table {loc[0]!r}", ""
         yield KnowledgeProblem(label, entry, field, f"{msg} (got {_short(e.get('input'))})")
 
 

@@ -1,0 +1,392 @@
+"""One test class per pipeline stage: each rule has a test that fails if the rule breaks."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sirecommend import KnowledgeBase, Profile, ReasonCode, load_knowledge, recommend
+from sirecommend._models import PHASES
+from sirecommend.pipeline import (
+    dose,
+    explain,
+    filter_candidates,
+    fit_to_time,
+    order_steps,
+    select,
+    substitute,
+    triage,
+)
+from sirecommend.pipeline._types import Candidate, Dosed, Pick
+from sirecommend.pipeline._util import citation_key
+from sirecommend.pipeline.dose import SETUP_SECONDS, default_dose, lowest_dose, step_seconds
+from sirecommend.pipeline.filter import judge
+from sirecommend.pipeline.fit import priority
+
+
+def run_to_picks(kb: KnowledgeBase, profile: Profile) -> tuple[list[str], dict[str, list[str]]]:
+    """Picked stretch ids, and exclusion codes by stretch id."""
+    candidates = select(kb, profile)
+    picks, excluded = substitute(kb, candidates, filter_candidates(kb, profile, candidates))
+    return [p.stretch_id for p in picks], {
+        e.stretch_id: [r.code.value for r in e.reasons] for e in excluded
+    }
+
+
+class TestTriage:
+    def test_no_flags_no_referral(self, kb: KnowledgeBase) -> None:
+        assert triage(kb, Profile(context="after_sitting")) is None
+
+    @pytest.mark.parametrize(
+        ("flags", "urgency", "named"),
+        [
+            ({"numbness"}, "stop_and_review", ("numbness",)),
+            ({"fever", "tingling"}, "urgent", ("fever",)),
+            ({"fever", "saddle_numbness", "severe_pain"}, "emergency", ("saddle_numbness",)),
+            (
+                {"leg_weakness", "bladder_bowel_change"},
+                "emergency",
+                ("bladder_bowel_change", "leg_weakness"),
+            ),
+        ],
+    )
+    def test_highest_urgency_wins(
+        self, kb: KnowledgeBase, flags: set[str], urgency: str, named: tuple[str, ...]
+    ) -> None:
+        referral = triage(kb, Profile(context="warm_up", red_flags=flags))
+        assert referral is not None
+        assert referral.urgency == urgency
+        assert referral.red_flags == named
+        assert kb.urgencies[urgency].action in referral.message
+        assert referral.sources
+
+    def test_emergency_message_says_what_to_do(self, kb: KnowledgeBase) -> None:
+        referral = triage(kb, Profile(context="warm_up", red_flags={"saddle_numbness"}))
+        assert referral is not None
+        assert "emergency" in referral.message.lower()
+
+
+class TestSelect:
+    def test_walks_the_graph_from_the_context(self, kb: KnowledgeBase) -> None:
+        ids = [c.stretch_id for c in select(kb, Profile(context="warm_up"))]
+        assert set(ids) == {
+            "lower_trunk_rotation",
+            "child_pose_side_reach",
+            "adductor_strap_supine",
+            "foam_roll_hip_flexors",
+            "foam_roll_hamstrings",
+            "foam_roll_glutes",
+        }
+        assert ids == sorted(ids, key=kb.plans["warm_up"].rank.__getitem__)
+
+    def test_after_sitting_is_warm_up_moves_then_targeted(self, kb: KnowledgeBase) -> None:
+        cands = select(kb, Profile(context="after_sitting"))
+        phases = {c.stretch_id: c.phase for c in cands}
+        assert phases["lower_trunk_rotation"] == "warm_up"
+        assert phases["standing_side_bend"] == "targeted"
+        assert not any(s.startswith("foam_roll") for s in phases)
+
+    def test_foam_rolling_cools_down_after_activity(self, kb: KnowledgeBase) -> None:
+        phases = {c.stretch_id: c.phase for c in select(kb, Profile(context="post_activity"))}
+        assert phases["foam_roll_glutes"] == "cool_down"
+
+    def test_alternatives_come_with_their_primary(self, kb: KnowledgeBase) -> None:
+        cands = {c.stretch_id: c for c in select(kb, Profile(context="after_sitting"))}
+        assert cands["adductor_strap_supine"].alternatives == ("butterfly_seated",)
+        assert "butterfly_seated" not in cands
+
+    def test_focus_raises_priority_never_adds(self, kb: KnowledgeBase) -> None:
+        plain = select(kb, Profile(context="warm_up"))
+        focused = select(kb, Profile(context="warm_up", focus={"hamstrings"}))
+        assert [c.stretch_id for c in plain] == [c.stretch_id for c in focused]
+        hits = {c.stretch_id for c in focused if c.focus_hits}
+        assert hits == {"foam_roll_hamstrings"}
+
+
+class TestFilter:
+    def test_missing_equipment(self, kb: KnowledgeBase) -> None:
+        v = judge(kb, Profile(context="warm_up"), kb.stretches["foam_roll_glutes"])
+        assert [r.code for r in v.blocked] == [ReasonCode.MISSING_EQUIPMENT]
+        assert "foam roller" in v.blocked[0].message
+
+    @pytest.mark.parametrize(
+        ("equipment", "expected"),
+        [(set(), None), ({"towel"}, "towel"), ({"towel", "strap"}, "strap"), ({"strap"}, "strap")],
+    )
+    def test_prefers_the_sources_primary_equipment(
+        self, kb: KnowledgeBase, equipment: set[str], expected: str | None
+    ) -> None:
+        v = judge(
+            kb,
+            Profile(context="after_sitting", equipment=equipment),
+            kb.stretches["hamstring_supine"],
+        )
+        assert v.usable
+        assert v.option is not None
+        assert v.option.uses == expected
+
+    def test_avoided_group_expands(self, kb: KnowledgeBase) -> None:
+        p = Profile(context="after_sitting", avoid_positions={"floor"})
+        for sid in ("lower_trunk_rotation", "child_pose_side_reach", "hip_flexor_half_kneeling"):
+            codes = [r.code for r in judge(kb, p, kb.stretches[sid]).blocked]
+            assert codes == [ReasonCode.POSITION_AVOIDED]
+        assert judge(kb, p, kb.stretches["standing_side_bend"]).usable
+
+    @pytest.mark.parametrize(
+        ("trimester", "blocked"), [(None, False), (1, False), (2, True), (3, True)]
+    )
+    def test_no_supine_from_second_trimester(
+        self, kb: KnowledgeBase, trimester: int | None, blocked: bool
+    ) -> None:
+        p = Profile(context="after_sitting", pregnancy_trimester=trimester)
+        v = judge(kb, p, kb.stretches["figure_four_supine"])
+        assert (not v.usable) is blocked
+        if blocked:
+            assert v.blocked[0].code is ReasonCode.PREGNANCY
+            assert v.blocked[0].rule == "pregnancy_no_supine"
+        assert judge(kb, p, kb.stretches["child_pose_side_reach"]).usable
+
+    def test_every_reason_is_given(self, kb: KnowledgeBase) -> None:
+        p = Profile(context="warm_up", avoid_positions={"seated_floor"})
+        codes = {r.code for r in judge(kb, p, kb.stretches["foam_roll_glutes"]).blocked}
+        assert codes == {ReasonCode.POSITION_AVOIDED, ReasonCode.MISSING_EQUIPMENT}
+
+
+TWIST_AND_BEND = """
+[[stretch]]
+id = "twist_and_bend"
+name = "Twisting side bend"
+phase = "targeted"
+position = "standing"
+movements = ["rotation", "side_bend"]
+targets = ["lateral_trunk"]
+cites = ["si-stretch-guide#p23"]
+
+[stretch.dosage]
+hold_seconds = [30, 60]
+sets = [2, 3]
+per_side = true
+cites = ["si-stretch-guide#p24"]
+
+[[stretch.instructions]]
+text = "Bend and twist."
+cites = ["si-stretch-guide#p23"]
+
+[[stretch.suits]]
+context = "after_sitting"
+cites = ["si-stretch-guide#p25"]
+"""
+
+
+@pytest.fixture(scope="module")
+def twist_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """Shipped knowledge plus a pack stretch that combines rotation with a side bend."""
+    d: Path = tmp_path_factory.mktemp("twist")
+    (d / "twist.toml").write_text(textwrap.dedent(TWIST_AND_BEND), encoding="utf-8")
+    return load_knowledge(d)
+
+
+class TestForbiddenCombination:
+    def test_a_stretch_combining_rotation_and_side_bend_is_left_out(
+        self, twist_kb: KnowledgeBase
+    ) -> None:
+        routine = recommend(context="after_sitting", knowledge=twist_kb)
+        assert "twist_and_bend" not in {s.stretch_id for s in routine.steps}
+        excl = {e.stretch_id: e for e in routine.excluded}["twist_and_bend"]
+        assert excl.reasons[0].code is ReasonCode.FORBIDDEN_COMBINATION
+        assert excl.reasons[0].rule == "no_rotation_with_side_bend"
+
+    def test_side_bend_step_cautions_against_rotating(self, kb: KnowledgeBase) -> None:
+        step = {s.stretch_id: s for s in recommend(context="after_sitting").steps}[
+            "standing_side_bend"
+        ]
+        assert kb.rules["no_rotation_with_side_bend"].caution in step.cautions  # type: ignore[union-attr]
+
+
+class TestSubstitute:
+    def test_butterfly_replaces_the_strap_adductor_stretch(self, kb: KnowledgeBase) -> None:
+        picked, excluded = run_to_picks(kb, Profile(context="after_sitting"))
+        assert "butterfly_seated" in picked
+        assert "adductor_strap_supine" not in picked
+        assert excluded["adductor_strap_supine"] == ["missing_equipment", "replaced"]
+
+    def test_with_a_strap_the_primary_stays(self, kb: KnowledgeBase) -> None:
+        picked, excluded = run_to_picks(kb, Profile(context="after_sitting", equipment={"strap"}))
+        assert "adductor_strap_supine" in picked
+        assert excluded["butterfly_seated"] == ["alternative_not_needed"]
+
+    def test_standing_lunge_when_kneeling_is_avoided(self, kb: KnowledgeBase) -> None:
+        picked, excluded = run_to_picks(
+            kb, Profile(context="after_sitting", avoid_positions={"half_kneeling"})
+        )
+        assert "hip_flexor_standing_lunge" in picked
+        assert excluded["hip_flexor_half_kneeling"] == ["position_avoided", "replaced"]
+
+    def test_no_alternative_fits(self, kb: KnowledgeBase) -> None:
+        picked, excluded = run_to_picks(
+            kb, Profile(context="after_sitting", avoid_positions={"floor"})
+        )
+        assert picked == ["hip_flexor_standing_lunge", "standing_side_bend"]
+        assert excluded["adductor_strap_supine"][-1] == "no_alternative"
+        assert excluded["butterfly_seated"] == ["position_avoided"]
+        assert excluded["lower_trunk_rotation"] == ["position_avoided"]
+
+    def test_pregnancy_swaps_supine_adductor_for_seated(self, kb: KnowledgeBase) -> None:
+        picked, excluded = run_to_picks(
+            kb, Profile(context="after_sitting", pregnancy_trimester=2, equipment={"strap"})
+        )
+        assert "butterfly_seated" in picked
+        assert excluded["adductor_strap_supine"] == ["pregnancy", "replaced"]
+        assert excluded["hamstring_supine"] == ["pregnancy"]
+
+
+class TestDose:
+    def test_default_is_mid_hold_lowest_sets(self, kb: KnowledgeBase) -> None:
+        assert default_dose(kb.stretches["hamstring_supine"].dosage) == (45, 2)
+        assert default_dose(kb.stretches["foam_roll_glutes"].dosage) == (20, 1)
+
+    def test_lowest(self, kb: KnowledgeBase) -> None:
+        assert lowest_dose(kb.stretches["hamstring_supine"].dosage) == (30, 2)
+        assert lowest_dose(kb.stretches["foam_roll_glutes"].dosage) == (10, 1)
+
+    def test_seconds_count_both_sides_and_set_up(self) -> None:
+        assert step_seconds(30, 2, per_side=True) == 30 * 2 * 2 + SETUP_SECONDS
+        assert step_seconds(20, 1, per_side=False) == 20 + SETUP_SECONDS
+
+    @pytest.mark.parametrize("aggravated", [False, True])
+    def test_aggravated_means_reduced_and_lowest(self, kb: KnowledgeBase, aggravated: bool) -> None:
+        p = Profile(context="post_activity", aggravated=aggravated, equipment={"foam_roller"})
+        cands = select(kb, p)
+        picks, _ = substitute(kb, cands, filter_candidates(kb, p, cands))
+        for d in dose(kb, p, picks):
+            dosage = kb.stretches[d.stretch_id].dosage
+            expected = lowest_dose(dosage) if aggravated else default_dose(dosage)
+            assert (d.hold_seconds, d.sets) == expected
+            assert d.range_of_motion == ("reduced" if aggravated else "full")
+            assert dosage.hold_seconds[0] <= d.hold_seconds <= dosage.hold_seconds[1]
+
+
+class TestOrder:
+    @pytest.mark.parametrize(
+        "context", ["after_sitting", "after_sleep", "post_activity", "warm_up", "cool_down"]
+    )
+    def test_phases_then_position_blocks(self, kb: KnowledgeBase, context: str) -> None:
+        plan = kb.plans[context]
+        phases = [PHASES.index(plan.phases[s]) for s in plan.order]
+        assert phases == sorted(phases)
+        blocks = [(plan.phases[s], kb.stretches[s].position) for s in plan.order]
+        seen: list[tuple[str, str]] = []
+        for b in blocks:
+            if not seen or seen[-1] != b:
+                assert b not in seen, f"{b} split in {context}"
+                seen.append(b)
+
+    def test_after_sitting_order(self, kb: KnowledgeBase) -> None:
+        steps = recommend(context="after_sitting").steps
+        assert [s.stretch_id for s in steps] == [
+            "child_pose_side_reach",  # warm-up: quadruped, then down to sitting and lying
+            "butterfly_seated",
+            "lower_trunk_rotation",
+            "figure_four_supine",  # targeted: lying, then back up to kneeling and standing
+            "hamstring_supine",
+            "hip_flexor_half_kneeling",
+            "standing_side_bend",
+        ]
+
+    def test_order_steps_filters_the_plan(self, kb: KnowledgeBase) -> None:
+        plan = kb.plans["cool_down"]
+        items = [Candidate(sid, plan.phases[sid], (), (), (), 0) for sid in reversed(plan.order)]
+        assert [c.stretch_id for c in order_steps(items, plan)] == list(plan.order)
+
+
+def dosed(kb: KnowledgeBase, context: str, **kw: object) -> list[Dosed]:
+    p = Profile(context=context, **kw)  # type: ignore[arg-type]
+    cands = select(kb, p)
+    picks, _ = substitute(kb, cands, filter_candidates(kb, p, cands))
+    return order_steps(dose(kb, p, picks), kb.plans[context])
+
+
+class TestFit:
+    def test_never_exceeds_the_budget(self, kb: KnowledgeBase) -> None:
+        steps = dosed(kb, "after_sitting")
+        for budget in range(0, 1500, 37):
+            kept, dropped = fit_to_time(steps, budget)
+            assert sum(d.seconds for d in kept) <= budget
+            assert len(kept) + len(dropped) == len(steps)
+
+    def test_larger_budget_never_shorter(self, kb: KnowledgeBase) -> None:
+        steps = dosed(kb, "post_activity", equipment={"foam_roller"})
+        totals = [sum(d.seconds for d in fit_to_time(steps, b)[0]) for b in range(0, 2000, 5)]
+        assert totals == sorted(totals)
+
+    def test_keeps_order_and_drops_lowest_priority_first(self, kb: KnowledgeBase) -> None:
+        steps = dosed(kb, "after_sitting")
+        kept, _dropped = fit_to_time(steps, steps[0].seconds + steps[1].seconds)
+        assert [d.stretch_id for d in kept] == [steps[0].stretch_id, steps[1].stretch_id]
+        assert list(kept) == sorted(kept, key=steps.index)
+
+    def test_focus_is_kept_first(self, kb: KnowledgeBase) -> None:
+        steps = dosed(kb, "after_sitting", focus={"hamstrings"})
+        kept, _ = fit_to_time(steps, steps[0].seconds + 1)
+        assert [d.stretch_id for d in kept] == ["hamstring_supine"]
+        assert priority(kept[0]) < priority(steps[0])
+
+    def test_too_small_a_budget_is_not_an_error(self) -> None:
+        routine = recommend(context="after_sitting", minutes=0.1)
+        assert routine.status == "nothing_fits"
+        assert routine.steps == ()
+        assert all(
+            e.reasons[0].code is ReasonCode.TIME_BUDGET
+            for e in routine.excluded
+            if e.stretch_id not in {"adductor_strap_supine", "hip_flexor_standing_lunge"}
+        )
+
+
+class TestExplain:
+    def test_every_step_says_why_and_where_from(self) -> None:
+        routine = recommend(context="after_sitting", focus={"hamstrings"})
+        for step in routine.steps:
+            assert step.reasons[0].startswith("After sitting -> ")
+            assert any(r.startswith("Dose:") for r in step.reasons)
+            assert all(citation_key(s)[0] == "si-stretch-guide" for s in step.sources)
+        ham = {s.stretch_id: s for s in routine.steps}["hamstring_supine"]
+        assert any("focus" in r for r in ham.reasons)
+        assert ham.instructions[0].startswith("No strap or towel")
+        assert ham.equipment is None
+
+    def test_substitution_is_explained(self) -> None:
+        step = {s.stretch_id: s for s in recommend(context="after_sitting").steps}[
+            "butterfly_seated"
+        ]
+        assert step.replaces == "adductor_strap_supine"
+        assert any(r.startswith("Stands in for Inner-thigh stretch") for r in step.reasons)
+
+    def test_primary_equipment_is_named(self) -> None:
+        steps = recommend(context="after_sitting", equipment={"strap", "towel"}).steps
+        ham = {s.stretch_id: s for s in steps}["hamstring_supine"]
+        assert ham.equipment == "strap"
+        assert ham.equipment_name == "Stretching strap"
+        assert any("first choice" in r for r in ham.reasons)
+        towel = {
+            s.stretch_id: s for s in recommend(context="after_sitting", equipment={"towel"}).steps
+        }["hamstring_supine"]
+        assert any("earlier options" in r for r in towel.reasons)
+
+    def test_aggravated_caution_and_reason(self, kb: KnowledgeBase) -> None:
+        routine = recommend(context="after_sleep", aggravated=True)
+        caution = kb.rules["aggravated_go_gently"].caution  # type: ignore[union-attr]
+        for step in routine.steps:
+            assert caution in step.cautions
+            assert any("Reduced range" in r for r in step.reasons)
+
+    def test_explain_with_nothing(self, kb: KnowledgeBase) -> None:
+        routine = explain(kb, Profile(context="warm_up"), (), ())
+        assert routine.status == "nothing_fits"
+        assert routine.total_seconds == 0
+        assert routine.cautions
+
+    def test_pick_defaults(self, kb: KnowledgeBase) -> None:
+        c = select(kb, Profile(context="warm_up"))[0]
+        assert Pick(candidate=c, stretch_id=c.stretch_id, option=None).replaces is None
