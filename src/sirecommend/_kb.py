@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sirecommend._models import (
     Context,
@@ -33,6 +33,7 @@ __all__ = ["KnowledgeBase"]
 
 _K = TypeVar("_K", str, tuple[str, str])
 _T = TypeVar("_T")
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -74,6 +75,20 @@ class KnowledgeBase:
     plans: Mapping[str, ContextPlan] = field(repr=False)
     #: sha256 of the canonical JSON of every entry: identifies the knowledge in use.
     digest: str = ""
+    # Derived values computed on first use (indexes, step templates). Only ever holds
+    # immutable values computed from the frozen tables, so filling it changes nothing
+    # a caller can observe; dict.setdefault keeps it safe across threads.
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: Hashable, compute: Callable[[], _V]) -> _V:
+        """The derived value for ``key``, computed by ``compute()`` the first time.
+
+        Pipeline stages use it to index the frozen knowledge once and read it many times.
+        """
+        try:
+            return cast(_V, self._memo[key])
+        except KeyError:
+            return cast(_V, self._memo.setdefault(key, compute()))
 
     def position_members(self, position_or_group: str) -> frozenset[str]:
         """The positions a position id or group id stands for.

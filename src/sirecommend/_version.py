@@ -1,10 +1,5 @@
-"""The installed package version."""
-
-from importlib.metadata import PackageNotFoundError, version
+"""The package version (read by the build backend too, so it is stated once)."""
 
 __all__ = ["__version__"]
 
-try:
-    __version__ = version("sirecommend")
-except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-    __version__ = "0.0.0+unknown"
+__version__ = "0.1.0"

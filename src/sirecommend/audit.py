@@ -9,6 +9,7 @@ one that breaks a rule. The property tests use it as their oracle.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from sirecommend._kb import KnowledgeBase
@@ -55,31 +56,26 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
             bad("position", f"{sid} is done {st.position}, not {step.position}", sid)
         if st.position in avoided:
             bad("avoid_positions", f"{sid} is in avoided position {st.position}", sid)
-        options = [o.uses for o in st.equipment]
+        facts = _facts(kb, st)
         if step.equipment is not None and step.equipment not in profile.equipment:
             bad("equipment", f"{sid} uses {step.equipment}, which the person lacks", sid)
-        if options and step.equipment not in options:
+        if facts.options and step.equipment not in facts.options:
             bad("equipment", f"{sid} cannot be done with {step.equipment!r}", sid)
-        if not options and step.equipment is not None:
+        if not facts.options and step.equipment is not None:
             bad("equipment", f"{sid} needs no equipment but lists {step.equipment}", sid)
-        if set(step.movements) != set(st.movements):
+        moves = set(step.movements)
+        if moves != facts.movements:
             bad("movements", f"{sid} hides or adds movements", sid)
-        for rule in kb.rules.values():
-            if isinstance(rule, ForbidCombinationRule):
-                if set(rule.movements) <= set(st.movements) | set(step.movements):
-                    bad(rule.id, f"{sid} combines {' and '.join(rule.movements)}", sid)
-                if set(rule.caution_movements) & set(st.movements) and rule.caution not in (
-                    step.cautions
-                ):
-                    bad(rule.id, f"{sid} lacks the caution: {rule.caution}", sid)
-            elif (
-                isinstance(rule, PregnancyRule)
-                and profile.pregnancy_trimester is not None
-                and profile.pregnancy_trimester >= rule.from_trimester
-                and st.position in {p for r in rule.positions for p in kb.position_members(r)}
-            ):
+        for rule_id, combo in facts.combos:
+            if combo <= facts.movements | moves:
+                bad(rule_id, f"{sid} combines {' and '.join(sorted(combo))}", sid)
+        for rule_id, caution in facts.cautions:
+            if caution not in step.cautions:
+                bad(rule_id, f"{sid} lacks the caution: {caution}", sid)
+        for rule_id, from_trimester in facts.pregnancy:
+            if (profile.pregnancy_trimester or 0) >= from_trimester:
                 bad(
-                    rule.id,
+                    rule_id,
                     f"{sid} is {st.position} in trimester {profile.pregnancy_trimester}",
                     sid,
                 )
@@ -87,12 +83,59 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
         if not (step.instructions and step.reasons and step.sources):
             bad("explained", f"{sid} lacks instructions, reasons or sources", sid)
         for cite in step.sources:
-            if cite.split("#", 1)[0] not in kb.sources:
+            if cite.partition("#")[0] not in kb.sources:
                 bad("explained", f"{sid} cites unknown source {cite!r}", sid)
     _audit_order(routine, bad)
     _audit_time(routine, profile, bad)
     _audit_coverage(routine, profile, kb, bad)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the rules say about one stretch, read from the knowledge once."""
+
+    options: tuple[str | None, ...]
+    movements: frozenset[str]
+    combos: tuple[tuple[str, frozenset[str]], ...]
+    cautions: tuple[tuple[str, str], ...]
+    pregnancy: tuple[tuple[str, int], ...]
+
+
+def _facts(kb: KnowledgeBase, st: Stretch) -> _Facts:
+    def compute() -> _Facts:
+        moves = frozenset(st.movements)
+        combos, cautions, pregnancy = [], [], []
+        for rule in kb.rules.values():
+            if isinstance(rule, ForbidCombinationRule):
+                combos.append((rule.id, frozenset(rule.movements)))
+                if moves & set(rule.caution_movements):
+                    cautions.append((rule.id, rule.caution))
+            elif isinstance(rule, PregnancyRule) and st.position in {
+                p for r in rule.positions for p in kb.position_members(r)
+            }:
+                pregnancy.append((rule.id, int(rule.from_trimester)))
+        return _Facts(
+            options=tuple(o.uses for o in st.equipment),
+            movements=moves,
+            combos=tuple(combos),
+            cautions=tuple(cautions),
+            pregnancy=tuple(pregnancy),
+        )
+
+    return kb.memo(("audit.facts", st.id), compute)
+
+
+def _offered(kb: KnowledgeBase, context: str) -> frozenset[str]:
+    """Every stretch a context offers: those that suit it and their alternatives."""
+
+    def compute() -> frozenset[str]:
+        direct = {s.id for s in kb.stretches.values() if any(x.context == context for x in s.suits)}
+        return frozenset(
+            direct | {s.id for s in kb.stretches.values() if s.alternative_of in direct}
+        )
+
+    return kb.memo(("audit.offered", context), compute)
 
 
 def _audit_red_flags(routine: Routine, profile: Profile, kb: KnowledgeBase, bad: _Bad) -> None:
@@ -164,12 +207,7 @@ def _audit_time(routine: Routine, profile: Profile, bad: _Bad) -> None:
 
 
 def _audit_coverage(routine: Routine, profile: Profile, kb: KnowledgeBase, bad: _Bad) -> None:
-    offered = {
-        s.id
-        for s in kb.stretches.values()
-        if any(link.context == profile.context for link in s.suits)
-    }
-    offered |= {s.id for s in kb.stretches.values() if s.alternative_of in offered}
+    offered = _offered(kb, profile.context)
     stepped = {s.stretch_id for s in routine.steps}
     left_out = [e.stretch_id for e in routine.excluded]
     for sid in sorted(stepped - offered):

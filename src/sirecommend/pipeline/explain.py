@@ -39,7 +39,16 @@ def _short_cites(cites: Iterable[str]) -> str:
 
 
 def build_step(kb: KnowledgeBase, profile: Profile, d: Dosed) -> Step:
-    """The public :class:`Step` for one dosed pick, with its reasons and sources."""
+    """The public :class:`Step` for one dosed pick, with its reasons and sources.
+
+    A step depends only on the context, whether the person is aggravated, and the
+    dosed pick, so each distinct one is built (and validated) once per knowledge base.
+    """
+    key = ("explain.step", profile.context, profile.aggravated, d)
+    return kb.memo(key, lambda: _build_step(kb, profile, d))
+
+
+def _build_step(kb: KnowledgeBase, profile: Profile, d: Dosed) -> Step:
     pick, c = d.pick, d.pick.candidate
     st = kb.stretches[pick.stretch_id]
     context = kb.contexts[profile.context]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sirecommend._graph import in_neighbours, node, out_neighbours
 from sirecommend._kb import KnowledgeBase
+from sirecommend._models import Phase
 from sirecommend._routine import Profile
 from sirecommend.pipeline._types import Candidate
 
-__all__ = ["select"]
+__all__ = ["select", "walk_context"]
 
 
 def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
@@ -25,23 +26,53 @@ def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
     >>> [c.stretch_id for c in select(kb, Profile(context="warm_up"))][:2]
     ['child_pose_side_reach', 'foam_roll_glutes']
     """
-    g = kb.graph
-    plan = kb.plans[profile.context]
-    out: list[Candidate] = []
-    for stretch_node, _, data in g.in_edges(node("context", profile.context), data=True):
-        if data["relation"] != "suits":  # pragma: no cover - contexts only have suits edges
-            continue
-        sid = g.nodes[stretch_node]["id"]
-        targets = {g.nodes[m]["id"] for m in out_neighbours(g, stretch_node, "targets")}
-        alternatives = [g.nodes[a]["id"] for a in in_neighbours(g, stretch_node, "alternative_of")]
-        out.append(
-            Candidate(
-                stretch_id=sid,
-                phase=data["phase"],
-                link_cites=tuple(data["cites"]),
-                alternatives=tuple(sorted(alternatives, key=plan.alternatives[sid].index)),
-                focus_hits=tuple(sorted(targets & profile.focus)),
-                rank=plan.rank[sid],
-            )
+    hits = profile.focus
+    return tuple(
+        Candidate(
+            stretch_id=sid,
+            phase=phase,
+            link_cites=cites,
+            alternatives=alternatives,
+            focus_hits=tuple(sorted(targets & hits)) if hits else (),
+            rank=rank,
         )
-    return tuple(sorted(out, key=lambda c: c.rank))
+        for sid, phase, cites, alternatives, targets, rank in walk_context(kb, profile.context)
+    )
+
+
+_Walked = tuple[str, Phase, tuple[str, ...], tuple[str, ...], frozenset[str], int]
+
+
+def walk_context(kb: KnowledgeBase, context: str) -> tuple[_Walked, ...]:
+    """The graph walk from one context node, done once per context and remembered.
+
+    For each stretch that ``suits`` the context: its id, phase and link citations,
+    its alternatives (in preference order), the muscles it ``targets``, and its rank
+    in the context's order; sorted by rank.
+    """
+
+    def compute() -> tuple[_Walked, ...]:
+        g = kb.graph
+        plan = kb.plans[context]
+        out: list[_Walked] = []
+        for stretch_node, _, data in g.in_edges(node("context", context), data=True):
+            sid = g.nodes[stretch_node]["id"]
+            targets = frozenset(
+                g.nodes[m]["id"] for m in out_neighbours(g, stretch_node, "targets")
+            )
+            alternatives = [
+                g.nodes[a]["id"] for a in in_neighbours(g, stretch_node, "alternative_of")
+            ]
+            out.append(
+                (
+                    sid,
+                    data["phase"],
+                    tuple(data["cites"]),
+                    tuple(sorted(alternatives, key=plan.alternatives[sid].index)),
+                    targets,
+                    plan.rank[sid],
+                )
+            )
+        return tuple(sorted(out, key=lambda w: w[-1]))
+
+    return kb.memo(("select.walk", context), compute)
