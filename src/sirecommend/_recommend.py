@@ -53,7 +53,7 @@ piriformis, trunk)
         known = set(valid)
         for value in sorted(values):
             if value not in known:
-                raise UnknownIdError(kind, value, known, where=field)
+                raise UnknownIdError(kind, value, known, where="" if field == kind else field)
 
 
 def recommend(
