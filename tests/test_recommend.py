@@ -143,6 +143,14 @@ def test_str_is_a_readable_sheet() -> None:
     assert "Stop rules" in text
 
 
+def test_str_counts_and_notice() -> None:
+    text = str(recommend(context="warm_up", equipment={"foam_roller"}))
+    assert "hold 20 s x 1 set |" in text
+    assert "1 sets" not in text
+    last = text.splitlines()[-2:]
+    assert " ".join(last) == NOTICE  # the notice is not indented
+
+
 def test_str_without_exclusions() -> None:
     routine = recommend(context="warm_up", equipment={"strap", "foam_roller"})
     assert "Left out" in str(routine)

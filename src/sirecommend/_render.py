@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sirecommend._routine import Routine, Step
 
-__all__ = ["format_duration", "render_text"]
+__all__ = ["count", "format_duration", "render_text", "span"]
 
 _PHASE_TITLES = {"warm_up": "Warm-up", "targeted": "Targeted stretches", "cool_down": "Cool-down"}
 
@@ -25,12 +25,30 @@ def format_duration(seconds: int) -> str:
     return f"{minutes} min" + (f" {secs} s" if secs else "")
 
 
-def _wrap(text: str, indent: str) -> list[str]:
+def count(n: int, noun: str) -> str:
+    """A count with its noun, plural when not one.
+
+    >>> count(1, "set"), count(2, "set")
+    ('1 set', '2 sets')
+    """
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def span(low: int, high: int, unit: str = "") -> str:
+    """A range as words, a single value when both ends agree.
+
+    >>> span(30, 60, " s"), span(1, 1)
+    ('30-60 s', '1')
+    """
+    return f"{low}{unit}" if low == high else f"{low}-{high}{unit}"
+
+
+def _wrap(text: str, indent: str, hanging: str = "  ") -> list[str]:
     return textwrap.wrap(
         text,
         width=88,
         initial_indent=indent,
-        subsequent_indent=indent + "  ",
+        subsequent_indent=indent + hanging,
         break_on_hyphens=False,
     ) or [indent]
 
@@ -39,10 +57,8 @@ def _dose_line(step: Step) -> str:
     sides = ", each side" if step.per_side else ""
     rng = "reduced range, slowly" if step.range_of_motion == "reduced" else "full comfortable range"
     kit = step.equipment_name or "no equipment"
-    return (
-        f"{step.position_name} | {kit} | hold {step.hold_seconds} s x {step.sets} sets{sides}"
-        f" | {rng} | about {format_duration(step.seconds)}"
-    )
+    hold = f"hold {step.hold_seconds} s x {count(step.sets, 'set')}{sides}"
+    return f"{step.position_name} | {kit} | {hold} | {rng} | about {format_duration(step.seconds)}"
 
 
 def render_text(routine: Routine) -> str:
@@ -60,7 +76,9 @@ def render_text(routine: Routine) -> str:
     elif not routine.steps:
         lines += ["", "No step could be given for this profile; see why below."]
     else:
-        lines.append(f"{len(routine.steps)} steps, about {format_duration(routine.total_seconds)}")
+        lines.append(
+            f"{count(len(routine.steps), 'step')}, about {format_duration(routine.total_seconds)}"
+        )
     phase = None
     for n, step in enumerate(routine.steps, 1):
         if step.phase != phase:
@@ -79,5 +97,5 @@ def render_text(routine: Routine) -> str:
             lines += _wrap(f"- {e.name}: " + " ".join(r.message for r in e.reasons), "  ")
     lines += ["", "Stop rules"]
     lines += [ln for text in routine.cautions for ln in _wrap(f"- {text}", "  ")]
-    lines += ["", *_wrap(routine.notice, "")]
+    lines += ["", *_wrap(routine.notice, "", hanging="")]
     return "\n".join(lines)

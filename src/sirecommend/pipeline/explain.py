@@ -11,6 +11,7 @@ from sirecommend._models import (
     Phase,
     WhenAggravatedRule,
 )
+from sirecommend._render import count, span
 from sirecommend._routine import (
     Exclusion,
     Profile,
@@ -98,8 +99,9 @@ def _build_step(kb: KnowledgeBase, profile: Profile, d: Dosed) -> Step:
     side = "on each side" if st.dosage.per_side else "in total"
     dose_basis = "the lowest of" if profile.aggravated else "within"
     reasons.append(
-        f"Dose: {d.hold_seconds} s holds, {d.sets} sets {side}, {dose_basis} the source's "
-        f"{lo}-{hi} s and {s_lo}-{s_hi} sets ({_short_cites(st.dosage.cites)})."
+        f"Dose: {d.hold_seconds} s holds, {count(d.sets, 'set')} {side}, {dose_basis} the "
+        f"source's {span(lo, hi, ' s')} and {span(s_lo, s_hi)} set{'' if s_hi == 1 else 's'} "
+        f"({_short_cites(st.dosage.cites)})."
     )
     if profile.aggravated:
         reasons.append("Reduced range of motion, because your symptoms are aggravated.")
