@@ -25,6 +25,7 @@ from sirecommend import (
     recommend,
     schema_of_packs,
 )
+from sirecommend import _draw as draw
 from sirecommend.cli import main
 from sirecommend.handout import to_html, to_markdown
 
@@ -505,7 +506,7 @@ class TestGraph:
         assert 'fillcolor="#84c5f4"' in out
 
     def test_dot_strings_are_escaped(self) -> None:
-        assert cli._dot_str('a "b"\\c\nd') == '"a \\"b\\"\\\\c\\nd"'
+        assert draw.dot_str('a "b"\\c\nd') == '"a \\"b\\"\\\\c\\nd"'
 
     def test_graphml_round_trips(
         self, capsys: pytest.CaptureFixture[str], kb: KnowledgeBase
@@ -589,13 +590,13 @@ class TestGraph:
         g.add_edge("stretch:b", "context:a", key="suits", relation="suits")
         g.add_edge("stretch:b", "stretch:c", key="alternative_of", relation="alternative_of")
         g.add_edge("stretch:b", "stretch:c", key="precedes", relation="precedes")
-        scene = cli._scene(g)
+        scene = draw.layout(g)
         assert len(scene.boxes) == 3
         assert max(len(b.label) for b in scene.boxes) == 38
         rows = {round(y) for _, y, *_ in scene.legend}
         assert len(rows) > 1  # the legend wraps on a narrow picture
         assert {c.label for c in scene.curves} == {"suits", "alternative_of", "precedes"}
-        ET.fromstring(cli._svg(scene))
+        ET.fromstring(draw.to_svg(scene))
 
 
 class TestSchemaAndMeta:
