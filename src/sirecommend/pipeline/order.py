@@ -8,7 +8,7 @@ key, so it is unique and independent of file order:
    few times as possible. Blocks follow the positions' ``sequence`` (standing
    down to lying) in the warm-up, back up in the targeted phase, and down again
    in the cool-down, so that the last block of one phase tends to be the first of
-   the next;
+   the next; positions that share a ``sequence`` follow their ids;
 3. inside a block, ``ordering`` constraints from the knowledge apply;
 4. remaining ties: the first article paragraph the stretch cites, then its id.
 
@@ -72,10 +72,11 @@ def first_paragraph(stretch: Stretch) -> int:
     return min(found, default=_NO_PARAGRAPH)
 
 
-def _block_key(phase: Phase, position: Position) -> tuple[int, int]:
+def _block_key(phase: Phase, position: Position) -> tuple[int, int, str]:
     index = PHASES.index(phase)
     seq = position.sequence if index % 2 == 0 else -position.sequence
-    return index, seq
+    # The id keeps two positions that share a sequence in two blocks, not one mixed block.
+    return index, seq, position.id
 
 
 def plan_context(
@@ -108,23 +109,22 @@ def plan_context(
     for alts in alternatives.values():
         alts.sort(key=lambda a: (first_paragraph(stretches[a]), a))
 
-    def key(sid: str) -> tuple[int, int, int, int, str]:
+    def key(sid: str) -> tuple[int, int, str, int, int, str]:
         if sid.startswith("#"):  # a barrier between position blocks
-            phase_index, seq = barrier_keys[sid]
-            return phase_index, seq, 1, 0, sid
+            return (*barrier_keys[sid], 1, 0, sid)
         st = stretches[sid]
         return (*_block_key(phases[sid], positions[st.position]), 0, first_paragraph(st), sid)
 
     dag: nx.DiGraph[str] = nx.DiGraph()
     dag.add_nodes_from(phases)
-    blocks: dict[tuple[int, int], list[str]] = {}
+    blocks: dict[tuple[int, int, str], list[str]] = {}
     for sid in phases:
         blocks.setdefault(_block_key(phases[sid], positions[stretches[sid].position]), []).append(
             sid
         )
     # Chain the blocks through barrier nodes: every member of a block precedes the
     # barrier, which precedes every member of the next block (linear, not quadratic).
-    barrier_keys: dict[str, tuple[int, int]] = {}
+    barrier_keys: dict[str, tuple[int, int, str]] = {}
     ordered_blocks = sorted(blocks)
     for i, block in enumerate(ordered_blocks[:-1]):
         barrier = f"#barrier{i}"
