@@ -25,7 +25,29 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
-@pytest.fixture(scope="session")
+def _knowledge_scope(fixture_name: str, config: pytest.Config) -> str:
+    # Per test under mutation testing: see _cold_knowledge below.
+    return "function" if os.environ.get("SIRECOMMEND_COLD_KNOWLEDGE") else "session"
+
+
+@pytest.fixture(scope=_knowledge_scope)
 def kb() -> KnowledgeBase:
     """The shipped knowledge (loaded once, frozen)."""
     return load_knowledge()
+
+
+@pytest.fixture(autouse=True)
+def _cold_knowledge() -> None:
+    """Under mutation testing only (scripts/mutation.sh), each test loads the knowledge afresh.
+
+    The loader caches the shipped knowledge, and the knowledge remembers the plans and
+    indexes derived from it (``KnowledgeBase.memo``). mutmut runs many sessions in one
+    process and maps each function to the tests that called it: with the caches kept,
+    a mutant in a cached computation would run in no test, or in the first one only.
+    """
+    if os.environ.get("SIRECOMMEND_COLD_KNOWLEDGE"):
+        from sirecommend._loader import _shipped_knowledge
+        from sirecommend.testing import synthetic_knowledge
+
+        _shipped_knowledge.cache_clear()
+        synthetic_knowledge.cache_clear()
