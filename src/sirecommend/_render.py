@@ -43,6 +43,16 @@ def span(low: int, high: int, unit: str = "") -> str:
     return f"{low}{unit}" if low == high else f"{low}-{high}{unit}"
 
 
+def steps_and_time(routine: Routine) -> str:
+    """How many steps and about how long, as every rendering says it.
+
+    >>> from sirecommend import recommend
+    >>> steps_and_time(recommend(context="warm_up", equipment={"foam_roller"}))
+    '6 steps, about 10 min'
+    """
+    return f"{count(len(routine.steps), 'step')}, about {format_duration(routine.total_seconds)}"
+
+
 def _wrap(text: str, indent: str, hanging: str = "  ") -> list[str]:
     return textwrap.wrap(
         text,
@@ -76,9 +86,7 @@ def render_text(routine: Routine) -> str:
     elif not routine.steps:
         lines += ["", "No step could be given for this profile; see why below."]
     else:
-        lines.append(
-            f"{count(len(routine.steps), 'step')}, about {format_duration(routine.total_seconds)}"
-        )
+        lines.append(steps_and_time(routine))
     phase = None
     for n, step in enumerate(routine.steps, 1):
         if step.phase != phase:

@@ -60,6 +60,7 @@ from sirecommend import (
     schema_of_packs,
 )
 from sirecommend._draw import layout, plain_graph, to_dot, to_png, to_svg
+from sirecommend._render import count
 from sirecommend.handout import describe_profile, to_html, to_markdown
 
 __all__ = ["main"]
@@ -330,7 +331,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except KnowledgeError as exc:
         lines = [str(p) for p in exc.problems]
         n = len(lines)
-        lines.append(f"invalid: {n} problem{'s' if n != 1 else ''}")
+        lines.append(f"invalid: {count(n, 'problem')}")
         _emit("\n".join(lines), None)
         return 1
     what = ", ".join(args.dirs) if args.dirs else "the shipped knowledge"

@@ -66,7 +66,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from sirecommend import KnowledgeBase, Routine, Step, load_knowledge
-from sirecommend._render import format_duration
+from sirecommend._render import steps_and_time
 
 __all__ = [
     "CODE_SYSTEM_BASE",
@@ -248,8 +248,7 @@ def _description(routine: Routine) -> str:
         return "No exercise: red flags were reported. See the referral note."
     if routine.status == "nothing_fits":
         return "No step could be given for this profile; the routine extension says why."
-    n = len(routine.steps)
-    return f"{n} step{'s' if n != 1 else ''}, about {format_duration(routine.total_seconds)}."
+    return f"{steps_and_time(routine)}."
 
 
 def to_fhir(

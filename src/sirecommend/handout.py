@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from sirecommend import KnowledgeBase, Profile, Routine, Step, load_knowledge
-from sirecommend._render import format_duration
+from sirecommend._render import format_duration, steps_and_time
 
 __all__ = [
     "PICTOGRAMS",
@@ -210,8 +210,7 @@ def _summary(routine: Routine) -> str:
         return "No stretching today: see the advice below."
     if routine.status == "nothing_fits":
         return "No step could be given for this profile; see what was left out and why."
-    n = len(routine.steps)
-    return f"{n} step{'s' if n != 1 else ''}, about {format_duration(routine.total_seconds)}."
+    return f"{steps_and_time(routine)}."
 
 
 def _title(routine: Routine, kb: KnowledgeBase) -> str:
