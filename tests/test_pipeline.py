@@ -388,5 +388,9 @@ class TestExplain:
         assert routine.cautions
 
     def test_pick_defaults(self, kb: KnowledgeBase) -> None:
-        c = select(kb, Profile(context="warm_up"))[0]
-        assert Pick(candidate=c, stretch_id=c.stretch_id, option=None).replaces is None
+        p = Profile(context="warm_up")
+        c = select(kb, p)[0]
+        pick = Pick(candidate=c, verdict=judge(kb, p, kb.stretches[c.stretch_id]))
+        assert pick.replaces is None
+        assert pick.replaced_because == ()
+        assert pick.stretch_id == c.stretch_id

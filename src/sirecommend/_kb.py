@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sirecommend._models import (
     Context,
@@ -86,9 +86,9 @@ class KnowledgeBase:
         Pipeline stages use it to index the frozen knowledge once and read it many times.
         """
         try:
-            return cast(_V, self._memo[key])
+            return self._memo[key]  # type: ignore[no-any-return]
         except KeyError:
-            return cast(_V, self._memo.setdefault(key, compute()))
+            return self._memo.setdefault(key, compute())  # type: ignore[no-any-return]
 
     def position_members(self, position_or_group: str) -> frozenset[str]:
         """The positions a position id or group id stands for.

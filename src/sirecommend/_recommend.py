@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sirecommend._kb import KnowledgeBase
 from sirecommend._loader import load_knowledge
@@ -37,6 +37,15 @@ def check_profile(profile: Profile, kb: KnowledgeBase) -> None:
 'hamstrings'? (valid muscle ids: adductors, glutes, hamstrings, hip_flexors, lateral_trunk, \
 piriformis, trunk)
     """
+    ids = kb.memo("recommend.valid_ids", lambda: _valid_ids(kb))
+    if (
+        profile.context in ids.contexts
+        and profile.equipment <= ids.equipment
+        and profile.avoid_positions <= ids.positions
+        and profile.red_flags <= ids.red_flags
+        and profile.focus <= ids.muscles
+    ):
+        return
     checks: list[tuple[str, str, Iterable[str], Iterable[str]]] = [
         ("context", "context", [profile.context], kb.contexts),
         ("equipment", "equipment", profile.equipment, kb.equipment),
@@ -54,6 +63,24 @@ piriformis, trunk)
         for value in sorted(values):
             if value not in known:
                 raise UnknownIdError(kind, value, known, where="" if field == kind else field)
+
+
+class _ValidIds(NamedTuple):
+    contexts: frozenset[str]
+    equipment: frozenset[str]
+    positions: frozenset[str]  # and position groups
+    red_flags: frozenset[str]
+    muscles: frozenset[str]
+
+
+def _valid_ids(kb: KnowledgeBase) -> _ValidIds:
+    return _ValidIds(
+        frozenset(kb.contexts),
+        frozenset(kb.equipment),
+        frozenset([*kb.positions, *kb.position_groups]),
+        frozenset(kb.red_flags),
+        frozenset(kb.muscles),
+    )
 
 
 def recommend(

@@ -36,58 +36,113 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
         found.append(Violation(rule=rule, message=message, stretch_id=stretch_id))
 
     kb = knowledge
-    if routine.profile != profile:
+    if routine.profile is not profile and routine.profile != profile:
         bad("profile", "the routine was made for another profile")
     if routine.context != profile.context:
         bad("profile", f"routine context {routine.context!r} is not {profile.context!r}")
     _audit_red_flags(routine, profile, kb, bad)
     avoided = {p for a in profile.avoid_positions for p in kb.position_members(a)}
+    trimester = profile.pregnancy_trimester or 0
+    stretches = kb.stretches
+    checked: _Checked = kb.memo("audit.checked", dict)
     seen: set[str] = set()
     for step in routine.steps:
         sid = step.stretch_id
-        st = kb.stretches.get(sid)
+        st = stretches.get(sid)
         if st is None:
             bad("known_stretch", f"step {sid!r} is not in the knowledge", sid)
             continue
         if sid in seen:
             bad("no_duplicates", f"{sid} appears twice", sid)
         seen.add(sid)
-        if step.position != st.position:
-            bad("position", f"{sid} is done {st.position}, not {step.position}", sid)
+        entry = checked.get(id(step))
+        found.extend(
+            entry[1] if entry is not None and entry[0] is step else _step_violations(kb, step, st)
+        )
+        # What the profile decides: positions, equipment, pregnancy, aggravation.
         if st.position in avoided:
             bad("avoid_positions", f"{sid} is in avoided position {st.position}", sid)
-        facts = _facts(kb, st)
         if step.equipment is not None and step.equipment not in profile.equipment:
             bad("equipment", f"{sid} uses {step.equipment}, which the person lacks", sid)
-        if facts.options and step.equipment not in facts.options:
-            bad("equipment", f"{sid} cannot be done with {step.equipment!r}", sid)
-        if not facts.options and step.equipment is not None:
-            bad("equipment", f"{sid} needs no equipment but lists {step.equipment}", sid)
-        moves = set(step.movements)
-        if moves != facts.movements:
-            bad("movements", f"{sid} hides or adds movements", sid)
-        for rule_id, combo in facts.combos:
-            if combo <= facts.movements | moves:
-                bad(rule_id, f"{sid} combines {' and '.join(sorted(combo))}", sid)
-        for rule_id, caution in facts.cautions:
-            if caution not in step.cautions:
-                bad(rule_id, f"{sid} lacks the caution: {caution}", sid)
-        for rule_id, from_trimester in facts.pregnancy:
-            if (profile.pregnancy_trimester or 0) >= from_trimester:
-                bad(
-                    rule_id,
-                    f"{sid} is {st.position} in trimester {profile.pregnancy_trimester}",
-                    sid,
-                )
-        _audit_dose(step, st, profile, bad)
-        if not (step.instructions and step.reasons and step.sources):
-            bad("explained", f"{sid} lacks instructions, reasons or sources", sid)
-        for cite in step.sources:
-            if cite.partition("#")[0] not in kb.sources:
-                bad("explained", f"{sid} cites unknown source {cite!r}", sid)
+        for rule_id, from_trimester in _facts(kb, st).pregnancy:
+            if trimester >= from_trimester:
+                bad(rule_id, f"{sid} is {st.position} in trimester {trimester}", sid)
+        if profile.aggravated:
+            lowest = (st.dosage.hold_seconds[0], st.dosage.sets[0])
+            if step.range_of_motion != "reduced" or (step.hold_seconds, step.sets) != lowest:
+                bad("aggravated", f"{sid} is not at reduced range and the lowest dose", sid)
+        elif step.range_of_motion != "full":
+            bad("aggravated", f"{sid} is at reduced range though not aggravated", sid)
     _audit_order(routine, bad)
     _audit_time(routine, profile, bad)
     _audit_coverage(routine, profile, kb, bad)
+    return found
+
+
+#: Most steps whose own checks :func:`_step_violations` remembers at once.
+CHECKED_LIMIT = 100_000
+
+
+def _step_violations(kb: KnowledgeBase, step: Step, st: Stretch) -> tuple[Violation, ...]:
+    """What is wrong with ``step`` whoever it is for: checked once per step object.
+
+    A step's own facts (position, equipment option, movements, cautions, dose within
+    the source's range, explanations) depend only on the step and the knowledge,
+    both immutable; the result is remembered for the step object itself, held with
+    it so that its ``id`` cannot be reused while the entry lives.
+    """
+    checked: _Checked = kb.memo("audit.checked", dict)
+    entry = checked.get(id(step))
+    if entry is None or entry[0] is not step:
+        if len(checked) >= CHECKED_LIMIT:
+            checked.clear()
+        entry = checked[id(step)] = (step, tuple(_check_step(kb, step, st)))
+    return entry[1]
+
+
+_Checked = dict[int, tuple[Step, tuple[Violation, ...]]]
+
+
+def _check_step(kb: KnowledgeBase, step: Step, st: Stretch) -> list[Violation]:
+    found: list[Violation] = []
+    sid = step.stretch_id
+
+    def bad(rule: str, message: str) -> None:
+        found.append(Violation(rule=rule, message=message, stretch_id=sid))
+
+    if step.position != st.position:
+        bad("position", f"{sid} is done {st.position}, not {step.position}")
+    facts = _facts(kb, st)
+    if facts.options and step.equipment not in facts.options:
+        bad("equipment", f"{sid} cannot be done with {step.equipment!r}")
+    if not facts.options and step.equipment is not None:
+        bad("equipment", f"{sid} needs no equipment but lists {step.equipment}")
+    moves = set(step.movements)
+    if moves != facts.movements:
+        bad("movements", f"{sid} hides or adds movements")
+    for rule_id, combo in facts.combos:
+        if combo <= facts.movements | moves:
+            bad(rule_id, f"{sid} combines {' and '.join(sorted(combo))}")
+    for rule_id, caution in facts.cautions:
+        if caution not in step.cautions:
+            bad(rule_id, f"{sid} lacks the caution: {caution}")
+    lo, hi = st.dosage.hold_seconds
+    s_lo, s_hi = st.dosage.sets
+    if not (lo <= step.hold_seconds <= hi and s_lo <= step.sets <= s_hi):
+        bad(
+            "dose",
+            f"{sid} dose {step.hold_seconds} s x {step.sets} is outside the source's "
+            f"{lo}-{hi} s x {s_lo}-{s_hi}",
+        )
+    if step.per_side != st.dosage.per_side:
+        bad("dose", f"{sid} per_side should be {st.dosage.per_side}")
+    if step.seconds < step.hold_seconds * step.sets * step.sides:
+        bad("dose", f"{sid} lasts {step.seconds} s, less than its holds")
+    if not (step.instructions and step.reasons and step.sources):
+        bad("explained", f"{sid} lacks instructions, reasons or sources")
+    for cite in step.sources:
+        if cite.partition("#")[0] not in kb.sources:
+            bad("explained", f"{sid} cites unknown source {cite!r}")
     return found
 
 
@@ -156,28 +211,6 @@ def _audit_red_flags(routine: Routine, profile: Profile, kb: KnowledgeBase, bad:
         bad("red_flags", "the referral says nothing")
 
 
-def _audit_dose(step: Step, st: Stretch, profile: Profile, bad: _Bad) -> None:
-    sid = step.stretch_id
-    lo, hi = st.dosage.hold_seconds
-    s_lo, s_hi = st.dosage.sets
-    if not (lo <= step.hold_seconds <= hi and s_lo <= step.sets <= s_hi):
-        bad(
-            "dose",
-            f"{sid} dose {step.hold_seconds} s x {step.sets} is outside the source's "
-            f"{lo}-{hi} s x {s_lo}-{s_hi}",
-            sid,
-        )
-    if step.per_side != st.dosage.per_side:
-        bad("dose", f"{sid} per_side should be {st.dosage.per_side}", sid)
-    if step.seconds < step.hold_seconds * step.sets * step.sides:
-        bad("dose", f"{sid} lasts {step.seconds} s, less than its holds", sid)
-    if profile.aggravated:
-        if step.range_of_motion != "reduced" or (step.hold_seconds, step.sets) != (lo, s_lo):
-            bad("aggravated", f"{sid} is not at reduced range and the lowest dose", sid)
-    elif step.range_of_motion != "full":
-        bad("aggravated", f"{sid} is at reduced range though not aggravated", sid)
-
-
 def _audit_order(routine: Routine, bad: _Bad) -> None:
     phases = [PHASES.index(s.phase) for s in routine.steps]
     if phases != sorted(phases):
@@ -210,13 +243,14 @@ def _audit_coverage(routine: Routine, profile: Profile, kb: KnowledgeBase, bad: 
     offered = _offered(kb, profile.context)
     stepped = {s.stretch_id for s in routine.steps}
     left_out = [e.stretch_id for e in routine.excluded]
+    unique_left_out = set(left_out)
     for sid in sorted(stepped - offered):
         bad("context", f"{sid} does not suit {profile.context}", sid)
-    for sid in sorted(offered - stepped - set(left_out)):
+    for sid in sorted(offered - stepped - unique_left_out):
         bad("explained", f"{sid} is neither a step nor explained as left out", sid)
-    for sid in sorted(stepped & set(left_out)):
+    for sid in sorted(stepped & unique_left_out):
         bad("explained", f"{sid} is both a step and left out", sid)
-    if len(left_out) != len(set(left_out)):
+    if len(left_out) != len(unique_left_out):
         bad("explained", "a stretch is left out twice")
     if not routine.steps and routine.status == "ok":
         bad("status", "status ok with no steps")

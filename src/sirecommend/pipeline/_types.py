@@ -1,18 +1,20 @@
-"""Values passed between pipeline stages (immutable)."""
+"""Values passed between pipeline stages (immutable).
+
+They are named tuples rather than frozen dataclasses: a recommendation makes one
+of each per stretch it considers, and a tuple is several times cheaper to build.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from sirecommend._models import EquipmentOption, Phase
 from sirecommend._routine import Reason
 
-__all__ = ["Candidate", "Dosed", "Pick", "Verdict"]
+__all__ = ["Candidate", "Dosed", "Pick", "Verdict", "VerdictKey"]
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A stretch the context offers (a primary), with what the graph walk found."""
 
     stretch_id: str
@@ -23,32 +25,59 @@ class Candidate:
     rank: int
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """Whether one stretch can be done by this person, and with which equipment option."""
+#: What a verdict depends on: the stretch, whether its position is avoided, the index of
+#: the equipment option used (-1: none usable; 0 also when no equipment is listed), and
+#: the pregnancy trimester (0: not pregnant).
+VerdictKey = tuple[str, bool, int, int]
+
+
+class Verdict(NamedTuple):
+    """Whether one stretch can be done by this person, and with which equipment option.
+
+    ``key`` says what the verdict depends on; equal keys give equal verdicts, so
+    verdicts are built once per key and later stages can use the key (a few small
+    values) wherever they would otherwise hash the verdict itself.
+    """
 
     stretch_id: str
     option: EquipmentOption | None
     blocked: tuple[Reason, ...]
+    key: VerdictKey
 
     @property
     def usable(self) -> bool:
         return not self.blocked
 
 
-@dataclass(frozen=True, slots=True)
-class Pick:
-    """The stretch chosen for a candidate: itself, or an alternative standing in."""
+class Pick(NamedTuple):
+    """The stretch chosen for a candidate: itself, or an alternative standing in.
+
+    ``verdict`` is the (usable) verdict on the stretch picked; ``replaced`` the
+    verdict on the candidate it stands in for, when it does.
+    """
 
     candidate: Candidate
-    stretch_id: str
-    option: EquipmentOption | None
-    replaces: str | None = None
-    replaced_because: tuple[Reason, ...] = ()
+    verdict: Verdict
+    replaced: Verdict | None = None
+
+    @property
+    def stretch_id(self) -> str:
+        return self.verdict.stretch_id
+
+    @property
+    def option(self) -> EquipmentOption | None:
+        return self.verdict.option
+
+    @property
+    def replaces(self) -> str | None:
+        return None if self.replaced is None else self.replaced.stretch_id
+
+    @property
+    def replaced_because(self) -> tuple[Reason, ...]:
+        return () if self.replaced is None else self.replaced.blocked
 
 
-@dataclass(frozen=True, slots=True)
-class Dosed:
+class Dosed(NamedTuple):
     """A pick with its dose and estimated duration."""
 
     pick: Pick

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["citation_key", "unique_sources"]
 
 _CITATION = re.compile(r"^(?P<source>[^#]+)(?:#p(?P<para>[0-9]+))?$")
 
 
+@lru_cache(maxsize=4096)
 def citation_key(citation: str) -> tuple[str, int]:
     """Sort key for citations: by source, then paragraph number as a number.
 

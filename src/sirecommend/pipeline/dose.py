@@ -10,6 +10,7 @@ range (30 s, 2 sets; 10 s for foam rolling). Otherwise the range is full.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import Dosage
@@ -50,17 +51,20 @@ def step_seconds(hold_seconds: int, sets: int, per_side: bool) -> int:
 
 def dose(kb: KnowledgeBase, profile: Profile, picks: Iterable[Pick]) -> tuple[Dosed, ...]:
     """Give every pick its hold, sets, range of motion and estimated seconds."""
+    aggravated = profile.aggravated
+    range_of_motion: Literal["full", "reduced"] = "reduced" if aggravated else "full"
+    doses: dict[str, tuple[int, int, int]] = kb.memo(("dose.table", aggravated), dict)
     out: list[Dosed] = []
     for pick in picks:
-        dosage = kb.stretches[pick.stretch_id].dosage
-        hold, sets = lowest_dose(dosage) if profile.aggravated else default_dose(dosage)
-        out.append(
-            Dosed(
-                pick=pick,
-                hold_seconds=hold,
-                sets=sets,
-                range_of_motion="reduced" if profile.aggravated else "full",
-                seconds=step_seconds(hold, sets, dosage.per_side),
-            )
-        )
+        sid = pick.verdict.stretch_id
+        found = doses.get(sid)
+        if found is None:
+            found = doses.setdefault(sid, _dose_of(kb.stretches[sid].dosage, aggravated))
+        out.append(Dosed(pick, found[0], found[1], range_of_motion, found[2]))
     return tuple(out)
+
+
+def _dose_of(dosage: Dosage, aggravated: bool) -> tuple[int, int, int]:
+    """``(hold_seconds, sets, seconds)`` of a stretch, computed once per stretch."""
+    hold, sets = lowest_dose(dosage) if aggravated else default_dose(dosage)
+    return hold, sets, step_seconds(hold, sets, dosage.per_side)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import (
@@ -23,10 +23,10 @@ from sirecommend._routine import (
     Step,
 )
 from sirecommend._version import __version__
-from sirecommend.pipeline._types import Dosed
+from sirecommend.pipeline._types import Dosed, Verdict, VerdictKey
 from sirecommend.pipeline._util import unique_sources
 
-__all__ = ["PHASE_WORDS", "explain", "time_exclusions"]
+__all__ = ["PHASE_WORDS", "TIME_MEMO_LIMIT", "explain", "time_exclusions"]
 
 PHASE_WORDS: dict[Phase, str] = {
     "warm_up": "a warm-up",
@@ -42,11 +42,82 @@ def _short_cites(cites: Iterable[str]) -> str:
 def build_step(kb: KnowledgeBase, profile: Profile, d: Dosed) -> Step:
     """The public :class:`Step` for one dosed pick, with its reasons and sources.
 
-    A step depends only on the context, whether the person is aggravated, and the
-    dosed pick, so each distinct one is built (and validated) once per knowledge base.
+    A step depends only on the context, whether the person is aggravated, the
+    candidate and the verdicts behind the pick, and the focus muscles it hits, so
+    each distinct one is built (and validated) once per knowledge base.
     """
-    key = ("explain.step", profile.context, profile.aggravated, d)
-    return kb.memo(key, lambda: _build_step(kb, profile, d))
+    return _steps(kb, profile)(d)
+
+
+def _steps(kb: KnowledgeBase, profile: Profile) -> Callable[[Dosed], Step]:
+    """``step(dosed)`` for this profile's context and aggravation, from a memo.
+
+    A step is built in layers, each remembered: the stretch as picked (by candidate,
+    stretch, equipment option and dose); as a stand-in, that plus why it stands in;
+    with focus, that plus which focus muscles it works. A layer above the first is
+    a copy with one reason more, never a rebuild.
+    """
+    context, aggravated = profile.context, profile.aggravated
+    built: dict[_StepKey, Step] = kb.memo(("explain.steps", context, aggravated), dict)
+
+    def get(key: _StepKey, d: Dosed) -> Step:
+        found = built.get(key)
+        if found is None:
+            found = built.setdefault(key, make(key, d))
+        return found
+
+    def make(key: _StepKey, d: Dosed) -> Step:
+        hits, replaced = key[3], d.pick.replaced
+        if hits:
+            return _with_focus(kb, get((*key[:3], (), *key[4:]), d), hits)
+        if replaced is not None and key[6] is not None:
+            return _standing_in(kb, get((*key[:6], None, *key[7:]), d), replaced)
+        return _build_step(kb, profile, d)
+
+    def step(d: Dosed) -> Step:
+        pick = d.pick
+        c = pick.candidate
+        key: _StepKey = (
+            c.stretch_id,
+            c.phase,
+            c.link_cites,
+            c.focus_hits,
+            pick.verdict.stretch_id,
+            pick.verdict.key[2],  # the equipment option
+            None if pick.replaced is None else pick.replaced.key,
+            d.hold_seconds,
+            d.sets,
+            d.range_of_motion,
+            d.seconds,
+        )
+        return get(key, d)
+
+    return step
+
+
+_StepKey = tuple[
+    str, Phase, tuple[str, ...], tuple[str, ...], str, int, VerdictKey | None, int, int, str, int
+]
+
+
+def _with_focus(kb: KnowledgeBase, step: Step, hits: tuple[str, ...]) -> Step:
+    """``step`` with the reason that it works the focus muscles ``hits``."""
+    names = ", ".join(kb.muscles[m].name.lower() for m in hits)
+    at = 1 if step.replaces is None else 2  # after the context and substitution reasons
+    reasons = (
+        *step.reasons[:at],
+        f"Works {names}, which you asked to focus on.",
+        *step.reasons[at:],
+    )
+    return step.model_copy(update={"reasons": reasons})
+
+
+def _standing_in(kb: KnowledgeBase, step: Step, replaced: Verdict) -> Step:
+    """``step`` standing in for the stretch ``replaced`` judged, and why."""
+    why = " ".join(r.message for r in replaced.blocked)
+    reason = f"Stands in for {kb.stretches[replaced.stretch_id].name}: {why}"
+    reasons = (step.reasons[0], reason, *step.reasons[1:])  # after the context reason
+    return step.model_copy(update={"reasons": reasons, "replaces": replaced.stretch_id})
 
 
 def _build_step(kb: KnowledgeBase, profile: Profile, d: Dosed) -> Step:
@@ -59,12 +130,6 @@ def _build_step(kb: KnowledgeBase, profile: Profile, d: Dosed) -> Step:
         f"{context.name} -> {kb.stretches[c.stretch_id].name}: the source suits it to "
         f"{context.name.lower()} as {PHASE_WORDS[c.phase]} ({_short_cites(c.link_cites)})."
     ]
-    if pick.replaces is not None:
-        why = " ".join(r.message for r in pick.replaced_because)
-        reasons.append(f"Stands in for {kb.stretches[pick.replaces].name}: {why}")
-    if c.focus_hits:
-        names = ", ".join(kb.muscles[m].name.lower() for m in c.focus_hits)
-        reasons.append(f"Works {names}, which you asked to focus on.")
     if pick.option is not None:
         instructions.append(pick.option.how)
         cites.extend(pick.option.cites)
@@ -126,28 +191,46 @@ def _build_step(kb: KnowledgeBase, profile: Profile, d: Dosed) -> Step:
         reasons=tuple(reasons),
         sources=unique_sources(cites),
         seconds=d.seconds,
-        replaces=pick.replaces,
     )
 
 
 def time_exclusions(
     kb: KnowledgeBase, profile: Profile, dropped: Iterable[Dosed]
 ) -> tuple[Exclusion, ...]:
-    """Exclusions for the steps dropped to fit the time budget."""
-    return tuple(
-        Exclusion(
-            stretch_id=d.stretch_id,
-            name=kb.stretches[d.stretch_id].name,
-            reasons=(
-                Reason(
-                    code=ReasonCode.TIME_BUDGET,
-                    message=f"Left out to keep within your {profile.minutes:g}-minute budget "
-                    f"(it takes about {d.seconds} s).",
-                ),
-            ),
+    """Exclusions for the steps dropped to fit the time budget.
+
+    Each is remembered by stretch, budget and duration. Budgets are any number of
+    minutes, so that memo is bounded: it starts afresh when it outgrows
+    :data:`TIME_MEMO_LIMIT` entries.
+    """
+    built: dict[tuple[str, float | None, int], Exclusion] = kb.memo("explain.time", dict)
+    out: list[Exclusion] = []
+    for d in dropped:
+        key = (d.stretch_id, profile.minutes, d.seconds)
+        found = built.get(key)
+        if found is None:
+            if len(built) >= TIME_MEMO_LIMIT:
+                built.clear()
+            found = built.setdefault(key, _time_exclusion(kb, *key))
+        out.append(found)
+    return tuple(out)
+
+
+#: Most time-budget exclusions :func:`time_exclusions` remembers at once.
+TIME_MEMO_LIMIT = 100_000
+
+
+def _time_exclusion(kb: KnowledgeBase, sid: str, minutes: float | None, seconds: int) -> Exclusion:
+    reasons: dict[tuple[float | None, int], tuple[Reason]] = kb.memo("explain.time_reasons", dict)
+    reason = reasons.get((minutes, seconds))
+    if reason is None:
+        if len(reasons) >= TIME_MEMO_LIMIT:
+            reasons.clear()
+        message = (
+            f"Left out to keep within your {minutes:g}-minute budget (it takes about {seconds} s)."
         )
-        for d in dropped
-    )
+        reason = reasons[minutes, seconds] = (Reason(code=ReasonCode.TIME_BUDGET, message=message),)
+    return Exclusion(stretch_id=sid, name=kb.stretches[sid].name, reasons=reason)
 
 
 def explain(
@@ -159,7 +242,7 @@ def explain(
 ) -> Routine:
     """Assemble the :class:`Routine`: steps with reasons, exclusions in routine order."""
     rank = kb.plans[profile.context].rank
-    built = tuple(build_step(kb, profile, d) for d in steps)
+    built = tuple(map(_steps(kb, profile), steps)) if steps else ()
     status = "referred" if referral else ("ok" if built else "nothing_fits")
     return Routine(
         context=profile.context,
@@ -168,7 +251,15 @@ def explain(
         excluded=tuple(sorted(excluded, key=lambda e: rank[e.stretch_id])),
         referral=referral,
         total_seconds=sum(s.seconds for s in built),
-        cautions=tuple(r.text for r in kb.rules.values() if isinstance(r, GeneralCautionRule)),
+        cautions=kb.memo("explain.cautions", lambda: _general_cautions(kb)),
         profile=profile,
-        provenance=Provenance(version=__version__, knowledge_digest=kb.digest, packs=kb.packs),
+        provenance=kb.memo("explain.provenance", lambda: _provenance(kb)),
     )
+
+
+def _general_cautions(kb: KnowledgeBase) -> tuple[str, ...]:
+    return tuple(r.text for r in kb.rules.values() if isinstance(r, GeneralCautionRule))
+
+
+def _provenance(kb: KnowledgeBase) -> Provenance:
+    return Provenance(version=__version__, knowledge_digest=kb.digest, packs=kb.packs)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import repeat
 from types import MappingProxyType
 
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import ForbidCombinationRule, PregnancyRule, Stretch
 from sirecommend._routine import Profile, Reason, ReasonCode
-from sirecommend.pipeline._types import Candidate, Verdict
+from sirecommend.pipeline._types import Candidate, Verdict, VerdictKey
 
-__all__ = ["avoided_positions", "filter_candidates", "judge"]
+__all__ = ["avoided_positions", "filter_candidates", "judge", "option_index", "verdict_key"]
 
 
 def avoided_positions(kb: KnowledgeBase, profile: Profile) -> frozenset[str]:
@@ -21,59 +22,96 @@ def avoided_positions(kb: KnowledgeBase, profile: Profile) -> frozenset[str]:
 def _rule_reasons(kb: KnowledgeBase, stretch: Stretch) -> tuple[tuple[int, Reason], ...]:
     """The rule-based reasons against ``stretch``, each with the trimester it starts at.
 
-    0 means always (a forbidden movement combination); computed once per stretch.
+    0 means always (a forbidden movement combination). The rules read only the
+    stretch's position and movements, so the reasons are built once per pair and
+    shared by every stretch with the same pair.
     """
+    key = ("filter.rules", stretch.position, stretch.movements)
+    return kb.memo(key, lambda: _rules_against(kb, stretch.position, stretch.movements))
 
-    def compute() -> tuple[tuple[int, Reason], ...]:
-        found: list[tuple[int, Reason]] = []
-        for rule in kb.rules.values():
-            if isinstance(rule, PregnancyRule) and stretch.position in {
-                p for r in rule.positions for p in kb.position_members(r)
-            }:
-                found.append(
-                    (
-                        rule.from_trimester,
-                        Reason(
-                            code=ReasonCode.PREGNANCY,
-                            message=rule.reason,
-                            rule=rule.id,
-                            sources=rule.cites,
-                        ),
-                    )
+
+def _rules_against(
+    kb: KnowledgeBase, position: str, movements: tuple[str, ...]
+) -> tuple[tuple[int, Reason], ...]:
+    found: list[tuple[int, Reason]] = []
+    for rule in kb.rules.values():
+        if isinstance(rule, PregnancyRule) and position in {
+            p for r in rule.positions for p in kb.position_members(r)
+        }:
+            found.append(
+                (
+                    rule.from_trimester,
+                    Reason(
+                        code=ReasonCode.PREGNANCY,
+                        message=rule.reason,
+                        rule=rule.id,
+                        sources=rule.cites,
+                    ),
                 )
-            elif isinstance(rule, ForbidCombinationRule) and set(rule.movements) <= set(
-                stretch.movements
-            ):
-                found.append(
-                    (
-                        0,
-                        Reason(
-                            code=ReasonCode.FORBIDDEN_COMBINATION,
-                            message=f"It combines {' and '.join(rule.movements)}: "
-                            f"{rule.name.lower()}.",
-                            rule=rule.id,
-                            sources=rule.cites,
-                        ),
-                    )
+            )
+        elif isinstance(rule, ForbidCombinationRule) and set(rule.movements) <= set(movements):
+            found.append(
+                (
+                    0,
+                    Reason(
+                        code=ReasonCode.FORBIDDEN_COMBINATION,
+                        message=f"It combines {' and '.join(rule.movements)}: {rule.name.lower()}.",
+                        rule=rule.id,
+                        sources=rule.cites,
+                    ),
                 )
-        return tuple(found)
+            )
+    return tuple(found)
 
-    return kb.memo(("filter.rules", stretch.id), compute)
 
-
-def _fixed_reason(kb: KnowledgeBase, code: ReasonCode, stretch: Stretch) -> Reason:
-    """The position-avoided or missing-equipment reason for ``stretch`` (built once)."""
+def _avoided_reason(kb: KnowledgeBase, position: str) -> Reason:
+    """Why a stretch done in ``position`` is left out when the person avoids it."""
 
     def compute() -> Reason:
-        if code is ReasonCode.POSITION_AVOIDED:
-            name = kb.positions[stretch.position].name.lower()
-            return Reason(code=code, message=f"It is done {name}, a position you avoid.")
-        names = " or ".join(
-            kb.equipment[o.uses].name.lower() for o in stretch.equipment if o.uses is not None
+        name = kb.positions[position].name.lower()
+        return Reason(
+            code=ReasonCode.POSITION_AVOIDED, message=f"It is done {name}, a position you avoid."
         )
-        return Reason(code=code, message=f"It needs a {names}, which you do not have.")
 
-    return kb.memo(("filter.reason", code, stretch.id), compute)
+    return kb.memo(("filter.avoided", position), compute)
+
+
+def _missing_reason(kb: KnowledgeBase, needs: tuple[str, ...]) -> Reason:
+    """Why a stretch that needs one of ``needs`` is left out when the person has none."""
+
+    def compute() -> Reason:
+        names = " or ".join(kb.equipment[e].name.lower() for e in needs)
+        return Reason(
+            code=ReasonCode.MISSING_EQUIPMENT, message=f"It needs a {names}, which you do not have."
+        )
+
+    return kb.memo(("filter.missing", needs), compute)
+
+
+def option_index(uses: tuple[str | None, ...], equipment: frozenset[str]) -> int:
+    """Index of the first equipment option the person can use; -1 when there is none.
+
+    ``uses`` lists what each of a stretch's options uses (``None``: the hands), the
+    source's primary choice first. A stretch that lists no options needs no
+    equipment (index 0).
+
+    >>> option_index(("strap", "towel", None), frozenset({"towel"}))
+    1
+    >>> option_index(("foam_roller",), frozenset())
+    -1
+    """
+    for i, used in enumerate(uses):
+        if used is None or used in equipment:
+            return i
+    return -1 if uses else 0
+
+
+def verdict_key(
+    stretch: Stretch, avoided: frozenset[str], equipment: frozenset[str], trimester: int
+) -> VerdictKey:
+    """What the verdict on ``stretch`` depends on (see :data:`VerdictKey`)."""
+    uses = tuple(o.uses for o in stretch.equipment)
+    return stretch.id, stretch.position in avoided, option_index(uses, equipment), trimester
 
 
 def judge(
@@ -85,20 +123,33 @@ def judge(
     whole story: pregnancy and forbidden-combination rules (in rule order), an
     avoided position, missing equipment. The equipment option is the first one
     listed (the source's primary choice first) that the person has.
+
+    A verdict depends only on its :data:`VerdictKey`, so each one is built once per
+    knowledge base and shared by every profile with the same key.
     """
     avoided = avoided_positions(kb, profile) if avoided is None else avoided
-    trimester = profile.pregnancy_trimester or 0
+    key = verdict_key(stretch, avoided, profile.equipment, profile.pregnancy_trimester or 0)
+    known: dict[VerdictKey, Verdict] = kb.memo("filter.verdicts", dict)
+    verdict = known.get(key)
+    if verdict is None:
+        verdict = known.setdefault(key, _decide(kb, stretch, key))
+    return verdict
+
+
+def _decide(kb: KnowledgeBase, stretch: Stretch, key: VerdictKey) -> Verdict:
+    _, avoided, option, trimester = key
     reasons = [r for start, r in _rule_reasons(kb, stretch) if start == 0 or start <= trimester]
-    if stretch.position in avoided:
-        reasons.append(_fixed_reason(kb, ReasonCode.POSITION_AVOIDED, stretch))
-    option = None
-    if stretch.equipment:
-        option = next(
-            (o for o in stretch.equipment if o.uses is None or o.uses in profile.equipment), None
-        )
-        if option is None:
-            reasons.append(_fixed_reason(kb, ReasonCode.MISSING_EQUIPMENT, stretch))
-    return Verdict(stretch_id=stretch.id, option=option, blocked=tuple(reasons))
+    if avoided:
+        reasons.append(_avoided_reason(kb, stretch.position))
+    if option < 0:  # every option needs equipment
+        needs = tuple(o.uses for o in stretch.equipment if o.uses is not None)
+        reasons.append(_missing_reason(kb, needs))
+    return Verdict(
+        stretch_id=stretch.id,
+        option=stretch.equipment[option] if option >= 0 and stretch.equipment else None,
+        blocked=tuple(reasons),
+        key=key,
+    )
 
 
 def filter_candidates(
@@ -115,8 +166,40 @@ def filter_candidates(
     ['missing_equipment']
     """
     avoided = avoided_positions(kb, profile)
-    verdicts: dict[str, Verdict] = {}
-    for c in candidates:
-        for sid in (c.stretch_id, *c.alternatives):
-            verdicts[sid] = judge(kb, profile, kb.stretches[sid], avoided)
-    return MappingProxyType(verdicts)
+    equipment, trimester = profile.equipment, profile.pregnancy_trimester or 0
+    sids = [sid for c in candidates for sid in (c.stretch_id, *c.alternatives)]
+    if not sids:
+        return MappingProxyType({})
+    positions, uses = zip(*map(_stretch_facts(kb).__getitem__, sids), strict=True)
+    # Each distinct position and list of equipment options is judged once per call,
+    # not once per stretch; the verdict keys are then assembled in bulk.
+    is_avoided = {p: p in avoided for p in set(positions)}
+    option = {u: option_index(u, equipment) for u in set(uses)}
+    keys: list[VerdictKey] = list(
+        zip(
+            sids,
+            map(is_avoided.__getitem__, positions),
+            map(option.__getitem__, uses),
+            repeat(trimester),
+            strict=False,  # repeat() never ends; sids sets the length
+        )
+    )
+    known: dict[VerdictKey, Verdict] = kb.memo("filter.verdicts", dict)
+    verdicts = list(map(known.get, keys))
+    if None in verdicts:
+        stretches = kb.stretches
+        for i, (key, verdict) in enumerate(zip(keys, verdicts, strict=True)):
+            if verdict is None:
+                verdicts[i] = known.setdefault(key, _decide(kb, stretches[key[0]], key))
+    return MappingProxyType(dict(zip(sids, verdicts, strict=True)))  # type: ignore[arg-type]
+
+
+def _stretch_facts(kb: KnowledgeBase) -> dict[str, tuple[str, tuple[str | None, ...]]]:
+    """Per stretch: its position, and what each of its equipment options uses."""
+    return kb.memo(
+        "filter.stretch_facts",
+        lambda: {
+            sid: (st.position, tuple(o.uses for o in st.equipment))
+            for sid, st in kb.stretches.items()
+        },
+    )

@@ -28,6 +28,8 @@ def fit_to_time(
     >>> fit_to_time([], 60.0)
     ((), ())
     """
+    if sum(s.seconds for s in steps) <= budget_seconds:
+        return tuple(steps), ()  # everything fits: the greedy pass would keep every step
     left = budget_seconds
     kept: set[int] = set()
     for i in sorted(range(len(steps)), key=lambda i: priority(steps[i])):

@@ -8,7 +8,7 @@ from sirecommend._models import Phase
 from sirecommend._routine import Profile
 from sirecommend.pipeline._types import Candidate
 
-__all__ = ["select", "walk_context"]
+__all__ = ["candidates_of", "select", "walk_context"]
 
 
 def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
@@ -26,18 +26,33 @@ def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
     >>> [c.stretch_id for c in select(kb, Profile(context="warm_up"))][:2]
     ['child_pose_side_reach', 'foam_roll_glutes']
     """
-    hits = profile.focus
+    plain, walked = _plain_candidates(kb, profile.context)
+    focus = profile.focus
+    if not focus:
+        return plain
     return tuple(
-        Candidate(
-            stretch_id=sid,
-            phase=phase,
-            link_cites=cites,
-            alternatives=alternatives,
-            focus_hits=tuple(sorted(targets & hits)) if hits else (),
-            rank=rank,
-        )
-        for sid, phase, cites, alternatives, targets, rank in walk_context(kb, profile.context)
+        c if focus.isdisjoint(w[4]) else c._replace(focus_hits=tuple(sorted(w[4] & focus)))
+        for c, w in zip(plain, walked, strict=True)
     )
+
+
+def candidates_of(kb: KnowledgeBase, context: str) -> tuple[Candidate, ...]:
+    """The candidates of ``context`` for a profile without focus, built once per context."""
+    return _plain_candidates(kb, context)[0]
+
+
+def _plain_candidates(
+    kb: KnowledgeBase, context: str
+) -> tuple[tuple[Candidate, ...], tuple[_Walked, ...]]:
+    def compute() -> tuple[tuple[Candidate, ...], tuple[_Walked, ...]]:
+        walked = walk_context(kb, context)
+        plain = tuple(
+            Candidate(sid, phase, cites, alternatives, (), rank)
+            for sid, phase, cites, alternatives, _, rank in walked
+        )
+        return plain, walked
+
+    return kb.memo(("select.candidates", context), compute)
 
 
 _Walked = tuple[str, Phase, tuple[str, ...], tuple[str, ...], frozenset[str], int]

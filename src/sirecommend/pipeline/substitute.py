@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Literal
 
 from sirecommend._kb import KnowledgeBase
 from sirecommend._routine import Exclusion, Reason, ReasonCode
-from sirecommend.pipeline._types import Candidate, Pick, Verdict
+from sirecommend.pipeline._types import Candidate, Pick, Verdict, VerdictKey
 
 __all__ = ["substitute"]
-
-
-def _exclude(kb: KnowledgeBase, sid: str, reasons: Iterable[Reason]) -> Exclusion:
-    return Exclusion(stretch_id=sid, name=kb.stretches[sid].name, reasons=tuple(reasons))
 
 
 def substitute(
@@ -25,67 +22,78 @@ def substitute(
     (in the knowledge's preference order) stands in, and the candidate is
     excluded as replaced. With no usable alternative, the candidate is excluded
     with its own reasons. Every alternative not picked is excluded with why.
+
+    An exclusion depends only on the verdicts behind it, so each distinct one is
+    built once per knowledge base (see :func:`_exclusion`).
     """
     picks: list[Pick] = []
     excluded: list[Exclusion] = []
+    exclude = _exclusions(kb)
     for c in candidates:
         own = verdicts[c.stretch_id]
-        primary_name = kb.stretches[c.stretch_id].name
-        chosen: str | None = None
-        if own.usable:
-            picks.append(Pick(candidate=c, stretch_id=c.stretch_id, option=own.option))
+        chosen: Verdict | None = None
+        if not own.blocked:
+            picks.append(Pick(candidate=c, verdict=own))
         else:
-            chosen = next((a for a in c.alternatives if verdicts[a].usable), None)
+            chosen = next((v for a in c.alternatives if not (v := verdicts[a]).blocked), None)
             if chosen is None:
-                extra = [
-                    Reason(
-                        code=ReasonCode.NO_ALTERNATIVE,
-                        message="None of its alternatives can be done either.",
-                    )
-                ]
-                excluded.append(
-                    _exclude(kb, c.stretch_id, [*own.blocked, *(extra if c.alternatives else [])])
-                )
+                excluded.append(exclude(own, "no_alternative" if c.alternatives else "own"))
             else:
-                picks.append(
-                    Pick(
-                        candidate=c,
-                        stretch_id=chosen,
-                        option=verdicts[chosen].option,
-                        replaces=c.stretch_id,
-                        replaced_because=own.blocked,
-                    )
-                )
-                excluded.append(
-                    _exclude(
-                        kb,
-                        c.stretch_id,
-                        [
-                            *own.blocked,
-                            Reason(
-                                code=ReasonCode.REPLACED,
-                                message=f"Replaced by {kb.stretches[chosen].name}.",
-                            ),
-                        ],
-                    )
-                )
+                picks.append(Pick(candidate=c, verdict=chosen, replaced=own))
+                excluded.append(exclude(own, "replaced", chosen.stretch_id))
+        standing = c.stretch_id if chosen is None else chosen.stretch_id
         for alt in c.alternatives:
-            if alt == chosen:
-                continue
-            if verdicts[alt].usable:
-                standing = primary_name if chosen is None else kb.stretches[chosen].name
+            v = verdicts[alt]
+            if v is not chosen:
                 excluded.append(
-                    _exclude(
-                        kb,
-                        alt,
-                        [
-                            Reason(
-                                code=ReasonCode.ALTERNATIVE_NOT_NEEDED,
-                                message=f"Not needed: {standing} is in the routine.",
-                            )
-                        ],
-                    )
+                    exclude(v, "own") if v.blocked else exclude(v, "not_needed", standing)
                 )
-            else:
-                excluded.append(_exclude(kb, alt, verdicts[alt].blocked))
     return tuple(picks), tuple(excluded)
+
+
+_Kind = Literal["own", "no_alternative", "replaced", "not_needed"]
+
+
+def _exclusions(kb: KnowledgeBase) -> Callable[..., Exclusion]:
+    """``exclude(verdict, kind, other="")``: the exclusion of the stretch ``verdict`` judged.
+
+    ``kind`` says why it is left out: ``"own"``, its verdict's reasons;
+    ``"no_alternative"``, those and none of its alternatives can be done either;
+    ``"replaced"`` by the stretch ``other``; ``"not_needed"``, an alternative that
+    could be done but ``other`` is in the routine. The reasons depend only on these,
+    so each distinct exclusion is built once per knowledge base.
+    """
+    built: dict[tuple[VerdictKey, _Kind, str], Exclusion] = kb.memo("substitute.exclusions", dict)
+
+    def exclude(verdict: Verdict, kind: _Kind, other: str = "") -> Exclusion:
+        key = (verdict.key, kind, other)
+        found = built.get(key)
+        if found is None:
+            found = built.setdefault(key, _build(kb, verdict, kind, other))
+        return found
+
+    return exclude
+
+
+def _build(kb: KnowledgeBase, verdict: Verdict, kind: _Kind, other: str) -> Exclusion:
+    reasons = list(verdict.blocked)
+    if kind == "no_alternative":
+        reasons.append(
+            Reason(
+                code=ReasonCode.NO_ALTERNATIVE,
+                message="None of its alternatives can be done either.",
+            )
+        )
+    elif kind == "replaced":
+        reasons.append(
+            Reason(code=ReasonCode.REPLACED, message=f"Replaced by {kb.stretches[other].name}.")
+        )
+    elif kind == "not_needed":
+        reasons.append(
+            Reason(
+                code=ReasonCode.ALTERNATIVE_NOT_NEEDED,
+                message=f"Not needed: {kb.stretches[other].name} is in the routine.",
+            )
+        )
+    sid = verdict.stretch_id
+    return Exclusion(stretch_id=sid, name=kb.stretches[sid].name, reasons=tuple(reasons))
