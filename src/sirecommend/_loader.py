@@ -17,13 +17,14 @@ import dataclasses
 import functools
 import os
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from sirecommend._cache import cached
 from sirecommend._graph import build_graph, lint_graph
 from sirecommend._kb import KnowledgeBase, digest_of, freeze_table
 from sirecommend._models import (
@@ -32,7 +33,9 @@ from sirecommend._models import (
     PregnancyRule,
     Stretch,
 )
+from sirecommend.audit import prepare_audit
 from sirecommend.errors import InvalidArgumentError, KnowledgeError, KnowledgeProblem, nearest
+from sirecommend.pipeline import prepare
 from sirecommend.pipeline.order import OrderingCycleError, plan_context
 
 __all__ = ["knowledge_from_packs", "load_knowledge", "shipped_knowledge_dir"]
@@ -349,7 +352,10 @@ def _build(files: list[tuple[str, PackFile]], packs: tuple[str, ...]) -> Knowled
     lint = lint_graph(graph)
     if lint:
         raise KnowledgeError([KnowledgeProblem("<graph>", "", "", p) for p in lint])
-    return dataclasses.replace(kb, graph=graph)
+    kb = dataclasses.replace(kb, graph=graph)
+    prepare(kb)
+    prepare_audit(kb)
+    return kb
 
 
 @functools.lru_cache(maxsize=1)
@@ -363,7 +369,25 @@ def _shipped_files() -> tuple[tuple[str, PackFile], ...]:
 
 @functools.lru_cache(maxsize=1)
 def _shipped_knowledge() -> KnowledgeBase:
-    return _build(list(_shipped_files()), ())
+    return _via_cache([], (), lambda: _build(list(_shipped_files()), ()))
+
+
+def _via_cache(
+    packs: list[Path], names: tuple[str, ...], build: Callable[[], KnowledgeBase]
+) -> KnowledgeBase:
+    """``build()`` the knowledge of the shipped files plus ``packs``, or take it from the cache.
+
+    The cache key covers the bytes of every file (see :mod:`sirecommend._cache`). When
+    a file cannot be read, the cache is skipped and ``build()`` reports the problem.
+    """
+    raw: list[tuple[str, bytes]] = []
+    for pack in [shipped_knowledge_dir(), *packs]:
+        for path in _pack_files(pack) if pack.exists() else []:
+            try:
+                raw.append((str(path), path.read_bytes()))
+            except OSError:
+                return build()
+    return cached(raw, names, build)
 
 
 def load_knowledge(*packs: PathArg) -> KnowledgeBase:
@@ -401,20 +425,26 @@ def load_knowledge(*packs: PathArg) -> KnowledgeBase:
     if not packs:
         return _shipped_knowledge()
     problems: list[KnowledgeProblem] = []
-    files = list(_shipped_files())
-    names: list[str] = []
+    paths: list[Path] = []
     for pack in packs:
         if not isinstance(pack, (str, os.PathLike)):
             problems.append(
                 KnowledgeProblem(repr(pack), "", "", "a pack must be a path (str or os.PathLike)")
             )
             continue
-        path = Path(pack)
-        names.append(str(path))
-        files.extend(_read_pack(path, problems))
+        paths.append(Path(pack))
     if problems:
         raise KnowledgeError(problems)
-    return _build(files, tuple(names))
+
+    def build() -> KnowledgeBase:
+        files = list(_shipped_files())
+        for path in paths:
+            files.extend(_read_pack(path, problems))
+        if problems:
+            raise KnowledgeError(problems)
+        return _build(files, tuple(map(str, paths)))
+
+    return _via_cache(paths, tuple(map(str, paths)), build)
 
 
 def knowledge_from_packs(*files: PackFile, name: str = "<memory>") -> KnowledgeBase:

@@ -16,7 +16,7 @@ from sirecommend._kb import KnowledgeBase
 from sirecommend._models import PHASES, ForbidCombinationRule, PregnancyRule, Stretch
 from sirecommend._routine import Profile, Routine, Step, Violation
 
-__all__ = ["audit"]
+__all__ = ["audit", "prepare_audit"]
 
 
 def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[Violation]:
@@ -179,6 +179,12 @@ def _facts(kb: KnowledgeBase, st: Stretch) -> _Facts:
         )
 
     return kb.memo(("audit.facts", st.id), compute)
+
+
+def prepare_audit(kb: KnowledgeBase) -> None:
+    """Index, at load, what each context offers (read by every audit)."""
+    for context in kb.contexts:
+        _offered(kb, context)
 
 
 def _offered(kb: KnowledgeBase, context: str) -> frozenset[str]:

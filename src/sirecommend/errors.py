@@ -21,7 +21,6 @@ after_sitting
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -58,6 +57,8 @@ def nearest(value: str, choices: Iterable[str]) -> str | None:
     >>> nearest("zzz", ["after_sitting"]) is None
     True
     """
+    import difflib  # only when an id is wrong: not worth importing at start-up
+
     found = difflib.get_close_matches(value, sorted(choices), n=1, cutoff=0.6)
     return found[0] if found else None
 

@@ -11,7 +11,14 @@ from sirecommend._models import ForbidCombinationRule, PregnancyRule, Stretch
 from sirecommend._routine import Profile, Reason, ReasonCode
 from sirecommend.pipeline._types import Candidate, Verdict, VerdictKey
 
-__all__ = ["avoided_positions", "filter_candidates", "judge", "option_index", "verdict_key"]
+__all__ = [
+    "avoided_positions",
+    "filter_candidates",
+    "judge",
+    "option_index",
+    "stretch_facts",
+    "verdict_key",
+]
 
 
 def avoided_positions(kb: KnowledgeBase, profile: Profile) -> frozenset[str]:
@@ -170,7 +177,7 @@ def filter_candidates(
     sids = [sid for c in candidates for sid in (c.stretch_id, *c.alternatives)]
     if not sids:
         return MappingProxyType({})
-    positions, uses = zip(*map(_stretch_facts(kb).__getitem__, sids), strict=True)
+    positions, uses = zip(*map(stretch_facts(kb).__getitem__, sids), strict=True)
     # Each distinct position and list of equipment options is judged once per call,
     # not once per stretch; the verdict keys are then assembled in bulk.
     is_avoided = {p: p in avoided for p in set(positions)}
@@ -194,7 +201,7 @@ def filter_candidates(
     return MappingProxyType(dict(zip(sids, verdicts, strict=True)))  # type: ignore[arg-type]
 
 
-def _stretch_facts(kb: KnowledgeBase) -> dict[str, tuple[str, tuple[str | None, ...]]]:
+def stretch_facts(kb: KnowledgeBase) -> dict[str, tuple[str, tuple[str | None, ...]]]:
     """Per stretch: its position, and what each of its equipment options uses."""
     return kb.memo(
         "filter.stretch_facts",

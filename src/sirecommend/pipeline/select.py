@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sirecommend._graph import in_neighbours, node, out_neighbours
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import Phase
 from sirecommend._routine import Profile
@@ -67,6 +66,10 @@ def walk_context(kb: KnowledgeBase, context: str) -> tuple[_Walked, ...]:
     """
 
     def compute() -> tuple[_Walked, ...]:
+        # At load only (see sirecommend.pipeline.prepare): a process that loads the
+        # knowledge from the cache never needs the graph helpers.
+        from sirecommend._graph import in_neighbours, node, out_neighbours
+
         g = kb.graph
         plan = kb.plans[context]
         out: list[_Walked] = []
