@@ -26,7 +26,7 @@ from sirecommend._version import __version__
 from sirecommend.pipeline._types import Dosed, Verdict, VerdictKey
 from sirecommend.pipeline._util import unique_sources
 
-__all__ = ["PHASE_WORDS", "TIME_MEMO_LIMIT", "explain", "time_exclusions"]
+__all__ = ["PHASE_WORDS", "explain", "time_exclusions"]
 
 PHASE_WORDS: dict[Phase, str] = {
     "warm_up": "a warm-up",
@@ -199,38 +199,24 @@ def time_exclusions(
 ) -> tuple[Exclusion, ...]:
     """Exclusions for the steps dropped to fit the time budget.
 
-    Each is remembered by stretch, budget and duration. Budgets are any number of
-    minutes, so that memo is bounded: it starts afresh when it outgrows
-    :data:`TIME_MEMO_LIMIT` entries.
+    Built on every call: budgets are any number of minutes, so remembering them would
+    only grow the memo (and the garbage collector's work) for little reuse. Steps of
+    the same duration share one reason.
     """
-    built: dict[tuple[str, float | None, int], Exclusion] = kb.memo("explain.time", dict)
+    reasons: dict[int, tuple[Reason]] = {}
+    stretches = kb.stretches
     out: list[Exclusion] = []
     for d in dropped:
-        key = (d.stretch_id, profile.minutes, d.seconds)
-        found = built.get(key)
-        if found is None:
-            if len(built) >= TIME_MEMO_LIMIT:
-                built.clear()
-            found = built.setdefault(key, _time_exclusion(kb, *key))
-        out.append(found)
+        reason = reasons.get(d.seconds)
+        if reason is None:
+            message = (
+                f"Left out to keep within your {profile.minutes:g}-minute budget "
+                f"(it takes about {d.seconds} s)."
+            )
+            reason = reasons[d.seconds] = (Reason(code=ReasonCode.TIME_BUDGET, message=message),)
+        sid = d.stretch_id
+        out.append(Exclusion(stretch_id=sid, name=stretches[sid].name, reasons=reason))
     return tuple(out)
-
-
-#: Most time-budget exclusions :func:`time_exclusions` remembers at once.
-TIME_MEMO_LIMIT = 100_000
-
-
-def _time_exclusion(kb: KnowledgeBase, sid: str, minutes: float | None, seconds: int) -> Exclusion:
-    reasons: dict[tuple[float | None, int], tuple[Reason]] = kb.memo("explain.time_reasons", dict)
-    reason = reasons.get((minutes, seconds))
-    if reason is None:
-        if len(reasons) >= TIME_MEMO_LIMIT:
-            reasons.clear()
-        message = (
-            f"Left out to keep within your {minutes:g}-minute budget (it takes about {seconds} s)."
-        )
-        reason = reasons[minutes, seconds] = (Reason(code=ReasonCode.TIME_BUDGET, message=message),)
-    return Exclusion(stretch_id=sid, name=kb.stretches[sid].name, reasons=reason)
 
 
 def explain(
