@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
@@ -125,6 +124,8 @@ def _read_pack(pack: Path, problems: list[KnowledgeProblem]) -> list[tuple[str, 
     files = _pack_files(pack)
     if not files:
         problems.append(KnowledgeProblem(str(pack), "", "", "no .toml files in this pack"))
+    import tomllib  # only when building: a process served from the cache never parses TOML
+
     out: list[tuple[str, PackFile]] = []
     for path in files:
         label = str(path)

@@ -33,13 +33,15 @@ def substitute(
         own = verdicts[c.stretch_id]
         chosen: Verdict | None = None
         if not own.blocked:
-            picks.append(Pick(candidate=c, verdict=own))
+            picks.append(Pick(c, own))
+            if not c.alternatives:
+                continue
         else:
             chosen = next((v for a in c.alternatives if not (v := verdicts[a]).blocked), None)
             if chosen is None:
                 excluded.append(exclude(own, "no_alternative" if c.alternatives else "own"))
             else:
-                picks.append(Pick(candidate=c, verdict=chosen, replaced=own))
+                picks.append(Pick(c, chosen, own))
                 excluded.append(exclude(own, "replaced", chosen.stretch_id))
         standing = c.stretch_id if chosen is None else chosen.stretch_id
         for alt in c.alternatives:
