@@ -221,11 +221,24 @@ class Cell:
         return statistics.median(self.times) if self.times else None
 
 
+Opener = Callable[[], tuple[Select, Callable[[], None]]]
+
+
 def interleaved(
-    engines: Mapping[str, Select], profiles: Sequence[Profile], s: Settings
-) -> dict[str, Cell]:
-    """Time every engine on the same profile sequence, in rounds with the order rotated."""
+    engines: Mapping[str, Opener],
+    profiles: Sequence[Profile],
+    s: Settings,
+    warm_up: Callable[[str, Select], None] = lambda name, fn: None,
+) -> tuple[dict[str, Cell], dict[str, float]]:
+    """Time every engine on the same profile sequence, in rounds with the order rotated.
+
+    Each round opens an engine (a peer builds its data), warms it up untimed, times it,
+    and closes it: only one peer's data is alive at a time, so no engine's timing
+    includes the garbage collector walking another engine's objects. Returns the cells
+    and how long each engine's first opening took.
+    """
     cells = {name: Cell() for name in engines}
+    opened: dict[str, float] = {}
     streams = {name: iter(profiles) for name in engines}
     names = list(engines)
     per_round = max(1, math.ceil(s.min_calls / s.rounds))
@@ -236,18 +249,28 @@ def interleaved(
                 continue
             gc.collect()
             try:
-                cell.times += time_calls(
-                    engines[name],
-                    streams[name],
-                    s.cell_budget / s.rounds,
-                    per_round,
-                    s.max_calls // s.rounds,
-                )
+                start = time.perf_counter()
+                select, close = engines[name]()
+                opened.setdefault(name, time.perf_counter() - start)
+                try:
+                    warm_up(name, select)
+                    gc.collect()
+                    cell.times += time_calls(
+                        select,
+                        streams[name],
+                        s.cell_budget / s.rounds,
+                        per_round,
+                        s.max_calls // s.rounds,
+                    )
+                finally:
+                    close()
+                    del select
             except Exception as exc:  # a peer failing must not stop the run
                 if name == "sirecommend":
                     raise
                 cell.note = f"error: {type(exc).__name__}: {exc}"[:120]
-    return cells
+    gc.collect()
+    return cells, opened
 
 
 def run_fresh(code: str, *args: str, env: Mapping[str, str] | None = None) -> tuple[float, str]:
@@ -616,7 +639,9 @@ class Report:
 
 
 def measure_cold_start(r: Report) -> None:
-    commands = {name: (code, None) for name, code in COLD_COMMANDS.items()}
+    commands: dict[str, tuple[str, Mapping[str, str] | None]] = {
+        name: (code, None) for name, code in COLD_COMMANDS.items()
+    }
     commands[NO_CACHE] = (COLD_COMMANDS["sirecommend"], NO_CACHE_ENV)
     commands[PYDANTIC] = (PYDANTIC_CODE, None)
     run_fresh(COLD_COMMANDS["sirecommend"])  # fills the knowledge cache, untimed
@@ -681,46 +706,33 @@ def measure_size(
     def sire(p: Profile) -> object:
         return recommend(knowledge=kb, **p)
 
-    engines: dict[str, Select] = {"sirecommend": sire}
-    closers: list[Callable[[], None]] = []
+    engines: dict[str, Opener] = {"sirecommend": lambda: (sire, lambda: None)}
     notes: dict[str, str] = {}
     for peer in r.peers:
         if peer.missing:
             notes[peer.name] = peer.missing
-            continue
-        try:
-            start = time.perf_counter()
-            select, close = peer.build(kb)
-            result.build[peer.name] = time.perf_counter() - start
-            closers.append(close)
-            engines[peer.name] = select
-        except Exception as exc:
-            notes[peer.name] = f"error: {type(exc).__name__}: {exc}"[:120]
-    # Warm up: one new profile per context (sirecommend's lazy indexes are per context),
-    # stopping early for slow engines; peers must agree with the reference selection.
-    for name, fn in list(engines.items()):
+        else:
+            engines[peer.name] = lambda peer=peer: peer.build(kb)  # type: ignore[misc]
+
+    def warm_up(name: str, fn: Select) -> None:
+        """One new profile per context, stopping early for slow engines; a peer must agree
+        with the reference selection."""
         spent = 0.0
-        try:
-            for i, p in enumerate(warm):
-                start = time.perf_counter()
-                out = fn(p)
-                took = time.perf_counter() - start
-                if i == 0 and name == "sirecommend" and result.first_call is None:
-                    result.first_call = took
-                if name != "sirecommend" and out != reference_selection(kb, p):
-                    raise AssertionError(f"{name} disagrees with the reference selection")
-                spent += took
-                if spent > (0.05 if s.quick else 1.0):
-                    break
-        except Exception as exc:
-            if name == "sirecommend":
-                raise
-            notes[name] = f"error: {type(exc).__name__}: {exc}"[:120]
-            del engines[name]
-    result.cells = interleaved(engines, profiles, s)
+        for i, p in enumerate(warm):
+            start = time.perf_counter()
+            out = fn(p)
+            took = time.perf_counter() - start
+            if i == 0 and name == "sirecommend" and result.first_call is None:
+                result.first_call = took
+            if name != "sirecommend" and out != reference_selection(kb, p):
+                raise AssertionError(f"{name} disagrees with the reference selection")
+            spent += took
+            if spent > (0.05 if s.quick else 1.0):
+                break
+
+    result.cells, opened = interleaved(engines, profiles, s, warm_up)
+    result.build.update({name: t for name, t in opened.items() if name != "sirecommend"})
     result.cells.update({name: Cell(note=note) for name, note in notes.items()})
-    for close in closers:
-        close()
     return result
 
 
