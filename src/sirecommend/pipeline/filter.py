@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from itertools import repeat
+from operator import itemgetter
 from types import MappingProxyType
 
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import ForbidCombinationRule, PregnancyRule, Stretch
 from sirecommend._routine import Profile, Reason, ReasonCode
 from sirecommend.pipeline._types import Candidate, Verdict, VerdictKey
+from sirecommend.pipeline.select import context_index
 
 __all__ = [
     "avoided_positions",
     "filter_candidates",
     "judge",
     "option_index",
-    "stretch_facts",
     "verdict_key",
 ]
 
@@ -136,11 +136,7 @@ def judge(
     """
     avoided = avoided_positions(kb, profile) if avoided is None else avoided
     key = verdict_key(stretch, avoided, profile.equipment, profile.pregnancy_trimester or 0)
-    known: dict[VerdictKey, Verdict] = kb.memo("filter.verdicts", dict)
-    verdict = known.get(key)
-    if verdict is None:
-        verdict = known.setdefault(key, _decide(kb, stretch, key))
-    return verdict
+    return _known(kb, kb.memo("filter.verdicts", dict), key)
 
 
 def _decide(kb: KnowledgeBase, stretch: Stretch, key: VerdictKey) -> Verdict:
@@ -174,39 +170,40 @@ def filter_candidates(
     """
     avoided = avoided_positions(kb, profile)
     equipment, trimester = profile.equipment, profile.pregnancy_trimester or 0
-    sids = [sid for c in candidates for sid in (c.stretch_id, *c.alternatives)]
-    if not sids:
-        return MappingProxyType({})
-    positions, uses = zip(*map(stretch_facts(kb).__getitem__, sids), strict=True)
-    # Each distinct position and list of equipment options is judged once per call,
-    # not once per stretch; the verdict keys are then assembled in bulk.
-    is_avoided = {p: p in avoided for p in set(positions)}
-    option = {u: option_index(u, equipment) for u in set(uses)}
-    keys: list[VerdictKey] = list(
-        zip(
-            sids,
-            map(is_avoided.__getitem__, positions),
-            map(option.__getitem__, uses),
-            repeat(trimester),
-            strict=False,  # repeat() never ends; sids sets the length
-        )
-    )
     known: dict[VerdictKey, Verdict] = kb.memo("filter.verdicts", dict)
-    verdicts = list(map(known.get, keys))
-    if None in verdicts:
-        stretches = kb.stretches
-        for i, (key, verdict) in enumerate(zip(keys, verdicts, strict=True)):
-            if verdict is None:
-                verdicts[i] = known.setdefault(key, _decide(kb, stretches[key[0]], key))
-    return MappingProxyType(dict(zip(sids, verdicts, strict=True)))  # type: ignore[arg-type]
-
-
-def stretch_facts(kb: KnowledgeBase) -> dict[str, tuple[str, tuple[str | None, ...]]]:
-    """Per stretch: its position, and what each of its equipment options uses."""
-    return kb.memo(
-        "filter.stretch_facts",
-        lambda: {
-            sid: (st.position, tuple(o.uses for o in st.equipment))
-            for sid, st in kb.stretches.items()
-        },
+    index = context_index(kb, profile.context)
+    candidates = tuple(candidates)
+    if candidates is index.candidates or (
+        tuple(map(itemgetter(0), candidates)) == tuple(map(itemgetter(0), index.candidates))
+        and tuple(map(itemgetter(3), candidates)) == tuple(map(itemgetter(3), index.candidates))
+    ):
+        # The context's own candidates (as select() gives them): judge each group of
+        # stretches sharing a position and equipment options once, not each stretch.
+        groups: dict[tuple[str, int, bool, int, int], tuple[Verdict, ...]] = kb.memo(
+            "filter.groups", dict
+        )
+        verdicts: dict[str, Verdict] = {}
+        for i, (position, uses, sids) in enumerate(index.groups):
+            state = (position in avoided, option_index(uses, equipment), trimester)
+            group = groups.get((profile.context, i, *state))
+            if group is None:
+                group = groups.setdefault(
+                    (profile.context, i, *state),
+                    tuple(_known(kb, known, (sid, *state)) for sid in sids),
+                )
+            verdicts.update(zip(sids, group, strict=True))
+        return MappingProxyType(verdicts)
+    return MappingProxyType(
+        {
+            sid: _known(kb, known, verdict_key(kb.stretches[sid], avoided, equipment, trimester))
+            for c in candidates
+            for sid in (c.stretch_id, *c.alternatives)
+        }
     )
+
+
+def _known(kb: KnowledgeBase, known: dict[VerdictKey, Verdict], key: VerdictKey) -> Verdict:
+    verdict = known.get(key)
+    if verdict is None:
+        verdict = known.setdefault(key, _decide(kb, kb.stretches[key[0]], key))
+    return verdict

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import Phase
 from sirecommend._routine import Profile
 from sirecommend.pipeline._types import Candidate
 
-__all__ = ["candidates_of", "select", "walk_context"]
+__all__ = ["ContextIndex", "candidates_of", "context_index", "select", "walk_context"]
 
 
 def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
@@ -25,33 +29,72 @@ def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
     >>> [c.stretch_id for c in select(kb, Profile(context="warm_up"))][:2]
     ['child_pose_side_reach', 'foam_roll_glutes']
     """
-    plain, walked = _plain_candidates(kb, profile.context)
+    index = context_index(kb, profile.context)
     focus = profile.focus
-    if not focus:
-        return plain
-    return tuple(
-        c if focus.isdisjoint(w[4]) else c._replace(focus_hits=tuple(sorted(w[4] & focus)))
-        for c, w in zip(plain, walked, strict=True)
-    )
+    hit = sorted({i for m in focus for i in index.by_muscle.get(m, ())})
+    if not hit:
+        return index.candidates
+    # Only the candidates that work a focus muscle change: they carry which ones.
+    out = list(index.candidates)
+    for i in hit:
+        c = out[i]
+        out[i] = Candidate(c[0], c[1], c[2], c[3], tuple(sorted(index.targets[i] & focus)), c[5])
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class ContextIndex:
+    """What a call needs of one context, built once at load from the graph walk.
+
+    ``candidates`` are the context's candidates without focus, in rank order, and
+    ``targets`` the muscles each works; ``by_muscle`` gives, per muscle, the positions
+    in ``candidates`` of those that work it. ``stretch_ids`` lists every candidate
+    and its alternatives, in that order (what :func:`filter_candidates` judges), and
+    ``groups`` partitions them by position and equipment options: stretches of a group
+    are judged alike for any one profile.
+    """
+
+    context: str
+    candidates: tuple[Candidate, ...]
+    targets: tuple[frozenset[str], ...]
+    by_muscle: Mapping[str, tuple[int, ...]]
+    stretch_ids: tuple[str, ...]
+    groups: tuple[tuple[str, tuple[str | None, ...], tuple[str, ...]], ...]
+
+
+def context_index(kb: KnowledgeBase, context: str) -> ContextIndex:
+    """The :class:`ContextIndex` of ``context`` (built once per knowledge base)."""
+
+    def compute() -> ContextIndex:
+        walked = walk_context(kb, context)
+        candidates = tuple(
+            Candidate(sid, phase, cites, alternatives, (), rank)
+            for sid, phase, cites, alternatives, _, rank in walked
+        )
+        by_muscle: dict[str, list[int]] = {}
+        for i, w in enumerate(walked):
+            for muscle in sorted(w[4]):
+                by_muscle.setdefault(muscle, []).append(i)
+        stretch_ids = tuple(sid for c in candidates for sid in (c.stretch_id, *c.alternatives))
+        groups: dict[tuple[str, tuple[str | None, ...]], list[str]] = {}
+        for sid in stretch_ids:
+            st = kb.stretches[sid]
+            groups.setdefault((st.position, tuple(o.uses for o in st.equipment)), []).append(sid)
+        return ContextIndex(
+            context=context,
+            candidates=candidates,
+            targets=tuple(w[4] for w in walked),
+            by_muscle=MappingProxyType({m: tuple(ix) for m, ix in sorted(by_muscle.items())}),
+            stretch_ids=stretch_ids,
+            groups=tuple((pos, uses, tuple(ids)) for (pos, uses), ids in groups.items()),
+        )
+
+    return kb.memo(("select.index", context), compute)
 
 
 def candidates_of(kb: KnowledgeBase, context: str) -> tuple[Candidate, ...]:
     """The candidates of ``context`` for a profile without focus, built once per context."""
-    return _plain_candidates(kb, context)[0]
-
-
-def _plain_candidates(
-    kb: KnowledgeBase, context: str
-) -> tuple[tuple[Candidate, ...], tuple[_Walked, ...]]:
-    def compute() -> tuple[tuple[Candidate, ...], tuple[_Walked, ...]]:
-        walked = walk_context(kb, context)
-        plain = tuple(
-            Candidate(sid, phase, cites, alternatives, (), rank)
-            for sid, phase, cites, alternatives, _, rank in walked
-        )
-        return plain, walked
-
-    return kb.memo(("select.candidates", context), compute)
+    return context_index(kb, context).candidates
 
 
 _Walked = tuple[str, Phase, tuple[str, ...], tuple[str, ...], frozenset[str], int]
