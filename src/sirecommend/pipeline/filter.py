@@ -179,17 +179,17 @@ def filter_candidates(
     ):
         # The context's own candidates (as select() gives them): judge each group of
         # stretches sharing a position and equipment options once, not each stretch.
-        groups: dict[tuple[str, int, bool, int, int], tuple[Verdict, ...]] = kb.memo(
-            "filter.groups", dict
+        # Per group: its verdicts under each state met so far.
+        tables: list[dict[tuple[bool, int, int], tuple[Verdict, ...]]] = kb.memo(
+            ("filter.groups", profile.context), lambda: [{} for _ in index.groups]
         )
         verdicts: dict[str, Verdict] = {}
-        for i, (position, uses, sids) in enumerate(index.groups):
+        for (position, uses, sids), table in zip(index.groups, tables, strict=True):
             state = (position in avoided, option_index(uses, equipment), trimester)
-            group = groups.get((profile.context, i, *state))
+            group = table.get(state)
             if group is None:
-                group = groups.setdefault(
-                    (profile.context, i, *state),
-                    tuple(_known(kb, known, (sid, *state)) for sid in sids),
+                group = table.setdefault(
+                    state, tuple(_known(kb, known, (sid, *state)) for sid in sids)
                 )
             verdicts.update(zip(sids, group, strict=True))
         return MappingProxyType(verdicts)
