@@ -37,6 +37,7 @@ from sirecommend import (
 from sirecommend._loader import knowledge_from_packs
 from sirecommend._models import PHASES, ForbidCombinationRule, PackFile, PregnancyRule
 from sirecommend._recommend import _run
+from sirecommend.pipeline import filter_candidates, select
 from sirecommend.pipeline.filter import avoided_positions, judge
 from sirecommend.testing import knowledge_bases, profiles
 
@@ -869,3 +870,22 @@ def test_each_verdict_names_the_stretch_it_judges(profile: Profile) -> None:
         verdict = judge(kb, profile, stretch)
         assert verdict.stretch_id == stretch.id
         assert verdict == judge(kb, profile, stretch, avoided_positions(kb, profile))
+
+
+@given(kb=knowledge_bases(), data=st.data())
+def test_filtering_by_group_gives_each_stretch_its_own_verdict(
+    kb: KnowledgeBase, data: st.DataObject
+) -> None:
+    """filter_candidates() judges groups of alike stretches at once; each stretch must get
+    exactly the verdict judge() gives it alone, with focus or without, whole or in part."""
+    profile = data.draw(profiles(kb, red_flags=False))
+    candidates = select(kb, profile)
+    verdicts = filter_candidates(kb, profile, candidates)
+    wanted = {sid for c in candidates for sid in (c.stretch_id, *c.alternatives)}
+    assert set(verdicts) == wanted
+    for sid in wanted:
+        assert verdicts[sid] == judge(kb, profile, kb.stretches[sid])
+    part = candidates[: data.draw(st.integers(0, len(candidates)))]
+    assert dict(filter_candidates(kb, profile, part)) == {
+        sid: verdicts[sid] for c in part for sid in (c.stretch_id, *c.alternatives)
+    }

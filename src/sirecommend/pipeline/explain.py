@@ -39,16 +39,6 @@ def _short_cites(cites: Iterable[str]) -> str:
     return ", ".join(unique_sources(cites))
 
 
-def build_step(kb: KnowledgeBase, profile: Profile, d: Dosed) -> Step:
-    """The public :class:`Step` for one dosed pick, with its reasons and sources.
-
-    A step depends only on the context, whether the person is aggravated, the
-    candidate and the verdicts behind the pick, and the focus muscles it hits, so
-    each distinct one is built (and validated) once per knowledge base.
-    """
-    return _steps(kb, profile)(d)
-
-
 def _steps(kb: KnowledgeBase, profile: Profile) -> Callable[[Dosed], Step]:
     """``step(dosed)`` for this profile's context and aggravation, from a memo.
 

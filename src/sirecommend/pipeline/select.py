@@ -11,7 +11,7 @@ from sirecommend._models import Phase
 from sirecommend._routine import Profile
 from sirecommend.pipeline._types import Candidate
 
-__all__ = ["ContextIndex", "candidates_of", "context_index", "select", "walk_context"]
+__all__ = ["ContextIndex", "context_index", "select", "walk_context"]
 
 
 def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
@@ -90,11 +90,6 @@ def context_index(kb: KnowledgeBase, context: str) -> ContextIndex:
         )
 
     return kb.memo(("select.index", context), compute)
-
-
-def candidates_of(kb: KnowledgeBase, context: str) -> tuple[Candidate, ...]:
-    """The candidates of ``context`` for a profile without focus, built once per context."""
-    return context_index(kb, context).candidates
 
 
 _Walked = tuple[str, Phase, tuple[str, ...], tuple[str, ...], frozenset[str], int]
