@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import textwrap
@@ -19,7 +20,8 @@ from sirecommend import (
     schema_of_packs,
     shipped_knowledge_dir,
 )
-from sirecommend._loader import _build, _read_pack
+from sirecommend._kb import digest_of
+from sirecommend._loader import TABLES, _build, _read_pack
 from sirecommend._models import GeneralCautionRule, Stretch
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
@@ -290,6 +292,18 @@ class TestLoading:
         a = recommend(context="post_activity", knowledge=kb).model_dump_json()
         b = recommend(context="post_activity", knowledge=reordered).model_dump_json()
         assert a == b
+
+    def test_digest_is_the_sha256_of_the_canonical_json(self, kb: KnowledgeBase) -> None:
+        # digest_of hashes the JSON entry by entry; the bytes must stay those of one dump.
+        tables = {a: getattr(kb, a) for a in TABLES.values()}
+        canonical = {
+            name: {k: v.model_dump(mode="json") for k, v in table.items()}
+            for name, table in tables.items()
+        }
+        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        assert kb.digest == hashlib.sha256(text.encode()).hexdigest() == digest_of(tables)
+        empty = hashlib.sha256(b'{"a":{},"b":{}}').hexdigest()
+        assert digest_of({"b": {}, "a": {}}) == empty
 
     def test_pack_adds_a_stretch(self, tmp_path: Path) -> None:
         kb = load_knowledge(write(tmp_path, stretch()))

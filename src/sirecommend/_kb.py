@@ -133,10 +133,19 @@ def freeze_table(entries: Mapping[_K, _T]) -> Mapping[_K, _T]:
 
 
 def digest_of(tables: Mapping[str, Mapping[str, object]]) -> str:
-    """sha256 of the canonical JSON of all tables: independent of file order."""
-    canonical = {
-        name: {k: v.model_dump(mode="json") for k, v in table.items()}  # type: ignore[attr-defined]
-        for name, table in sorted(tables.items())
-    }
-    blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    """sha256 of the canonical JSON of all tables: independent of file order.
+
+    The text hashed is ``json.dumps({table: {id: entry.model_dump(mode="json")}},
+    sort_keys=True, separators=(",", ":"))``, fed to the hash one entry at a time, so
+    that neither the whole text nor a JSON copy of every entry is ever held at once.
+    """
+    encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
+    sha = hashlib.sha256(b"{")
+    for i, (name, table) in enumerate(sorted(tables.items())):
+        sha.update(f"{',' if i else ''}{encode(name)}:{{".encode())
+        for j, (key, entry) in enumerate(sorted(table.items())):
+            dumped = encode(entry.model_dump(mode="json"))  # type: ignore[attr-defined]
+            sha.update(f"{',' if j else ''}{encode(key)}:{dumped}".encode())
+        sha.update(b"}")
+    sha.update(b"}")
+    return sha.hexdigest()
