@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import re
 import textwrap
 from pathlib import Path
@@ -226,6 +227,25 @@ class TestGraph:
         assert nx.is_frozen(kb.graph)
         with pytest.raises(nx.NetworkXError):
             kb.graph.add_node("x")
+
+    def test_edges_share_read_only_dicts(self, kb: KnowledgeBase) -> None:
+        g = kb.graph
+        (u1, v, k, d1), (u2, *_, d2) = [
+            e
+            for e in g.in_edges("position:supine", keys=True, data=True)
+            if e[3]["relation"] == "in_position"
+        ][:2]
+        assert d1 == {"relation": "in_position"}
+        assert d1 is d2
+        with pytest.raises(TypeError, match="frozen"):
+            d1["relation"] = "x"  # type: ignore[index]
+        with pytest.raises(TypeError, match="frozen"):
+            d1.update(x=1)
+        copy = nx.MultiDiGraph(g)
+        copy.edges[u1, v, k]["x"] = 1
+        assert copy.edges[u2, v, k] == d1 == {"relation": "in_position"}
+        again = pickle.loads(pickle.dumps(g))
+        assert list(again.edges(keys=True, data=True)) == list(g.edges(keys=True, data=True))
 
     def test_lint_passes_on_shipped(self, kb: KnowledgeBase) -> None:
         assert lint_graph(kb.graph) == []
