@@ -280,22 +280,23 @@ def lint_graph(graph: nx.MultiDiGraph[str]) -> list[str]:
         kind = graph.nodes[n].get("kind")
         if kind not in NODE_KINDS:
             problems.append(f"{n}: unknown node kind {kind!r}")
-    for u, v, relation in sorted(
-        (u, v, str(d.get("relation"))) for u, v, d in graph.edges(data=True)
-    ):
-        if relation not in RELATIONS:
-            problems.append(f"{u} -> {v}: unknown relation {relation!r}")
+    edges = ((u, v, str(d.get("relation"))) for u, v, d in graph.edges(data=True))
+    for u, v, relation in sorted(e for e in edges if e[2] not in RELATIONS):
+        problems.append(f"{u} -> {v}: unknown relation {relation!r}")
     for s in _nodes_where(graph, "kind", "stretch"):
-        if len(out_neighbours(graph, s, "in_position")) != 1:
+        out: dict[str, list[str]] = {}  # relation -> the nodes s points to through it
+        for _, v, data in graph.out_edges(s, data=True):
+            out.setdefault(data["relation"], []).append(v)
+        if len(out.get("in_position", ())) != 1:
             problems.append(f"{s}: must be in exactly one position")
-        if not out_neighbours(graph, s, "cites"):
+        if not out.get("cites"):
             problems.append(f"{s}: cites no source")
-        if not out_neighbours(graph, s, "targets"):
+        if not out.get("targets"):
             problems.append(f"{s}: targets no muscle")
         if graph.nodes[s].get("dosage") is None:
             problems.append(f"{s}: has no dosage")
-        reach = out_neighbours(graph, s, "suits")
-        for primary in out_neighbours(graph, s, "alternative_of"):
+        reach = list(out.get("suits", ()))
+        for primary in out.get("alternative_of", ()):
             reach += out_neighbours(graph, primary, "suits")
         if not reach:
             problems.append(f"{s}: not reachable from any context")
