@@ -139,6 +139,7 @@ def plan_context(
         cycle = nx.find_cycle(dag)
         names = sorted({o.id for o in used if (o.before, o.after) in {(u, v) for u, v in cycle}})
         raise OrderingCycleError(context, tuple(names)) from None
+    dag.clear()  # networkx's cached views make it a reference cycle: free it now
     order = tuple(n for n in sorted_nodes if not n.startswith("#"))
     rank = {sid: i for i, sid in enumerate(order)}
     return ContextPlan(
