@@ -20,7 +20,7 @@ from sirecommend import (
     recommend,
 )
 from sirecommend._loader import _shipped_files, knowledge_from_packs
-from sirecommend._models import PackFile
+from sirecommend._models import PackFile, Stretch
 from sirecommend.testing import _id_sets, knowledge_bases, profiles, synthetic_knowledge
 
 # pytest makes a new instance of a test class for every run, and mutmut runs the suite
@@ -131,6 +131,21 @@ class TestSyntheticKnowledge:
         assert len(kb.orderings) > 10
         both = [s for s in kb.stretches.values() if {"rotation", "side_bend"} <= set(s.movements)]
         assert len(both) > 20
+
+    def test_stretches_share_their_fields_sets_unseen(self) -> None:
+        # synthetic_knowledge lets equal model_fields_set be one set, to save memory.
+        stretches = list(synthetic_knowledge(50).stretches.values())
+        a = stretches[0]
+        b = next(s for s in stretches[1:] if s.model_fields_set == a.model_fields_set)
+        assert a.model_fields_set is b.model_fields_set
+        for s in stretches:
+            fresh = Stretch.model_validate(s.model_dump(exclude_unset=True))
+            assert fresh == s
+            assert fresh.model_fields_set == s.model_fields_set
+        before = set(a.model_fields_set)
+        changed = a.model_copy(update={"override": True})
+        assert "override" in changed.model_fields_set
+        assert a.model_fields_set == b.model_fields_set == before
 
     def test_loads_in_linear_time(self) -> None:
         # Ten times the stretches may take at most ~25 times as long (well short of
