@@ -705,3 +705,14 @@ class TestEntryValidators:
     def test_repr_and_summary(self, kb: KnowledgeBase) -> None:
         assert repr(kb).startswith("<KnowledgeBase 12 stretches, 5 contexts")
         assert "after_sitting: child_pose_side_reach" in kb.summary()
+
+
+def test_loaded_entries_share_equal_fields_sets() -> None:
+    """Every loaded entry keeps one shared set per distinct ``model_fields_set``."""
+    kb = load_knowledge()
+    stretches = list(kb.stretches.values())
+    by_value: dict[frozenset[str], set[int]] = {}
+    for s in stretches:
+        by_value.setdefault(frozenset(s.model_fields_set), set()).add(id(s.model_fields_set))
+        assert Stretch.model_validate(s.model_dump(exclude_unset=True)) == s
+    assert all(len(ids) == 1 for ids in by_value.values())

@@ -295,17 +295,15 @@ class TestAuditMemory:
     def test_an_entry_for_another_object_with_the_same_id_is_not_used(
         self, kb: KnowledgeBase
     ) -> None:
-        from sirecommend.audit import _step_violations
-
         p = Profile(context="after_sitting")
-        step = recommend(p).steps[0]
+        routine = recommend(p)
+        step = routine.steps[0]
         bad = step.model_copy(update={"movements": ()})
         checked = kb.memo("audit.checked", dict)
         # As if ``bad`` had the id of an object checked before (ids are reused).
         checked[id(bad)] = (step, ())
-        assert [v.rule for v in _step_violations(kb, bad, kb.stretches[bad.stretch_id])] == [
-            "movements"
-        ]
+        broken = routine.model_copy(update={"steps": (bad, *routine.steps[1:])})
+        assert [v.rule for v in audit(broken, p, kb)] == ["movements"]
         assert checked[id(bad)][0] is bad
 
     def test_the_memory_is_bounded(

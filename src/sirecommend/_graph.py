@@ -125,10 +125,7 @@ class _EdgeDicts:
             if isinstance(keydict, _FrozenDict) or (but_to and v.startswith(but_to)):
                 continue
             edges = tuple((k, tuple(d.items())) for k, d in keydict.items())
-            try:
-                shared = self.keys.get(edges)
-            except TypeError:  # an unhashable attribute: leave this pair's edges alone
-                continue
+            shared = self.keys.get(edges)  # attributes come from frozen models: hashable
             if shared is None:
                 shared = self.keys[edges] = _FrozenDict(
                     (k, self.attrs.setdefault(a, _FrozenDict(a))) for k, a in edges

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -139,6 +137,9 @@ def digest_of(tables: Mapping[str, Mapping[str, object]]) -> str:
     sort_keys=True, separators=(",", ":"))``, fed to the hash one entry at a time, so
     that neither the whole text nor a JSON copy of every entry is ever held at once.
     """
+    import hashlib  # only when knowledge is built: not at import
+    import json
+
     encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
     sha = hashlib.sha256(b"{")
     for i, (name, table) in enumerate(sorted(tables.items())):

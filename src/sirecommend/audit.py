@@ -84,7 +84,10 @@ CHECKED_LIMIT = 100_000
 
 
 def _step_violations(kb: KnowledgeBase, step: Step, st: Stretch) -> tuple[Violation, ...]:
-    """What is wrong with ``step`` whoever it is for: checked once per step object.
+    """What is wrong with ``step`` whoever it is for, remembered for the step object.
+
+    :func:`audit` looks the step up first and calls this only for a step it has not
+    checked (an entry under the same ``id`` for another object does not count).
 
     A step's own facts (position, equipment option, movements, cautions, dose within
     the source's range, explanations) depend only on the step and the knowledge,
@@ -92,12 +95,11 @@ def _step_violations(kb: KnowledgeBase, step: Step, st: Stretch) -> tuple[Violat
     it so that its ``id`` cannot be reused while the entry lives.
     """
     checked: _Checked = kb.memo("audit.checked", dict)
-    entry = checked.get(id(step))
-    if entry is None or entry[0] is not step:
-        if len(checked) >= CHECKED_LIMIT:
-            checked.clear()
-        entry = checked[id(step)] = (step, tuple(_check_step(kb, step, st)))
-    return entry[1]
+    if len(checked) >= CHECKED_LIMIT:
+        checked.clear()
+    found = tuple(_check_step(kb, step, st))
+    checked[id(step)] = (step, found)
+    return found
 
 
 _Checked = dict[int, tuple[Step, tuple[Violation, ...]]]

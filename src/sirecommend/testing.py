@@ -41,10 +41,13 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
         "pip install 'sirecommend[test]' (or pip install hypothesis)"
     ) from exc
 
-from pydantic import BaseModel
-
 from sirecommend._kb import KnowledgeBase
-from sirecommend._loader import _shipped_files, knowledge_from_packs, load_knowledge
+from sirecommend._loader import (
+    _shipped_files,
+    knowledge_from_packs,
+    load_knowledge,
+    share_fields_sets,
+)
 from sirecommend._models import PHASES, URGENCIES, PackFile, Stretch
 from sirecommend._routine import Profile
 from sirecommend.errors import InvalidArgumentError
@@ -53,7 +56,6 @@ from sirecommend.pipeline.order import OrderingCycleError, plan_context
 __all__ = ["knowledge_bases", "profiles", "synthetic_knowledge"]
 
 _T = TypeVar("_T")
-_M = TypeVar("_M", bound=BaseModel)
 _P = ParamSpec("_P")
 
 
@@ -492,24 +494,6 @@ def _gc_paused(f: Callable[_P, _T]) -> Callable[_P, _T]:
     return run
 
 
-def _share_fields_sets(model: _M, sets: dict[frozenset[str], set[str]]) -> _M:
-    """``model``, its sub-models sharing one ``model_fields_set`` with every equal one.
-
-    pydantic keeps a set of the fields given per instance, about a third of the memory
-    of a generated stretch. Knowledge models are frozen, so nothing changes the set
-    (``model_copy`` copies it first): equal ones can be one.
-    """
-    fields = model.__pydantic_fields_set__
-    object.__setattr__(model, "__pydantic_fields_set__", sets.setdefault(frozenset(fields), fields))
-    for value in model.__dict__.values():
-        if isinstance(value, BaseModel):
-            _share_fields_sets(value, sets)
-        elif isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
-            for item in value:
-                _share_fields_sets(item, sets)
-    return model
-
-
 @functools.lru_cache(maxsize=4)
 @_gc_paused
 def synthetic_knowledge(n_stretches: int, *, seed: int = 0) -> KnowledgeBase:
@@ -631,7 +615,7 @@ def synthetic_knowledge(n_stretches: int, *, seed: int = 0) -> KnowledgeBase:
                 )
             if not override:
                 last_in_block[block] = sid
-        stretches.append(_share_fields_sets(Stretch.model_validate(data), fields_sets))
+        stretches.append(share_fields_sets(Stretch.model_validate(data), fields_sets))
     pack = PackFile.model_validate({"stretch": stretches, "ordering": orderings})
     del stretches, orderings  # the pack holds them now
     return knowledge_from_packs(
