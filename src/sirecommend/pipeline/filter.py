@@ -183,9 +183,11 @@ def filter_candidates(
         tables: list[dict[tuple[bool, int, int], tuple[Verdict, ...]]] = kb.memo(
             ("filter.groups", profile.context), lambda: [{} for _ in index.groups]
         )
+        avoids = [p in avoided for p in index.positions]
+        options = [option_index(uses, equipment) for uses in index.equipment_options]
         verdicts: dict[str, Verdict] = {}
         for (position, uses, sids), table in zip(index.groups, tables, strict=True):
-            state = (position in avoided, option_index(uses, equipment), trimester)
+            state = (avoids[position], options[uses], trimester)
             group = table.get(state)
             if group is None:
                 group = table.setdefault(

@@ -50,7 +50,8 @@ class ContextIndex:
     ``targets`` the muscles each works; ``by_muscle`` gives, per muscle, the positions
     in ``candidates`` of those that work it. ``stretch_ids`` lists every candidate
     and its alternatives, in that order (what :func:`filter_candidates` judges), and
-    ``groups`` partitions them by position and equipment options: stretches of a group
+    ``groups`` partitions them by position and equipment options (indexes into
+    ``positions`` and ``equipment_options``, the distinct ones): stretches of a group
     are judged alike for any one profile.
     """
 
@@ -59,7 +60,9 @@ class ContextIndex:
     targets: tuple[frozenset[str], ...]
     by_muscle: Mapping[str, tuple[int, ...]]
     stretch_ids: tuple[str, ...]
-    groups: tuple[tuple[str, tuple[str | None, ...], tuple[str, ...]], ...]
+    positions: tuple[str, ...]
+    equipment_options: tuple[tuple[str | None, ...], ...]
+    groups: tuple[tuple[int, int, tuple[str, ...]], ...]
 
 
 def context_index(kb: KnowledgeBase, context: str) -> ContextIndex:
@@ -80,13 +83,20 @@ def context_index(kb: KnowledgeBase, context: str) -> ContextIndex:
         for sid in stretch_ids:
             st = kb.stretches[sid]
             groups.setdefault((st.position, tuple(o.uses for o in st.equipment)), []).append(sid)
+        positions = sorted({pos for pos, _ in groups})
+        options = sorted({uses for _, uses in groups}, key=repr)
         return ContextIndex(
             context=context,
             candidates=candidates,
             targets=tuple(w[4] for w in walked),
             by_muscle=MappingProxyType({m: tuple(ix) for m, ix in sorted(by_muscle.items())}),
             stretch_ids=stretch_ids,
-            groups=tuple((pos, uses, tuple(ids)) for (pos, uses), ids in groups.items()),
+            positions=tuple(positions),
+            equipment_options=tuple(options),
+            groups=tuple(
+                (positions.index(pos), options.index(uses), tuple(ids))
+                for (pos, uses), ids in groups.items()
+            ),
         )
 
     return kb.memo(("select.index", context), compute)
