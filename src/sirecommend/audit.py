@@ -64,7 +64,7 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
             bad("avoid_positions", f"{sid} is in avoided position {st.position}", sid)
         if step.equipment is not None and step.equipment not in profile.equipment:
             bad("equipment", f"{sid} uses {step.equipment}, which the person lacks", sid)
-        for rule_id, from_trimester in _facts(kb, st).pregnancy:
+        for rule_id, from_trimester in _facts(kb, st).pregnancy if trimester else ():
             if trimester >= from_trimester:
                 bad(rule_id, f"{sid} is {st.position} in trimester {trimester}", sid)
         if profile.aggravated:
