@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from operator import attrgetter
 
 from sirecommend.pipeline._types import Dosed
 
 __all__ = ["fit_to_time", "priority"]
+
+_seconds = attrgetter("seconds")
 
 
 def priority(step: Dosed) -> tuple[int, int]:
@@ -28,7 +32,7 @@ def fit_to_time(
     >>> fit_to_time([], 60.0)
     ((), ())
     """
-    if sum(s.seconds for s in steps) <= budget_seconds:
+    if budget_seconds == math.inf or sum(map(_seconds, steps)) <= budget_seconds:
         return tuple(steps), ()  # everything fits: the greedy pass would keep every step
     left = budget_seconds
     kept: set[int] = set()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -163,4 +164,5 @@ def order_steps(items: Iterable[_T], plan: ContextPlan, stretch_id: str = "stret
     ...                                      NS(stretch_id="lower_trunk_rotation")], plan)]
     ['lower_trunk_rotation', 'standing_side_bend']
     """
-    return sorted(items, key=lambda item: plan.rank[getattr(item, stretch_id)])
+    rank, of = plan.rank, attrgetter(stretch_id)
+    return sorted(items, key=lambda item: rank[of(item)])
