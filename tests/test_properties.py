@@ -39,7 +39,8 @@ from sirecommend._models import PHASES, ForbidCombinationRule, PackFile, Pregnan
 from sirecommend._recommend import _run
 from sirecommend.pipeline import filter_candidates, select
 from sirecommend.pipeline.filter import avoided_positions, judge
-from sirecommend.testing import knowledge_bases, profiles
+from sirecommend.pipeline.select import context_index
+from sirecommend.testing import knowledge_bases, profiles, synthetic_knowledge
 
 # pytest makes a new instance of a test class for every run, and mutmut runs the suite
 # more than once in one process: to hypothesis that looks like two "executors" of one
@@ -889,3 +890,18 @@ def test_filtering_by_group_gives_each_stretch_its_own_verdict(
     assert dict(filter_candidates(kb, profile, part)) == {
         sid: verdicts[sid] for c in part for sid in (c.stretch_id, *c.alternatives)
     }
+
+
+@settings(max_examples=max(10, settings.default.max_examples // 5))
+@given(data=st.data())
+def test_filtering_by_group_on_large_knowledge(data: st.DataObject) -> None:
+    """The same on knowledge large enough for judging by group (GROUP_SIZE) to be used."""
+    large = synthetic_knowledge(1000)  # built once (cached)
+    profile = data.draw(profiles(large, red_flags=False))
+    assert context_index(large, profile.context).by_group
+    candidates = select(large, profile)
+    verdicts = filter_candidates(large, profile, candidates)
+    for c in candidates:
+        for sid in (c.stretch_id, *c.alternatives):
+            assert verdicts[sid] == judge(large, profile, large.stretches[sid])
+    assert len(verdicts) == len(context_index(large, profile.context).stretch_ids)

@@ -173,12 +173,16 @@ def filter_candidates(
     known: dict[VerdictKey, Verdict] = kb.memo("filter.verdicts", dict)
     index = context_index(kb, profile.context)
     candidates = tuple(candidates)
-    if candidates is index.candidates or (
-        tuple(map(itemgetter(0), candidates)) == tuple(map(itemgetter(0), index.candidates))
-        and tuple(map(itemgetter(3), candidates)) == tuple(map(itemgetter(3), index.candidates))
+    if index.by_group and (
+        candidates is index.candidates
+        or (
+            tuple(map(itemgetter(0), candidates)) == tuple(map(itemgetter(0), index.candidates))
+            and tuple(map(itemgetter(3), candidates)) == tuple(map(itemgetter(3), index.candidates))
+        )
     ):
-        # The context's own candidates (as select() gives them): judge each group of
-        # stretches sharing a position and equipment options once, not each stretch.
+        # The context's own candidates (as select() gives them), in groups large enough
+        # to pay: judge each group of stretches sharing a position and equipment options
+        # once, not each stretch.
         # Per group: its verdicts under each state met so far.
         tables: list[dict[tuple[bool, int, int], tuple[Verdict, ...]]] = kb.memo(
             ("filter.groups", profile.context), lambda: [{} for _ in index.groups]
