@@ -253,3 +253,28 @@ def test_a_new_process_loads_from_the_cache(tmp_path: Path) -> None:
     ]
     assert runs[0] == ["1", "True", "ok"]  # built, and so validated
     assert runs[1] == ["0", "False", "ok"]  # from the cache: no build, no validator built
+
+
+def test_only_the_newest_builds_are_kept(tmp_path: Path) -> None:
+    kb = load_knowledge()
+    for i in range(_cache.KEEP + 3):
+        assert write_cache(f"k{i}", kb, tmp_path)
+        os.utime(tmp_path / f"k{i}.kb.pickle", ns=(i * 10**9, i * 10**9))
+    write_cache("last", kb, tmp_path)
+    kept = sorted(p.name.removesuffix(".kb.pickle") for p in tmp_path.glob("*.kb.pickle"))
+    assert len(kept) == _cache.KEEP
+    assert "last" in kept
+    assert "k0" not in kept
+    assert f"k{_cache.KEEP + 2}" in kept
+
+
+def test_pruning_survives_a_file_removed_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_cache("a", load_knowledge(), tmp_path)
+
+    def gone(self: Path) -> os.stat_result:
+        raise FileNotFoundError(self)
+
+    monkeypatch.setattr(Path, "stat", gone)
+    _cache._prune(tmp_path)  # no error

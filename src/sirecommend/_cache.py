@@ -30,7 +30,15 @@ from typing import Any
 
 from sirecommend._kb import KnowledgeBase
 
-__all__ = ["CACHE_ENV", "cache_dir", "cache_key", "cached", "read_cache", "write_cache"]
+__all__ = [
+    "CACHE_ENV",
+    "KEEP",
+    "cache_dir",
+    "cache_key",
+    "cached",
+    "read_cache",
+    "write_cache",
+]
 
 #: The environment variable naming the cache directory ("" turns the cache off).
 CACHE_ENV = "SIRECOMMEND_CACHE_DIR"
@@ -134,7 +142,24 @@ def write_cache(key: str, kb: KnowledgeBase, directory: Path | None = None) -> b
             raise
     except OSError:
         return False
+    _prune(directory)
     return True
+
+
+#: Most knowledge builds the cache keeps: each code or knowledge change makes a new one.
+KEEP = 8
+
+
+def _prune(directory: Path) -> None:
+    """Remove all but the :data:`KEEP` most recently written builds (best effort)."""
+    try:
+        files = sorted(
+            directory.glob(f"*{_SUFFIX}"), key=lambda f: f.stat().st_mtime_ns, reverse=True
+        )
+        for old in files[KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:  # a file removed meanwhile, by another process: nothing to do
+        pass
 
 
 def cached(
