@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from sirecommend._kb import KnowledgeBase
@@ -38,32 +38,17 @@ def check_profile(profile: Profile, kb: KnowledgeBase) -> None:
 piriformis, trunk)
     """
     ids = kb.memo("recommend.valid_ids", lambda: _valid_ids(kb))
-    if (
-        profile.context in ids.contexts
-        and profile.equipment <= ids.equipment
-        and profile.avoid_positions <= ids.positions
-        and profile.red_flags <= ids.red_flags
-        and profile.focus <= ids.muscles
-    ):
-        return
-    checks: list[tuple[str, str, Iterable[str], Iterable[str]]] = [
-        ("context", "context", [profile.context], kb.contexts),
-        ("equipment", "equipment", profile.equipment, kb.equipment),
-        (
-            "position",
-            "avoid_positions",
-            profile.avoid_positions,
-            [*kb.positions, *kb.position_groups],
-        ),
-        ("red flag", "red_flags", profile.red_flags, kb.red_flags),
-        ("muscle", "focus", profile.focus, kb.muscles),
+    checks: list[tuple[str, str, frozenset[str], frozenset[str]]] = [
+        ("context", "context", frozenset([profile.context]), ids.contexts),
+        ("equipment", "equipment", profile.equipment, ids.equipment),
+        ("position", "avoid_positions", profile.avoid_positions, ids.positions),
+        ("red flag", "red_flags", profile.red_flags, ids.red_flags),
+        ("muscle", "focus", profile.focus, ids.muscles),
     ]
-    # The check above failed, so some value is unknown: this loop always raises.
-    for kind, field, values, valid in checks:  # pragma: no branch
-        known = set(valid)
-        for value in sorted(values):
-            if value not in known:
-                raise UnknownIdError(kind, value, known, where="" if field == kind else field)
+    for kind, field, values, valid in checks:
+        if not values <= valid:
+            value = min(values - valid)
+            raise UnknownIdError(kind, value, valid, where="" if field == kind else field)
 
 
 class _ValidIds(NamedTuple):

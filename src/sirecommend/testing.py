@@ -615,6 +615,8 @@ def synthetic_knowledge(n_stretches: int, *, seed: int = 0) -> KnowledgeBase:
                 )
             if not override:
                 last_in_block[block] = sid
+        # Shared now, not only by the loader's pass at the end: 10,000 stretches'
+        # separate sets would otherwise all be alive at the peak of the build.
         stretches.append(share_fields_sets(Stretch.model_validate(data), fields_sets))
     pack = PackFile.model_validate({"stretch": stretches, "ordering": orderings})
     del stretches, orderings  # the pack holds them now
