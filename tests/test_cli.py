@@ -45,6 +45,7 @@ cites = ["clinic-notes"]
 id = "sofa"
 name = "On the sofa"
 sequence = 5
+is_a = "seated_chair"
 cites = ["clinic-notes"]
 
 [[stretch]]

@@ -33,6 +33,7 @@ cites = ["clinic-notes"]
 id = "sofa"
 name = "On a <sofa> & \\"chair\\""
 sequence = 5
+is_a = "seated_chair"
 cites = ["clinic-notes"]
 
 [[stretch]]

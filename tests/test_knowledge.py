@@ -200,6 +200,8 @@ class TestGraph:
             "position",
             "position_group",
             "movement",
+            "movement_kind",
+            "position_kind",
             "rule",
             "red_flag",
             "urgency",
@@ -307,7 +309,7 @@ class TestLoading:
     def test_file_order_does_not_matter(self, kb: KnowledgeBase) -> None:
         problems: list[object] = []
         files = _read_pack(shipped_knowledge_dir(), problems)  # type: ignore[arg-type]
-        reordered = _build(list(reversed(files)), ())
+        reordered = _build(list(reversed(files)), (), len(files))
         assert reordered.digest == kb.digest
         a = recommend(context="post_activity", knowledge=kb).model_dump_json()
         b = recommend(context="post_activity", knowledge=reordered).model_dump_json()
@@ -656,7 +658,7 @@ class TestBrokenPacks:
             for label, pf in files
         ]
         with pytest.raises(KnowledgeError, match="no red_flag_referral rule"):
-            _build(stripped, ())
+            _build(stripped, (), len(stripped))
 
     def test_many_problems_are_all_listed(self, tmp_path: Path) -> None:
         text = "".join(

@@ -165,7 +165,7 @@ class TestKnowledgeFromPacks:
         shipped = [f for _, f in _shipped_files()]
         assert knowledge_from_packs(*shipped).digest == SHIPPED.digest
         with pytest.raises(KnowledgeError, match="duplicate id"):
-            knowledge_from_packs(*shipped, shipped[0], name="<twice>")
+            knowledge_from_packs(*shipped, shipped[-1], name="<twice>")
 
     def test_refuses_what_is_not_a_pack_file(self) -> None:
         with pytest.raises(InvalidArgumentError, match="PackFile"):

@@ -12,10 +12,11 @@ in_position      stretch             position
 requires         stretch             equipment (``preference``: 0 = first)
 involves         stretch             movement
 alternative_of   stretch             stretch it replaces
-part_of          position            position_group
+part_of          position            position_group (every position of a member's kind)
+is_a             movement, position  its base movement_kind or position_kind
 precedes         stretch             stretch (an ordering constraint)
-forbids          rule                movement or position it rules out
-cautions         rule                movement whose steps carry its caution
+forbids          rule                movement, position (or their kinds, groups) it rules out
+cautions         rule                movement (or kind) whose steps carry its caution
 refers           red_flag            urgency
 cites            any entry           source
 ===============  ==================  =====================================
@@ -51,6 +52,8 @@ NODE_KINDS = (
     "position",
     "position_group",
     "movement",
+    "movement_kind",
+    "position_kind",
     "rule",
     "red_flag",
     "urgency",
@@ -64,6 +67,7 @@ RELATIONS = (
     "involves",
     "alternative_of",
     "part_of",
+    "is_a",
     "precedes",
     "forbids",
     "cautions",
@@ -169,6 +173,8 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
     for s in kb.sources.values():
         add("source", s.id, name=s.title)
     for kind, table in (
+        ("movement_kind", kb.movement_kinds),
+        ("position_kind", kb.position_kinds),
         ("muscle", kb.muscles),
         ("equipment", kb.equipment),
         ("movement", kb.movements),
@@ -178,8 +184,12 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
     ):
         for e in table.values():
             cite(add(kind, e.id, name=e.name), e.cites)
+    for mv in kb.movements.values():
+        link(node("movement", mv.id), node("movement_kind", mv.is_a), "is_a")
+    for pos in kb.positions.values():
+        link(node("position", pos.id), node("position_kind", pos.is_a), "is_a")
     for grp in kb.position_groups.values():
-        for member in grp.members:
+        for member in sorted(kb.position_members(grp.id)):
             link(node("position", member), node("position_group", grp.id), "part_of")
     for u in kb.urgencies.values():
         cite(add("urgency", u.id, name=u.id, rank=u.rank), u.cites)
@@ -225,12 +235,20 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
         cite(name, r.cites)
         if isinstance(r, ForbidCombinationRule):
             for m in r.movements:
-                g.add_edge(name, node("movement", m), key=f"forbids:{m}", relation="forbids")
+                kind = "movement" if m in kb.movements else "movement_kind"
+                g.add_edge(name, node(kind, m), key=f"forbids:{m}", relation="forbids")
             for m in r.caution_movements:
-                g.add_edge(name, node("movement", m), key=f"cautions:{m}", relation="cautions")
+                kind = "movement" if m in kb.movements else "movement_kind"
+                g.add_edge(name, node(kind, m), key=f"cautions:{m}", relation="cautions")
         elif isinstance(r, PregnancyRule):
             for p in r.positions:
-                kind = "position_group" if p in kb.position_groups else "position"
+                kind = (
+                    "position_group"
+                    if p in kb.position_groups
+                    else "position"
+                    if p in kb.positions
+                    else "position_kind"
+                )
                 g.add_edge(
                     name,
                     node(kind, p),
@@ -297,6 +315,10 @@ def lint_graph(graph: nx.MultiDiGraph[str]) -> list[str]:
             reach += out_neighbours(graph, primary, "suits")
         if not reach:
             problems.append(f"{s}: not reachable from any context")
+    for kind in ("movement", "position"):
+        for n in _nodes_where(graph, "kind", kind):
+            if len(out_neighbours(graph, n, "is_a")) != 1:
+                problems.append(f"{n}: must be linked by is_a to exactly one base kind")
     aggravated = _nodes_where(graph, "rule_kind", "when_aggravated")
     if len(aggravated) > 1:
         problems.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -11,10 +11,12 @@ from sirecommend._models import (
     Context,
     Equipment,
     Movement,
+    MovementKind,
     Muscle,
     Ordering,
     Position,
     PositionGroup,
+    PositionKind,
     RedFlag,
     Rule,
     Source,
@@ -53,6 +55,9 @@ class KnowledgeBase:
     """
 
     sources: Mapping[str, Source]
+    #: The fixed base kinds that rules match on (shipped only; see ``is_a``).
+    movement_kinds: Mapping[str, MovementKind]
+    position_kinds: Mapping[str, PositionKind]
     muscles: Mapping[str, Muscle]
     equipment: Mapping[str, Equipment]
     positions: Mapping[str, Position]
@@ -88,17 +93,58 @@ class KnowledgeBase:
         except KeyError:
             return self._memo.setdefault(key, compute())  # type: ignore[no-any-return]
 
+    def kind_of_movement(self, movement: str) -> str:
+        """The base kind a movement id (or a movement kind id) stands for.
+
+        >>> from sirecommend import load_knowledge
+        >>> load_knowledge().kind_of_movement("side_bend")
+        'side_bend'
+        """
+        found = self.movements.get(movement)
+        return movement if found is None else found.is_a
+
+    def kind_of_position(self, position: str) -> str:
+        """The base kind a position id (or a position kind id) stands for.
+
+        >>> from sirecommend import load_knowledge
+        >>> load_knowledge().kind_of_position("seated_floor")
+        'seated_floor'
+        """
+        found = self.positions.get(position)
+        return position if found is None else found.is_a
+
+    def movement_kinds_of(self, movements: Iterable[str]) -> frozenset[str]:
+        """The base kinds of ``movements`` (movement or movement kind ids).
+
+        >>> from sirecommend import load_knowledge
+        >>> sorted(load_knowledge().movement_kinds_of(["rotation", "hip_flexion"]))
+        ['hip_flexion', 'rotation']
+        """
+        return frozenset(self.kind_of_movement(m) for m in movements)
+
+    def position_kinds_of(self, name: str) -> frozenset[str]:
+        """The base kinds a position, group or position kind id stands for.
+
+        >>> from sirecommend import load_knowledge
+        >>> sorted(load_knowledge().position_kinds_of("floor"))[:3]
+        ['half_kneeling', 'kneeling', 'prone']
+        """
+        group = self.position_groups.get(name)
+        members = group.members if group is not None else (name,)
+        return frozenset(self.kind_of_position(m) for m in members)
+
     def position_members(self, position_or_group: str) -> frozenset[str]:
-        """The positions a position id or group id stands for.
+        """Every position a position, group or position kind id stands for, matched by kind.
+
+        A position belongs when its base kind (``is_a``) is a kind the id stands for,
+        so avoiding ``supine`` also avoids a pack's ``lying_on_back`` (``is_a = "supine"``).
 
         >>> from sirecommend import load_knowledge
         >>> load_knowledge().position_members("supine")
         frozenset({'supine'})
         """
-        group = self.position_groups.get(position_or_group)
-        if group is not None:
-            return frozenset(group.members)
-        return frozenset({position_or_group})
+        kinds = self.position_kinds_of(position_or_group)
+        return frozenset(p.id for p in self.positions.values() if p.is_a in kinds)
 
     def summary(self) -> str:
         """A short, human-readable inventory of the knowledge.

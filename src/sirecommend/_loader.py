@@ -47,6 +47,8 @@ __all__ = [
 # PackFile field -> KnowledgeBase attribute, in load order.
 TABLES: dict[str, str] = {
     "source": "sources",
+    "movement_kind": "movement_kinds",
+    "position_kind": "position_kinds",
     "muscle": "muscles",
     "equipment": "equipment",
     "position": "positions",
@@ -59,6 +61,9 @@ TABLES: dict[str, str] = {
     "urgency": "urgencies",
     "red_flag": "red_flags",
 }
+
+#: The tables only the shipped knowledge may fill: the fixed base kinds rules match on.
+BASE_KIND_TABLES = ("movement_kind", "position_kind")
 
 PathArg = str | os.PathLike[str]
 _M = TypeVar("_M", bound=BaseModel)
@@ -151,14 +156,28 @@ def _read_pack(pack: Path, problems: list[KnowledgeProblem]) -> list[tuple[str, 
 
 
 def _merge(
-    files: Iterable[tuple[str, PackFile]], problems: list[KnowledgeProblem]
+    files: Iterable[tuple[str, PackFile]], problems: list[KnowledgeProblem], shipped: int
 ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], str]]:
+    """Merge ``files`` in order; the first ``shipped`` of them are the shipped knowledge."""
     tables: dict[str, dict[str, Any]] = {t: {} for t in TABLES}
     origins: dict[tuple[str, str], str] = {}
-    for label, pack in files:
+    for index, (label, pack) in enumerate(files):
         for table in TABLES:
             for entry in getattr(pack, table):
                 key = (table, entry.id)
+                if table in BASE_KIND_TABLES and index >= shipped:
+                    if tables[table].get(entry.id) == entry:
+                        continue  # the shipped kind itself, repeated: changes nothing
+                    problems.append(
+                        KnowledgeProblem(
+                            label,
+                            f"{table} {entry.id!r}",
+                            "id",
+                            "base kinds are fixed: a pack cannot add or change one; "
+                            "name an existing kind in the movement's or position's is_a",
+                        )
+                    )
+                    continue
                 if key in origins and not entry.override:
                     problems.append(
                         KnowledgeProblem(
@@ -244,6 +263,8 @@ class _Checker:
     def run(self) -> None:
         t = self.t
         for table in (
+            "movement_kind",
+            "position_kind",
             "muscle",
             "equipment",
             "movement",
@@ -257,11 +278,17 @@ class _Checker:
         ):
             for e in t[table].values():
                 self.cites(table, e.id, "cites", e.cites)
+        for mv in t["movement"].values():
+            self.ref("movement", mv.id, "is_a", mv.is_a, "movement_kind")
+        for pos in t["position"].values():
+            self.ref("position", pos.id, "is_a", pos.is_a, "position_kind")
         for g in t["position_group"].values():
-            if g.id in t["position"]:
-                self.problem("position_group", g.id, "id", "a group cannot share a position's id")
+            if g.id in t["position"] or g.id in t["position_kind"]:
+                self.problem(
+                    "position_group", g.id, "id", "a group cannot share a position's or kind's id"
+                )
             for i, m in enumerate(g.members):
-                self.ref("position_group", g.id, f"members[{i}]", m, "position")
+                self.ref("position_group", g.id, f"members[{i}]", m, "position", "position_kind")
         for s in t["stretch"].values():
             self.stretch(s)
         for o in t["ordering"].values():
@@ -272,12 +299,22 @@ class _Checker:
         for r in t["rule"].values():
             if isinstance(r, ForbidCombinationRule):
                 for i, m in enumerate(r.movements):
-                    self.ref("rule", r.id, f"movements[{i}]", m, "movement")
+                    self.ref("rule", r.id, f"movements[{i}]", m, "movement", "movement_kind")
                 for i, m in enumerate(r.caution_movements):
-                    self.ref("rule", r.id, f"caution_movements[{i}]", m, "movement")
+                    self.ref(
+                        "rule", r.id, f"caution_movements[{i}]", m, "movement", "movement_kind"
+                    )
             elif isinstance(r, PregnancyRule):
                 for i, p in enumerate(r.positions):
-                    self.ref("rule", r.id, f"positions[{i}]", p, "position", "position_group")
+                    self.ref(
+                        "rule",
+                        r.id,
+                        f"positions[{i}]",
+                        p,
+                        "position",
+                        "position_group",
+                        "position_kind",
+                    )
         for f in t["red_flag"].values():
             self.ref("red_flag", f.id, "urgency", f.urgency, "urgency")
         if t["red_flag"] and not any(r.kind == "red_flag_referral" for r in t["rule"].values()):
@@ -339,9 +376,11 @@ def share_fields_sets(model: _M, sets: dict[frozenset[str], set[str]]) -> _M:
     return model
 
 
-def _build(files: list[tuple[str, PackFile]], packs: tuple[str, ...]) -> KnowledgeBase:
+def _build(
+    files: list[tuple[str, PackFile]], packs: tuple[str, ...], shipped: int
+) -> KnowledgeBase:
     problems: list[KnowledgeProblem] = []
-    tables, origins = _merge(files, problems)
+    tables, origins = _merge(files, problems, shipped)
     if not problems:
         _Checker(tables, origins, problems).run()
     if problems:
@@ -399,7 +438,8 @@ def _shipped_files() -> tuple[tuple[str, PackFile], ...]:
 
 @functools.lru_cache(maxsize=1)
 def _shipped_knowledge() -> KnowledgeBase:
-    return _via_cache([], (), lambda: _build(list(_shipped_files()), ()))
+    files = list(_shipped_files())
+    return _via_cache([], (), lambda: _build(files, (), len(files)))
 
 
 def _via_cache(
@@ -468,11 +508,12 @@ def load_knowledge(*packs: PathArg) -> KnowledgeBase:
 
     def build() -> KnowledgeBase:
         files = list(_shipped_files())
+        shipped = len(files)
         for path in paths:
             files.extend(_read_pack(path, problems))
         if problems:
             raise KnowledgeError(problems)
-        return _build(files, tuple(map(str, paths)))
+        return _build(files, tuple(map(str, paths)), shipped)
 
     return _via_cache(paths, tuple(map(str, paths)), build)
 
@@ -480,7 +521,9 @@ def load_knowledge(*packs: PathArg) -> KnowledgeBase:
 def knowledge_from_packs(*files: PackFile, name: str = "<memory>") -> KnowledgeBase:
     """Merge, check and freeze pack files already in memory, *without* the shipped knowledge.
 
-    The same checks as :func:`load_knowledge` run (ids, references, citations,
+    Only the shipped base kinds (``movement_kind``, ``position_kind``) come first: they
+    are the fixed vocabulary every movement and position names in ``is_a``. The same
+    checks as :func:`load_knowledge` run (ids, references, citations,
     ordering cycles, graph lint), so the result is as valid as a loaded pack. Used by
     :mod:`sirecommend.testing` to build generated knowledge.
 
@@ -509,7 +552,21 @@ def knowledge_from_packs(*files: PackFile, name: str = "<memory>") -> KnowledgeB
     for f in files:
         if not isinstance(f, PackFile):
             raise InvalidArgumentError(f"a pack file must be a PackFile, not {type(f).__name__}")
-    return _build([(f"{name}[{i}]", f) for i, f in enumerate(files)], (name,))
+    return _build(
+        [_shipped_kinds(), *((f"{name}[{i}]", f) for i, f in enumerate(files))], (name,), 1
+    )
+
+
+def _shipped_kinds() -> tuple[str, PackFile]:
+    """The shipped base kinds alone, as one pack file."""
+    merged: dict[str, tuple[Any, ...]] = dict.fromkeys(BASE_KIND_TABLES, ())
+    label = "<base kinds>"
+    for file_label, pack in _shipped_files():
+        for table in BASE_KIND_TABLES:
+            if getattr(pack, table):
+                merged[table] += getattr(pack, table)
+                label = file_label
+    return label, PackFile.model_validate(merged)
 
 
 def schema_of_packs() -> dict[str, Any]:

@@ -25,12 +25,14 @@ __all__ = [
     "ForbidCombinationRule",
     "GeneralCautionRule",
     "Movement",
+    "MovementKind",
     "Muscle",
     "Ordering",
     "PackFile",
     "Phase",
     "Position",
     "PositionGroup",
+    "PositionKind",
     "PregnancyRule",
     "RedFlag",
     "RedFlagRule",
@@ -111,6 +113,26 @@ class _Named(_Entry):
     cites: Cites
 
 
+class _Kind(_Entry):
+    name: Text
+    description: str = ""
+    cites: tuple[Citation, ...] = ()
+
+
+class MovementKind(_Kind):
+    """A base kind of movement (``rotation``, ``side_bend`` ...): the fixed set rules match on.
+
+    Only the shipped knowledge defines base kinds; every movement names one in ``is_a``.
+    """
+
+
+class PositionKind(_Kind):
+    """A base kind of body position (``supine``, ``prone`` ...): the fixed set rules match on.
+
+    Only the shipped knowledge defines base kinds; every position names one in ``is_a``.
+    """
+
+
 class Muscle(_Named):
     """A muscle group or tissue that a stretch targets."""
 
@@ -120,7 +142,13 @@ class Equipment(_Named):
 
 
 class Movement(_Named):
-    """A movement a stretch involves (``rotation``, ``side_bend`` ...); safety rules name them."""
+    """A movement a stretch involves (``rotation``, ``side_bend`` ...); safety rules name them.
+
+    ``is_a`` names its base :class:`MovementKind`: rules match movements by kind, so a
+    pack's ``trunk_twist`` that ``is_a = "rotation"`` counts as a rotation.
+    """
+
+    is_a: Id = Field(description="The base movement kind (movement_kind id) this movement is.")
 
 
 class Context(_Named):
@@ -128,13 +156,22 @@ class Context(_Named):
 
 
 class Position(_Named):
-    """A body position. ``sequence`` orders positions from standing down to lying."""
+    """A body position. ``sequence`` orders positions from standing down to lying.
+
+    ``is_a`` names its base :class:`PositionKind`: rules and groups match positions by
+    kind, so a pack's ``lying_on_back`` that ``is_a = "supine"`` counts as supine.
+    """
 
     sequence: Annotated[int, Field(ge=0, le=1000)]
+    is_a: Id = Field(description="The base position kind (position_kind id) this position is.")
 
 
 class PositionGroup(_Named):
-    """A named set of positions, usable wherever a position is avoided (``floor``)."""
+    """A named set of positions, usable wherever a position is avoided (``floor``).
+
+    ``members`` name positions or base position kinds; the group holds every position
+    whose kind is the kind of a member.
+    """
 
     members: Annotated[tuple[Id, ...], Field(min_length=1)]
 
@@ -230,7 +267,8 @@ class Ordering(_Entry):
 class ForbidCombinationRule(_Entry):
     """No step may involve all of ``movements`` at once.
 
-    Steps involving any of ``caution_movements`` carry ``caution``.
+    Steps involving any of ``caution_movements`` carry ``caution``. Both name movements
+    or base movement kinds and match by kind (``is_a``), never by spelling.
     """
 
     kind: Literal["forbid_movement_combination"]
@@ -259,7 +297,10 @@ class WhenAggravatedRule(_Entry):
 
 
 class PregnancyRule(_Entry):
-    """From ``from_trimester`` on, no step in any of ``positions``."""
+    """From ``from_trimester`` on, no step in any of ``positions``.
+
+    ``positions`` name positions, groups or base position kinds and match by kind.
+    """
 
     kind: Literal["pregnancy_avoid_position"]
     name: Text
@@ -328,6 +369,8 @@ class PackFile(_Frozen):
     )
 
     source: tuple[Source, ...] = ()
+    movement_kind: tuple[MovementKind, ...] = ()
+    position_kind: tuple[PositionKind, ...] = ()
     muscle: tuple[Muscle, ...] = ()
     equipment: tuple[Equipment, ...] = ()
     position: tuple[Position, ...] = ()

@@ -123,7 +123,7 @@ def _check_step(kb: KnowledgeBase, step: Step, st: Stretch) -> list[Violation]:
     if moves != facts.movements:
         bad("movements", f"{sid} hides or adds movements")
     for rule_id, combo in facts.combos:
-        if combo <= facts.movements | moves:
+        if combo <= kb.movement_kinds_of(facts.movements | moves):
             bad(rule_id, f"{sid} combines {' and '.join(sorted(combo))}")
     for rule_id, caution in facts.cautions:
         if caution not in step.cautions:
@@ -162,11 +162,12 @@ class _Facts:
 def _facts(kb: KnowledgeBase, st: Stretch) -> _Facts:
     def compute() -> _Facts:
         moves = frozenset(st.movements)
+        kinds = kb.movement_kinds_of(moves)
         combos, cautions, pregnancy = [], [], []
         for rule in kb.rules.values():
             if isinstance(rule, ForbidCombinationRule):
-                combos.append((rule.id, frozenset(rule.movements)))
-                if moves & set(rule.caution_movements):
+                combos.append((rule.id, kb.movement_kinds_of(rule.movements)))
+                if kinds & kb.movement_kinds_of(rule.caution_movements):
                     cautions.append((rule.id, rule.caution))
             elif isinstance(rule, PregnancyRule) and st.position in {
                 p for r in rule.positions for p in kb.position_members(r)

@@ -147,6 +147,13 @@ def profiles(
 # once: building hypothesis strategies inside every draw made each knowledge base
 # ten times slower. Every draw shrinks towards 0, that is towards fewer, simpler entries.
 
+
+@functools.cache
+def _base_kinds() -> KnowledgeBase:
+    """The shipped base kinds alone (every generated movement and position names one)."""
+    return knowledge_from_packs(name="<base kinds>")
+
+
 _ARTICLE = "gen-article"
 _GUIDELINE = "gen-guideline"
 _PARAGRAPHS = 12
@@ -285,13 +292,32 @@ def _knowledge_bases(draw: st.DrawFn, max_stretches: int, max_contexts: int) -> 
             for i in vocab[kind]
         ]
 
-    # Sequences come from two levels, so positions often share one.
-    positions = [{**p, "sequence": _int(draw, 0, 1) * 10} for p in named("position")]
+    # Sequences come from two levels, so positions often share one. Kinds are drawn
+    # from a few base kinds, so two positions often share one and rules, groups and
+    # the audit must match them by kind (is_a), not by id.
+    base = _base_kinds()
+    position_kinds, movement_kinds = sorted(base.position_kinds)[:4], sorted(base.movement_kinds)
+    positions = [
+        {**p, "sequence": _int(draw, 0, 1) * 10, "is_a": _pick(draw, position_kinds)}
+        for p in named("position")
+    ]
+    # rotation and side_bend are those kinds; another movement is sometimes one of them.
+    movements = [
+        {
+            **m,
+            "is_a": m["id"]
+            if m["id"] in ("rotation", "side_bend")
+            else _pick(draw, ["rotation", "side_bend", *movement_kinds[:3]]),
+        }
+        for m in named("movement")
+    ]
     groups: list[dict[str, Any]] = [
         {
             "id": f"group_{i}",
             "name": f"Group {i}",
-            "members": _subset(draw, vocab["position"], min_size=1, max_size=4),
+            "members": _subset(
+                draw, vocab["position"] + position_kinds[:1], min_size=1, max_size=4
+            ),
             "cites": [_GUIDELINE],
         }
         for i in range(_int(draw, 0, 2))
@@ -346,7 +372,7 @@ def _knowledge_bases(draw: st.DrawFn, max_stretches: int, max_contexts: int) -> 
         "equipment": named("equipment"),
         "position": positions,
         "position_group": groups,
-        "movement": named("movement"),
+        "movement": movements,
         "context": named("context"),
         "stretch": stretches,
         "ordering": orderings,
@@ -527,7 +553,9 @@ def synthetic_knowledge(n_stretches: int, *, seed: int = 0) -> KnowledgeBase:
     if isinstance(n_stretches, bool) or not isinstance(n_stretches, int) or n_stretches < 0:
         raise InvalidArgumentError(f"n_stretches must be a non-negative int, not {n_stretches!r}")
     rng = random.Random(seed)
-    base = [pack.model_copy(update={"stretch": (), "ordering": ()}) for _, pack in _shipped_files()]
+    # The shipped vocabulary; its base kinds come with knowledge_from_packs() itself.
+    empty = {"stretch": (), "ordering": (), "movement_kind": (), "position_kind": ()}
+    base = [pack.model_copy(update=empty) for _, pack in _shipped_files()]
     kb = knowledge_from_packs(*base, name="<vocabulary>")
     citations = [
         f"{s.id}#p{n}" for s in kb.sources.values() for n in range(1, (s.paragraphs or 0) + 1)

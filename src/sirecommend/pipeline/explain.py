@@ -145,7 +145,7 @@ def _build_step(kb: KnowledgeBase, profile: Profile, d: Dosed) -> Step:
     for rule in kb.rules.values():
         if (
             isinstance(rule, ForbidCombinationRule)
-            and set(rule.caution_movements) & set(st.movements)
+            and kb.movement_kinds_of(rule.caution_movements) & kb.movement_kinds_of(st.movements)
         ) or (isinstance(rule, WhenAggravatedRule) and profile.aggravated):
             cautions.append(rule.caution)
             cites.extend(rule.cites)

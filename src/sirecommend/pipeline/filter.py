@@ -56,7 +56,9 @@ def _rules_against(
                     ),
                 )
             )
-        elif isinstance(rule, ForbidCombinationRule) and set(rule.movements) <= set(movements):
+        elif isinstance(rule, ForbidCombinationRule) and kb.movement_kinds_of(
+            rule.movements
+        ) <= kb.movement_kinds_of(movements):
             found.append(
                 (
                     0,
