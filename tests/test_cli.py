@@ -432,9 +432,9 @@ class TestExplain:
 
     def test_red_flags(self, capsys: pytest.CaptureFixture[str]) -> None:
         _, out, _ = run(capsys, "explain", "--context", "cool_down", "--red-flag", "fever")
-        assert "Referral (URGENT): Do not start" in out
+        assert "Referral (URGENT): Stop the routine and arrange" in out
         assert "In the routine (0):\n  (none)" in out
-        assert "red_flag: Red flags reported (fever)" in out
+        assert "red_flag: Warning signs reported (fever or feeling generally unwell)" in out
         assert "Not offered" not in out  # cool_down offers every stretch
 
     def test_bad_input(self, capsys: pytest.CaptureFixture[str]) -> None:

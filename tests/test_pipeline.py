@@ -43,8 +43,12 @@ class TestTriage:
         ("flags", "urgency", "named"),
         [
             ({"numbness"}, "stop_and_review", ("numbness",)),
-            ({"fever", "tingling"}, "urgent", ("fever",)),
-            ({"fever", "saddle_numbness", "severe_pain"}, "emergency", ("saddle_numbness",)),
+            ({"fever", "tingling"}, "urgent", ("fever", "tingling")),
+            (
+                {"fever", "saddle_numbness", "severe_pain"},
+                "emergency",
+                ("saddle_numbness", "fever", "severe_pain"),
+            ),
             (
                 {"leg_weakness", "bladder_bowel_change"},
                 "emergency",

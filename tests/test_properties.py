@@ -150,10 +150,15 @@ class TestRedFlagsStopTheRoutineAndReferAtTheHighestUrgency(Invariant):
         assert routine.referral is not None
         top = max(rank(kb, f) for f in profile.red_flags)
         assert kb.urgencies[routine.referral.urgency].rank == top
-        assert set(routine.referral.red_flags) == {
-            f for f in profile.red_flags if rank(kb, f) == top
-        }
-        assert routine.referral.message.strip()
+        # Every flag reported is named, most urgent first; the message leads with the action.
+        assert set(routine.referral.red_flags) == profile.red_flags
+        ranks = [rank(kb, f) for f in routine.referral.red_flags]
+        assert ranks == sorted(ranks, reverse=True)
+        assert routine.referral.flag_names == tuple(
+            kb.red_flags[f].name for f in routine.referral.red_flags
+        )
+        assert routine.referral.action == kb.urgencies[routine.referral.urgency].action
+        assert routine.referral.message.startswith(routine.referral.action)
         assert {e.stretch_id for e in routine.excluded} == offered(kb, profile.context)
         assert all(r.code == "red_flag" for e in routine.excluded for r in e.reasons)
 
@@ -161,7 +166,7 @@ class TestRedFlagsStopTheRoutineAndReferAtTheHighestUrgency(Invariant):
         routine = recommend(context="after_sitting", red_flags={"fever", "saddle_numbness"})
         assert routine.referral is not None
         assert routine.referral.urgency == "emergency"
-        assert routine.referral.red_flags == ("saddle_numbness",)
+        assert routine.referral.red_flags == ("saddle_numbness", "fever")
 
 
 class TestNoStepUsesEquipmentThePersonLacks(Invariant):

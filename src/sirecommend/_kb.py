@@ -146,6 +146,16 @@ class KnowledgeBase:
         kinds = self.position_kinds_of(position_or_group)
         return frozenset(p.id for p in self.positions.values() if p.is_a in kinds)
 
+    def order(self, context: str) -> tuple[str, ...]:
+        """Every stretch a context offers (those that suit it and their alternatives), in
+        routine order.
+
+        >>> from sirecommend import load_knowledge
+        >>> load_knowledge().order("warm_up")[:2]
+        ('child_pose_side_reach', 'butterfly_seated')
+        """
+        return self.plans[context].order
+
     def summary(self) -> str:
         """A short, human-readable inventory of the knowledge.
 

@@ -102,12 +102,17 @@ class ReasonCode(StrEnum):
 
 
 class Reason(_Frozen):
-    """One reason a stretch was left out: a code, plain words, and the rule behind it."""
+    """One reason a stretch was left out: a code, plain words, and the rule behind it.
+
+    ``other`` is the id of the stretch a ``replaced`` or ``alternative_not_needed`` reason
+    points at; it is always a step of the same routine.
+    """
 
     code: ReasonCode
     message: str
     rule: str | None = None
     sources: tuple[str, ...] = ()
+    other: str | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -151,10 +156,17 @@ class Exclusion(_Frozen):
 
 
 class Referral(_Frozen):
-    """Red flags were reported: no routine, and what to do instead."""
+    """Red flags were reported: no routine, and what to do instead.
+
+    ``red_flags`` lists every flag reported, most urgent first (then by id), and
+    ``flag_names`` their names in words, in the same order. ``action`` is what to do,
+    from the highest urgency tier; ``message`` leads with it, then says why.
+    """
 
     urgency: Urgency
     red_flags: tuple[str, ...]
+    flag_names: tuple[str, ...] = ()
+    action: str = ""
     message: str
     sources: tuple[str, ...] = ()
 

@@ -237,7 +237,7 @@ def _cmd_contexts(args: argparse.Namespace) -> int:
     width = max(len(c) for c in kb.contexts)
     lines = []
     for ctx in kb.contexts.values():
-        n = len(kb.plans[ctx.id].order)
+        n = len(kb.order(ctx.id))
         lines.append(f"{ctx.id:<{width}}  {ctx.name} ({n} stretches): {ctx.description}")
     _emit("\n".join(lines), None)
     return 0
@@ -249,7 +249,7 @@ def _cmd_stretches(args: argparse.Namespace) -> int:
     if args.context is not None:
         if args.context not in kb.contexts:
             raise UnknownIdError("context", args.context, kb.contexts, where="--context")
-        order = kb.plans[args.context].order
+        order = kb.order(args.context)
         stretches = [kb.stretches[s] for s in order]
     width = max(len(s.id) for s in stretches)
     lines = [

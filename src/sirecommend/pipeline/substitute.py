@@ -88,13 +88,18 @@ def _build(kb: KnowledgeBase, verdict: Verdict, kind: _Kind, other: str) -> Excl
         )
     elif kind == "replaced":
         reasons.append(
-            Reason(code=ReasonCode.REPLACED, message=f"Replaced by {kb.stretches[other].name}.")
+            Reason(
+                code=ReasonCode.REPLACED,
+                message=f"Replaced by {kb.stretches[other].name}.",
+                other=other,
+            )
         )
     elif kind == "not_needed":
         reasons.append(
             Reason(
                 code=ReasonCode.ALTERNATIVE_NOT_NEEDED,
                 message=f"Not needed: {kb.stretches[other].name} is in the routine.",
+                other=other,
             )
         )
     sid = verdict.stretch_id

@@ -13,8 +13,11 @@ __all__ = ["referral_exclusions", "triage"]
 def triage(kb: KnowledgeBase, profile: Profile) -> Referral | None:
     """Return the referral the profile's red flags call for, or ``None`` when there are none.
 
-    The urgency is the highest (by tier rank) among all flags reported; the referral
-    names every flag at that urgency and says plainly what to do.
+    The urgency is the highest (by tier rank) among all flags reported. The referral
+    names every flag reported, most urgent first, and its message leads with what to do
+    (the highest tier's action), then the messages of the flags at that urgency, then
+    the red-flag rule's message. Less urgent flags are named, but their own advice is
+    not repeated: it would tell the person to wait when they should not.
 
     >>> from sirecommend import load_knowledge, Profile
     >>> kb = load_knowledge()
@@ -25,17 +28,22 @@ def triage(kb: KnowledgeBase, profile: Profile) -> Referral | None:
     """
     if not profile.red_flags:
         return None
-    flags = [kb.red_flags[f] for f in sorted(profile.red_flags)]
-    top = max(kb.urgencies[f.urgency].rank for f in flags)
+    flags = sorted(
+        (kb.red_flags[f] for f in profile.red_flags),
+        key=lambda f: (-kb.urgencies[f.urgency].rank, f.id),
+    )
+    top = kb.urgencies[flags[0].urgency].rank
     worst = [f for f in flags if kb.urgencies[f.urgency].rank == top]
     tier = kb.urgencies[worst[0].urgency]
     rules = [r for r in kb.rules.values() if isinstance(r, RedFlagRule)]
-    parts = [r.message for r in rules] + [tier.action] + [f.message for f in worst]
+    parts = [tier.action] + [f.message for f in worst] + [r.message for r in rules]
     cites = [c for r in rules for c in r.cites] + list(tier.cites)
     cites += [c for f in worst for c in f.cites]
     return Referral(
         urgency=tier.id,
-        red_flags=tuple(f.id for f in worst),
+        red_flags=tuple(f.id for f in flags),
+        flag_names=tuple(f.name for f in flags),
+        action=tier.action,
         message=" ".join(parts),
         sources=unique_sources(cites),
     )
@@ -48,8 +56,8 @@ def referral_exclusions(
     plan = kb.plans[context]
     reason = Reason(
         code=ReasonCode.RED_FLAG,
-        message=f"Red flags reported ({', '.join(referral.red_flags)}): no stretching until a "
-        "professional has assessed you.",
+        message=f"Warning signs reported ({', '.join(referral.flag_names).lower()}): no "
+        "stretching until a health professional has assessed you.",
         rule=next((r.id for r in kb.rules.values() if isinstance(r, RedFlagRule)), None),
         sources=referral.sources,
     )
