@@ -18,6 +18,7 @@ from pydantic import (
 from sirecommend._models import Phase, Urgency
 
 __all__ = [
+    "MAX_STEPS",
     "NOTICE",
     "Exclusion",
     "Profile",
@@ -35,6 +36,10 @@ NOTICE = (
     "General education, not a diagnosis or a personal treatment plan. Stop and seek "
     "professional advice if a warning sign appears; red flags always come first."
 )
+
+#: The most steps a routine holds when no time budget is given (the pipeline keeps the
+#: highest-priority ones; the audit checks it). Not enforced yet: see issue 10, item 6.
+MAX_STEPS = 8
 
 _IdStr = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 IdSet = Annotated[
