@@ -102,11 +102,8 @@ def weakenings(shipped: Tables, merged: Tables) -> list[Weakening]:
     >>> weakenings(t, t)
     []
     """
-    return [*_red_flags(shipped, merged), *_urgencies(shipped, merged)] + [
-        *_rules(shipped, merged),
-        *_groups(shipped, merged),
-        *_is_a(shipped, merged),
-    ]
+    checks = (_red_flags, _urgencies, _rules, _groups, _is_a)
+    return [w for check in checks for w in check(shipped, merged)]
 
 
 def _red_flags(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
@@ -173,6 +170,8 @@ def _rules(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
             yield from _same_text(old, new, "caution", "the caution for aggravated symptoms")
         elif isinstance(old, GeneralCautionRule):  # pragma: no branch - every rule kind
             yield from _same_text(old, new, "text", "a stop rule every routine repeats")
+    if not any(isinstance(r, RedFlagRule) for r in shipped["rule"].values()):
+        return  # no referral message to keep (knowledge built without the shipped rules)
     for rule in merged["rule"].values():
         if isinstance(rule, RedFlagRule) and rule.id not in shipped["rule"]:
             yield Weakening(

@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sirecommend._graph import build_graph, lint_graph
 from sirecommend._floor import unrelaxed, weakenings
+from sirecommend._graph import build_graph, lint_graph
 from sirecommend._kb import KnowledgeBase, digest_of, freeze_table
 from sirecommend._models import (
     ForbidCombinationRule,
@@ -185,7 +185,7 @@ def _parse(label: str, raw: bytes) -> tuple[Any, KnowledgeProblem | None]:
         return None, KnowledgeProblem(label, "", "", "cannot read file: nested too deeply")
     except MemoryError:
         return None, KnowledgeProblem(label, "", "", "cannot read file: out of memory")
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a problem of this file
+    except Exception as exc:
         return None, KnowledgeProblem(label, "", "", f"cannot read file: {exc}")
 
 

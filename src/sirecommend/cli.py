@@ -329,13 +329,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     try:
         kb = load_knowledge(*args.dirs)
     except KnowledgeError as exc:
-        lines = [str(p) for p in exc.problems]
-        n = len(lines)
-        lines.append(f"invalid: {count(n, 'problem')}")
+        # One line per problem (a message never spans lines), then the count; exit 2.
+        lines = [" ".join(str(p).split()) for p in exc.problems]
+        lines.append(f"invalid: {count(len(lines), 'problem')}")
         _emit("\n".join(lines), None)
-        return 1
+        return 2
     what = ", ".join(args.dirs) if args.dirs else "the shipped knowledge"
-    _emit(f"valid: {what}\n{kb.summary()}", None)
+    relaxed = len(kb.relaxations)
+    note = f" ({count(relaxed, 'safety rule')} relaxed on purpose)" if relaxed else ""
+    _emit(f"valid: {what}{note}\n{kb.summary()}", None)
     return 0
 
 
@@ -444,7 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 when validation finds problems, 2 for bad input.
+        0 on success, 2 for bad input (invalid knowledge included), 1 for a bug.
     """
     parser = _build_parser()
     command = PROG
