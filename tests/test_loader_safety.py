@@ -274,6 +274,29 @@ class TestOnePass:
         # Neither the broken muscle nor the refused override is reported again as unknown.
         assert not any("unknown muscle" in p.message for p in info.value.problems)
 
+    def test_entries_without_an_id_and_good_entries_beside_them(self, tmp_path: Path) -> None:
+        (tmp_path / "a.toml").write_text(
+            'muscle = [{name = "No id", cites = ["si-stretch-guide#p1"]}, "not a table",\n'
+            '  {id = "shins", name = "Shins", cites = ["si-stretch-guide#p1"]}]\n\n'
+            "[[calves]]\nid = 1\n",
+            encoding="utf-8",
+        )
+        (tmp_path / "b.toml").write_text(
+            'equipment = "strap"\n\n'
+            '[[muscle]]\nid = "shin"\nname = "Shin"\ncites = ["si-stretch-guide#p99"]\n',
+            encoding="utf-8",
+        )
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(tmp_path)
+        found = [(Path(p.file).name, p.entry, p.field) for p in info.value.problems]
+        assert found == [
+            ("a.toml", "muscle #1", "id"),
+            ("a.toml", "muscle #2", ""),
+            ("a.toml", "table 'calves'", ""),
+            ("b.toml", "table 'equipment'", ""),
+            ("b.toml", "muscle 'shin'", "cites"),  # checked although the file had a schema error
+        ]
+
 
 class TestNoTrustedCache:
     def test_the_pickle_cache_is_gone(self) -> None:

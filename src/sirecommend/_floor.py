@@ -11,7 +11,8 @@ let through a step the shipped knowledge blocks, lower an urgency, or change wha
 person is told to do, is a problem naming file, entry and field, unless the pack
 declares it on purpose in a ``[[relaxation]]`` table giving the reason, the responsible
 clinician and a citation (:class:`~sirecommend._models.Relaxation`). What "weaken" means
-for each kind of entry is in ``docs/decisions.md`` (D17) and in :func:`weakenings`.
+for each kind of entry is in ``docs/decisions.md`` ("The safety floor") and in
+:func:`weakenings`.
 
 Relaxations are recorded in ``KnowledgeBase.relaxations``, in every routine's
 ``provenance.relaxations``, in ``KnowledgeBase.summary()`` (so ``sirecommend

@@ -248,7 +248,7 @@ def _merge(
     files: Iterable[tuple[str, PackFile]],
     problems: list[KnowledgeProblem],
     shipped: int,
-    broken: set[tuple[str, str]] | None = None,
+    broken: set[tuple[str, str]],
 ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], str]]:
     """Merge ``files`` in order; the first ``shipped`` of them are the shipped knowledge.
 
@@ -293,8 +293,7 @@ def _merge(
                             "override = true but no earlier entry with this id to replace",
                         )
                     )
-                    if broken is not None:
-                        broken.add(key)
+                    broken.add(key)
                     continue
                 tables[table][entry.id] = entry
                 origins[key] = label
@@ -471,7 +470,7 @@ def _check_floor(
     """Add a problem for every weakening of the shipped safety floor that no relaxation
     declares, and for every relaxation that relaxes nothing (see :mod:`sirecommend._floor`).
     """
-    shipped, _ = _merge(shipped_files, [], len(shipped_files))
+    shipped, _ = _merge(shipped_files, [], len(shipped_files), set())
     found, idle = unrelaxed(weakenings(shipped, tables), tables["relaxation"].values())
     for w in found:
         problems.append(
