@@ -98,3 +98,15 @@ def test_the_shipped_knowledge_relaxes_nothing(capsys: pytest.CaptureFixture[str
     status, lines, _ = validate(capsys)
     assert status == 0
     assert lines[0] == "valid: the shipped knowledge"
+
+
+def test_packs_given_with_the_pack_option_are_validated(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import argparse
+
+    from sirecommend.cli import _cmd_validate
+
+    (tmp_path / "clinic.toml").write_text(RELAXED, encoding="utf-8")
+    assert _cmd_validate(argparse.Namespace(dirs=[], pack=[str(tmp_path)])) == 0
+    assert capsys.readouterr().out.startswith(f"valid: {tmp_path} (1 safety rule relaxed")
