@@ -351,6 +351,13 @@ class TestRelaxation:
         assert (problem.entry, problem.field) == ("relaxation 'late_pregnancy_supine'", "field")
         assert "relaxes nothing" in problem.message
 
+    def test_a_relaxation_of_a_refused_entry_is_not_reported_again(self, tmp_path: Path) -> None:
+        text = TRIMESTER_3.replace("from_trimester = 3", "from_trimester = 3\ncaution = 1")
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(pack(tmp_path, text + RELAX_TRIMESTER))
+        (problem,) = info.value.problems
+        assert (problem.entry, problem.field) == ("rule 'pregnancy_no_supine'", "caution")
+
     def test_a_relaxation_covers_only_its_field(self, tmp_path: Path, kb: KnowledgeBase) -> None:
         text = shipped_rule(kb, "pregnancy_no_supine", from_trimester=3, positions=["prone"])
         found = refused(tmp_path, text + RELAX_TRIMESTER)

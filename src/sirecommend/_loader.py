@@ -466,9 +466,12 @@ def _check_floor(
     tables: dict[str, dict[str, Any]],
     origins: Mapping[tuple[str, str], str],
     problems: list[KnowledgeProblem],
+    broken: Iterable[tuple[str, str]],
 ) -> None:
     """Add a problem for every weakening of the shipped safety floor that no relaxation
     declares, and for every relaxation that relaxes nothing (see :mod:`sirecommend._floor`).
+
+    A relaxation of an entry in ``broken`` (refused for its own problems) is not reported.
     """
     shipped, _ = _merge(shipped_files, [], len(shipped_files), set())
     found, idle = unrelaxed(weakenings(shipped, tables), tables["relaxation"].values())
@@ -483,7 +486,10 @@ def _check_floor(
                 "a citation",
             )
         )
+    refused = set(broken)
     for r in idle:
+        if (r.table, r.entry) in refused:
+            continue  # the entry it relaxes was refused and is reported already
         problems.append(
             KnowledgeProblem(
                 origins[("relaxation", r.id)],
@@ -529,7 +535,7 @@ def _build(
     broken = set() if broken is None else broken
     tables, origins = _merge(files, problems, shipped, broken)
     _Checker(tables, origins, problems, broken).run()
-    _check_floor(files[:shipped], tables, origins, problems)
+    _check_floor(files[:shipped], tables, origins, problems, broken)
     if problems:
         raise KnowledgeError(problems)
     sets: dict[frozenset[str], set[str]] = {}
