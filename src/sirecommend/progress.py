@@ -284,9 +284,7 @@ def _sorted(history: Iterable[Session]) -> list[Session]:
     out: list[Session] = []
     for s in history:
         if not isinstance(s, Session):
-            raise InvalidArgumentError(
-                f"history must hold Session objects, not {type(s).__name__}"
-            )
+            raise InvalidArgumentError(f"history must hold Session objects, not {type(s).__name__}")
         out.append(s)
     return sorted(out, key=lambda s: (s.date, s.model_dump_json()))
 
