@@ -22,7 +22,7 @@ from sirecommend._feedback import Feedback, Session, check_session
 from sirecommend._loader import knowledge_from_packs
 from sirecommend._models import PackFile
 from sirecommend.pipeline.dose import default_dose
-from sirecommend.progress import Progression, band_of, ladder, model_of, progress
+from sirecommend.progression import Progression, band_of, ladder, model_of, progress
 
 KB = load_knowledge()
 MODEL = model_of(KB)

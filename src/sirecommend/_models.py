@@ -382,7 +382,7 @@ class MorningBands(_Frozen):
 
 
 class ProgressionModel(_Entry):
-    """How logged feedback moves each stretch on its dose ladder (see :mod:`sirecommend.progress`).
+    """How logged feedback moves a stretch on its dose ladder (:mod:`sirecommend.progression`).
 
     A feedback's band is the worst of its pain during, pain after and next-morning bands.
     ``greens_to_step_up`` green sessions in a row move a stretch one rung up; amber keeps

@@ -104,7 +104,7 @@ class ReasonCode(StrEnum):
     ALTERNATIVE_NOT_NEEDED = "alternative_not_needed"
     NO_ALTERNATIVE = "no_alternative"
     TIME_BUDGET = "time_budget"
-    #: Left out for now by the progression rules (a red session; see :mod:`sirecommend.progress`).
+    #: Left out for now by the progression rules (see :mod:`sirecommend.progression`).
     PROGRESSION_PAUSED = "progression_paused"
 
 
