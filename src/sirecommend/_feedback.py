@@ -23,7 +23,8 @@ pain_during
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -88,6 +89,16 @@ class Session(_Frozen):
         frozenset[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
         PlainSerializer(lambda ids: sorted(ids), return_type=list[str]),
     ] = frozenset()
+
+    @classmethod
+    def from_fhir(cls, bundle: Mapping[str, Any]) -> Session:
+        """Read back a FHIR Bundle made by ``sirecommend.fhir.to_fhir(session)``.
+
+        See :func:`sirecommend._fhir_programme.session_from_fhir` for the errors.
+        """
+        from sirecommend._fhir_programme import session_from_fhir
+
+        return session_from_fhir(bundle)
 
     @field_validator("date")
     @classmethod
