@@ -92,6 +92,8 @@ def test_nothing_fits_is_said() -> None:
         (({"context": "warm_up"}, MONDAY), {"days": [0]}),
         (({"context": "warm_up"}, MONDAY), {"days": [8]}),
         (({"context": "warm_up"}, MONDAY), {"days": []}),
+        (({"context": "warm_up"}, MONDAY), {"days": ["mon", 1]}),
+        (({"context": "warm_up"}, MONDAY), {"days": [True]}),
         (({"context": "warm_up"}, MONDAY), {"wake_time": "07:00"}),
         (({"context": "warm_up"}, MONDAY), {"contexts": []}),
         ((5, MONDAY), {}),

@@ -227,11 +227,14 @@ def plan(
         raise InvalidArgumentError(f"weeks must be a whole number from 1 to 52, not {weeks!r}")
     if not isinstance(wake_time, dt.time):
         raise InvalidArgumentError("wake_time must be a datetime.time")
-    chosen = tuple(sorted(set(range(1, 8) if days is None else days)))
-    if not chosen or not all(isinstance(d, int) and 1 <= d <= 7 for d in chosen):
+    given = list(range(1, 8) if days is None else days)
+    if not given or not all(
+        isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7 for d in given
+    ):
         raise InvalidArgumentError(
-            f"days must be ISO weekdays 1 (Monday) to 7 (Sunday), at least one: {chosen!r}"
+            f"days must be ISO weekdays 1 (Monday) to 7 (Sunday), at least one: {given!r}"
         )
+    chosen = tuple(sorted(set(given)))
     base = _profile_of(profile)
     wanted = tuple(dict.fromkeys(contexts if contexts is not None else (base.context,)))
     if not wanted:
