@@ -81,6 +81,8 @@ def test_bad_input_changes_nothing(path: Path) -> None:
     with pytest.raises(UnknownIdError):  # checked against the knowledge given
         j.record(session(2, ctx="warm_up"), knowledge=knowledge_from_packs(PackFile()))
     assert j.sessions() == (session(1),)
+    with pytest.raises(InvalidArgumentError, match="KnowledgeBase"):
+        j.record(session(2), knowledge="shipped")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
         Journal(42)  # type: ignore[arg-type]
 

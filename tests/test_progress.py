@@ -277,6 +277,9 @@ class TestRules:
     def test_bad_arguments(self) -> None:
         with pytest.raises(InvalidArgumentError):
             progress("kb", CTX)  # type: ignore[arg-type]
+        for history in (None, "sessions", 5):
+            with pytest.raises(InvalidArgumentError, match="iterable of Session"):
+                progress(KB, CTX, history)  # type: ignore[arg-type]
         with pytest.raises(InvalidArgumentError, match="Session"):
             progress(KB, CTX, [{"date": "2026-01-01"}])  # type: ignore[list-item]
         with pytest.raises(UnknownIdError):

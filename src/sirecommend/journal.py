@@ -220,6 +220,10 @@ class Journal:
             from sirecommend._loader import load_knowledge
 
             knowledge = load_knowledge()
+        elif not isinstance(knowledge, KnowledgeBase):
+            raise InvalidArgumentError(
+                f"knowledge must be a KnowledgeBase, not {type(knowledge).__name__}"
+            )
         check_session(session, knowledge)
         body = session.model_dump_json()
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -281,6 +281,10 @@ def _apply(state: _State, band: Band, model: ProgressionModel, rungs: Sequence[R
 
 
 def _sorted(history: Iterable[Session]) -> list[Session]:
+    if isinstance(history, (str, bytes)) or not isinstance(history, Iterable):
+        raise InvalidArgumentError(
+            f"history must be an iterable of Session, not {type(history).__name__}"
+        )
     out: list[Session] = []
     for s in history:
         if not isinstance(s, Session):
