@@ -217,9 +217,18 @@ class TestShape:
             "stretch_id", "name", "phase", "position", "position_name", "equipment",
             "equipment_name", "movements", "targets", "hold_seconds", "sets", "per_side",
             "range_of_motion", "instructions", "cautions", "reasons", "sources", "seconds",
-            "replaces",
+            "replaces", "progression",
         }  # fmt: skip
         assert exported == set(Step.model_fields)  # a new Step field must be exported too
+        moved = routine.model_copy(
+            update={
+                "steps": tuple(s.model_copy(update={"progression": "up"}) for s in routine.steps)
+            }
+        )
+        for sr in to_fhir(moved)["contained"]:
+            assert sub(ext_of(sr, "stretch-dose"), "progression") == ["up"]
+        for sr in plan["contained"]:
+            assert sub(ext_of(sr, "stretch-dose"), "progression") == []
         kb = load_knowledge()
         for sr, step in zip(plan["contained"], routine.steps, strict=True):
             dose = ext_of(sr, "stretch-dose")

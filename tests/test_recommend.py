@@ -32,6 +32,14 @@ def test_public_names_are_pinned() -> None:
     assert set(sirecommend.__all__) == {
         "NOTICE",
         "Exclusion",
+        # The programme (issue 13).
+        "Feedback",
+        "Session",
+        "Plan",
+        "PlannedSession",
+        "plan",
+        "Progression",
+        "progress",
         "InvalidArgumentError",
         "KnowledgeBase",
         "KnowledgeError",

@@ -18,6 +18,7 @@ from sirecommend._models import (
     Position,
     PositionGroup,
     PositionKind,
+    ProgressionModel,
     RedFlag,
     Relaxation,
     Rule,
@@ -73,6 +74,8 @@ class KnowledgeBase:
     red_flags: Mapping[str, RedFlag]
     #: Deliberate, documented weakenings of the shipped safety floor that packs declare.
     relaxations: Mapping[str, Relaxation]
+    #: How logged feedback moves a stretch on its dose ladder (at most one model).
+    progression: Mapping[str, ProgressionModel]
     #: Where each entry came from: ``(table, id) -> file``.
     origins: Mapping[tuple[str, str], str]
     #: The pack directories loaded after the shipped knowledge, in order.
@@ -165,7 +168,7 @@ class KnowledgeBase:
 
         >>> from sirecommend import load_knowledge
         >>> print(load_knowledge().summary().splitlines()[0])
-        sirecommend knowledge: 12 stretches, 5 contexts, 16 red flags, 8 rules, 10 sources
+        sirecommend knowledge: 12 stretches, 5 contexts, 16 red flags, 8 rules, 12 sources
         """
         lines = [
             f"sirecommend knowledge: {len(self.stretches)} stretches, {len(self.contexts)} "

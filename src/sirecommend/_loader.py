@@ -62,6 +62,7 @@ TABLES: dict[str, str] = {
     "urgency": "urgencies",
     "red_flag": "red_flags",
     "relaxation": "relaxations",
+    "progression": "progression",
 }
 
 #: The tables only the shipped knowledge may fill: the fixed base kinds rules match on.
@@ -421,6 +422,17 @@ class _Checker:
                     )
         for f in t["red_flag"].values():
             self.ref("red_flag", f.id, "urgency", f.urgency, "urgency")
+        for p in t["progression"].values():
+            for name in ("cites", "ladder_cites", "pause_cites"):
+                self.cites("progression", p.id, name, getattr(p, name))
+        if len(t["progression"]) > 1:
+            self.problem(
+                "progression",
+                sorted(t["progression"])[1],
+                "id",
+                "only one progression model may apply; replace the shipped one with "
+                f"override = true and its id {sorted(t['progression'])[0]!r}",
+            )
         if t["red_flag"] and not any(r.kind == "red_flag_referral" for r in t["rule"].values()):
             self.problems.append(
                 KnowledgeProblem(

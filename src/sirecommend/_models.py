@@ -32,16 +32,19 @@ __all__ = [
     "EquipmentOption",
     "ForbidCombinationRule",
     "GeneralCautionRule",
+    "MorningBands",
     "Movement",
     "MovementKind",
     "Muscle",
     "Ordering",
     "PackFile",
+    "PainBands",
     "Phase",
     "Position",
     "PositionGroup",
     "PositionKind",
     "PregnancyRule",
+    "ProgressionModel",
     "RedFlag",
     "RedFlagRule",
     "Relaxation",
@@ -393,6 +396,59 @@ class Relaxation(_Entry):
     cites: Cites
 
 
+Band = Literal["green", "amber", "red"]
+
+
+class PainBands(_Frozen):
+    """Traffic-light bands of a 0-10 pain rating: green up to ``green_max``, amber up to
+    ``amber_max``, red above it."""
+
+    green_max: Annotated[Int, Field(ge=0, le=9)]
+    amber_max: Annotated[Int, Field(ge=0, le=9)]
+
+    @model_validator(mode="after")
+    def _ascend(self) -> PainBands:
+        if self.green_max > self.amber_max:
+            raise ValueError(f"green_max {self.green_max} exceeds amber_max {self.amber_max}")
+        return self
+
+
+class MorningBands(_Frozen):
+    """The band of each next-morning answer, compared with before the session."""
+
+    better: Band
+    same: Band
+    worse: Band
+
+
+class ProgressionModel(_Entry):
+    """How logged feedback moves a stretch on its dose ladder (:mod:`sirecommend.progression`).
+
+    A feedback's band is the worst of its pain during, pain after and next-morning bands.
+    ``greens_to_step_up`` green sessions in a row move a stretch one rung up; amber keeps
+    it; red moves it one rung down (paused for the next session when already at the
+    bottom); ``reds_to_pause`` reds in all leave it out with advice to see a physical
+    therapist. Pain at or above ``hold_pain`` anywhere in a session, or a worse next
+    morning on every stretch of it, means nothing goes up after that session.
+    """
+
+    name: Text
+    description: Str = ""
+    pain_during: PainBands
+    pain_after: PainBands
+    next_morning: MorningBands
+    greens_to_step_up: Annotated[Int, Field(ge=1, le=10)]
+    reds_to_pause: Annotated[Int, Field(ge=1, le=10)]
+    hold_pain: Annotated[Int, Field(ge=1, le=10)]
+    hold_rungs: Annotated[Int, Field(ge=2, le=5)] = Field(
+        default=3,
+        description="Distinct holds on the ladder from the source's low to high hold.",
+    )
+    cites: Cites
+    ladder_cites: Cites
+    pause_cites: Cites
+
+
 class PackFile(_Frozen):
     """One TOML file of a knowledge pack. Every table is optional."""
 
@@ -423,3 +479,4 @@ class PackFile(_Frozen):
     urgency: tuple[UrgencyTier, ...] = ()
     red_flag: tuple[RedFlag, ...] = ()
     relaxation: tuple[Relaxation, ...] = ()
+    progression: tuple[ProgressionModel, ...] = ()

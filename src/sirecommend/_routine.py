@@ -104,6 +104,8 @@ class ReasonCode(StrEnum):
     ALTERNATIVE_NOT_NEEDED = "alternative_not_needed"
     NO_ALTERNATIVE = "no_alternative"
     TIME_BUDGET = "time_budget"
+    #: Left out for now by the progression rules (see :mod:`sirecommend.progression`).
+    PROGRESSION_PAUSED = "progression_paused"
 
 
 class Reason(_Frozen):
@@ -145,6 +147,9 @@ class Step(_Frozen):
     sources: tuple[str, ...]
     seconds: int = Field(description="Estimated duration: hold x sets x sides + set-up.")
     replaces: str | None = Field(default=None, description="The stretch this one stands in for.")
+    progression: Literal["start", "up", "same", "down"] | None = Field(
+        default=None, description="How logged feedback moved the dose; None without history."
+    )
 
     @property
     def sides(self) -> int:
