@@ -54,12 +54,12 @@ Citation = Annotated[
 Cites = Annotated[tuple[Citation, ...], Field(min_length=1)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Phase = Literal["warm_up", "targeted", "cool_down"]
-Urgency = Literal["emergency", "urgent", "stop_and_review"]
+Urgency = Literal["emergency", "same_day", "urgent", "stop_and_review"]
 
 #: Phases in the order a routine runs them.
 PHASES: tuple[Phase, ...] = ("warm_up", "targeted", "cool_down")
 #: Red-flag urgencies, highest first.
-URGENCIES: tuple[Urgency, ...] = ("emergency", "urgent", "stop_and_review")
+URGENCIES: tuple[Urgency, ...] = ("emergency", "same_day", "urgent", "stop_and_review")
 
 # Sane outer bounds for any dose a pack may declare. The article's 30-60 s and the
 # ACSM flexibility guidance (10-60 s, 2-4 repetitions) sit well inside them; a value
