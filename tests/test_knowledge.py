@@ -23,7 +23,7 @@ from sirecommend import (
 )
 from sirecommend._kb import digest_of
 from sirecommend._loader import TABLES, _build, _read_pack
-from sirecommend._models import GeneralCautionRule, Stretch
+from sirecommend._models import URGENCIES, GeneralCautionRule, Stretch
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 
@@ -116,7 +116,7 @@ class TestShippedKnowledge:
         for flag in ("severe_pain", "symptom_change", "numbness", "tingling"):
             assert tiers[flag] == "stop_and_review"
             assert "si-stretch-guide#p27" in kb.red_flags[flag].cites
-        ranks = [kb.urgencies[u].rank for u in ("emergency", "same_day", "urgent", "stop_and_review")]
+        ranks = [kb.urgencies[u].rank for u in URGENCIES]
         assert ranks == sorted(ranks, reverse=True)
 
     def test_safety_rules_are_data(self, kb: KnowledgeBase) -> None:
