@@ -340,7 +340,7 @@ def _dose(step: Step) -> list[tuple[str, str]]:
 
 def _summary(routine: Routine) -> str:
     if routine.status == "referred":
-        return "No stretching today: see what to do below."
+        return "No stretching today: see what to do above."
     if routine.status == "nothing_fits":
         return "No step could be given for this profile; see what was left out and why."
     return f"{steps_and_time(routine)}."
@@ -455,18 +455,19 @@ def to_markdown(
     True
     """
     kb = knowledge if knowledge is not None else load_knowledge()
-    out = [f"# {_md(_title(routine, kb))}", "", _md(describe_profile(routine.profile, kb)), ""]
-    if clinician:
-        out += ["*Clinician's copy: with reasons, rules and citations.*", ""]
-    out += [f"**{_md(_summary(routine))}**", ""]
+    out = [f"# {_md(_title(routine, kb))}", ""]
     ref = routine.referral
-    if ref is not None:
+    if ref is not None:  # a red-flag sheet leads with what to do
         out += [f"## {_md(_referral_heading(ref))}", "", f"**{_md(ref.action or ref.message)}**"]
         out += ["", "You reported:", ""]
         out += [f"- {_md(name)}" for name in _flag_names(ref)]
         if ref.action:
             out += ["", _md(referral_details(ref))]
         out.append("")
+    out += [_md(describe_profile(routine.profile, kb)), ""]
+    if clinician:
+        out += ["*Clinician's copy: with reasons, rules and citations.*", ""]
+    out += [f"**{_md(_summary(routine))}**", ""]
     if routine.steps:
         out += ["## Steps", ""]
     for n, step in enumerate(routine.steps, 1):
@@ -644,15 +645,9 @@ def to_html(
     _check(paper)
     kb = knowledge if knowledge is not None else load_knowledge()
     title = _title(routine, kb)
-    body = [
-        f"<header><h1>{_e(title)}</h1>",
-        f'<p class="profile">{_e(describe_profile(routine.profile, kb))}</p>',
-    ]
-    if clinician:
-        body.append("<p><i>Clinician's copy: with reasons, rules and citations.</i></p>")
-    body.append(f'<p class="summary">{_e(_summary(routine))}</p></header>')
+    body = [f"<header><h1>{_e(title)}</h1></header>"]
     ref = routine.referral
-    if ref is not None:
+    if ref is not None:  # a red-flag sheet leads with what to do
         names = "".join(f"<li>{_e(name)}</li>" for name in _flag_names(ref))
         details = f"<p>{_e(referral_details(ref))}</p>" if ref.action else ""
         body.append(
@@ -661,6 +656,10 @@ def to_html(
             f'<p class="action">{_e(ref.action or ref.message)}</p>'
             f"<p>You reported:</p><ul>{names}</ul>{details}</section>"
         )
+    body.append(f'<p class="profile">{_e(describe_profile(routine.profile, kb))}</p>')
+    if clinician:
+        body.append("<p><i>Clinician's copy: with reasons, rules and citations.</i></p>")
+    body.append(f'<p class="summary">{_e(_summary(routine))}</p>')
     if routine.steps:
         steps = "".join(
             _step_html(n, s, routine.context, clinician) for n, s in enumerate(routine.steps, 1)
