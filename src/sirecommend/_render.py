@@ -87,7 +87,7 @@ def steps_and_time(routine: Routine) -> str:
 
     >>> from sirecommend import recommend
     >>> steps_and_time(recommend(context="warm_up", equipment={"foam_roller"}))
-    '6 steps, about 11 min'
+    '6 steps, about 10 min 40 s'
     """
     return f"{count(len(routine.steps), 'step')}, about {format_duration(routine.total_seconds)}"
 
@@ -183,10 +183,7 @@ def referral_details(referral: Referral) -> str:
     >>> referral_details(ref).startswith("A fever")
     True
     """
-    message = referral.message
-    if referral.action and message.startswith(referral.action):
-        message = message[len(referral.action) :]
-    return message.strip()
+    return referral.message.removeprefix(referral.action).strip()
 
 
 URGENCY_WORDS: Mapping[str, str] = {

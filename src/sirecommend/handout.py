@@ -188,8 +188,7 @@ STRETCH_PICTOGRAMS: Mapping[str, str] = {
     "standing_side_bend": (
         '<circle cx="75" cy="14" r="7"/>'
         '<path d="M60 48 Q60 32 70 22 M60 48 L52 73 M60 48 L68 73 M62 32 L54 50'
-        ' M68 25 L80 40"/>'
-        + _arrow(84, 6, 98, 6, 102, 20)
+        ' M68 25 L80 40"/>' + _arrow(84, 6, 98, 6, 102, 20)
     ),
     # sitting on the roller, one buttock at a time
     "foam_roll_glutes": (
