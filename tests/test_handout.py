@@ -305,6 +305,20 @@ class TestPatientText:
             if first != "Warm-up":
                 assert "Warm-up" not in text.replace("For: Warm-up", ""), name
 
+    def test_rolling_reads_as_rolling(self) -> None:
+        r = recommend(context="post_activity", equipment={"foam_roller"})
+        texts = patient_texts(r)
+        for name, text in texts.items():
+            assert "hold 20 s x 1 set" not in text, name
+            assert "rolling should never hurt" in text or "never painful" in text, name
+        assert "roll slowly, pausing 20 s on tight spots, each side" in texts["text"]
+        assert "- **Pause on tight spots:** 20 seconds" in to_markdown(r)
+        assert "<b>How firmly:</b> gentle pressure, never painful." in to_html(r)
+        glutes = texts["text"][texts["text"].index("Foam rolling: glutes") :]
+        assert "other side and roll that buttock" in glutes
+        assert "off the tailbone" in glutes
+        assert "get it checked by a doctor today" in glutes
+
     def test_hamstring_starts_by_lying_down(self) -> None:
         for kit in ({"strap"}, {"towel"}, set()):
             r = recommend(context="after_sitting", equipment=kit)

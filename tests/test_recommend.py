@@ -146,7 +146,7 @@ def test_str_is_a_readable_sheet() -> None:
 
 def test_str_counts_and_notice() -> None:
     text = str(recommend(context="warm_up", equipment={"foam_roller"}))
-    assert "hold 20 s x 1 set |" in text
+    assert "roll slowly, pausing 20 s on tight spots, each side |" in text
     assert "1 sets" not in text
     last = text.splitlines()[-2:]
     assert " ".join(last) == NOTICE  # the notice is not indented

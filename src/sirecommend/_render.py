@@ -21,12 +21,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RANGE_WORDS",
+    "ROLLING_WORDS",
     "URGENCY_WORDS",
     "cited_sources",
     "count",
     "dose_line",
     "equipment_words",
     "format_duration",
+    "hold_words",
+    "how_far",
+    "is_rolling",
     "phase_title",
     "reference",
     "referral_details",
@@ -50,6 +54,44 @@ RANGE_WORDS: Mapping[str, tuple[str, str]] = {
         "gentle stretch.",
     ),
 }
+
+
+#: Foam rolling has no stretch to reach: how firmly to press, instead (Bartsch et al. 2021).
+ROLLING_WORDS: tuple[str, str] = (
+    "gentle pressure, never painful",
+    "Press only as firmly as feels comfortable: rolling should never hurt.",
+)
+
+
+def is_rolling(step: Step, kb: KnowledgeBase) -> bool:
+    """Whether a step is foam rolling (by movement kind), whose dose reads differently.
+
+    >>> from sirecommend import load_knowledge, recommend
+    >>> steps = recommend(context="warm_up", equipment={"foam_roller"}).steps
+    >>> [is_rolling(s, load_knowledge()) for s in steps][1:4]
+    [False, True, True]
+    """
+    return "rolling" in kb.movement_kinds_of(step.movements)
+
+
+def how_far(step: Step, kb: KnowledgeBase) -> tuple[str, str]:
+    """``(short label, sentence)``: how far to stretch, or how firmly to roll."""
+    return ROLLING_WORDS if is_rolling(step, kb) else RANGE_WORDS[step.range_of_motion]
+
+
+def hold_words(step: Step, kb: KnowledgeBase) -> str:
+    """The hold as a person does it: a held stretch, or pauses while rolling.
+
+    >>> from sirecommend import load_knowledge, recommend
+    >>> kb = load_knowledge()
+    >>> steps = recommend(context="warm_up", equipment={"foam_roller"}).steps
+    >>> hold_words(steps[0], kb), hold_words(steps[2], kb)
+    ('hold 45 s x 2 sets, each side', 'roll slowly, pausing 20 s on tight spots, each side')
+    """
+    sides = ", each side" if step.per_side else ""
+    if is_rolling(step, kb):
+        return f"roll slowly, pausing {step.hold_seconds} s on tight spots{sides}"
+    return f"hold {step.hold_seconds} s x {count(step.sets, 'set')}{sides}"
 
 
 def format_duration(seconds: int) -> str:
@@ -213,11 +255,12 @@ def _wrap(text: str, indent: str, hanging: str = "  ") -> list[str]:
     ) or [indent]
 
 
-def dose_line(step: Step) -> str:
+def dose_line(step: Step, kb: KnowledgeBase) -> str:
     """Where, with what, how long and how far, on one line.
 
-    >>> from sirecommend import recommend
-    >>> line = dose_line(recommend(context="after_sitting", aggravated=True).steps[0])
+    >>> from sirecommend import load_knowledge, recommend
+    >>> step = recommend(context="after_sitting", aggravated=True).steps[0]
+    >>> line = dose_line(step, load_knowledge())
     >>> for part in line.split(" | "):
     ...     print(part)
     On hands and knees
@@ -226,11 +269,9 @@ def dose_line(step: Step) -> str:
     smaller movement than usual, slowly
     about 2 min 15 s
     """
-    sides = ", each side" if step.per_side else ""
-    hold = f"hold {step.hold_seconds} s x {count(step.sets, 'set')}{sides}"
-    rng = RANGE_WORDS[step.range_of_motion][0]
     return (
-        f"{step.position_name} | {equipment_words(step)} | {hold} | {rng} | "
+        f"{step.position_name} | {equipment_words(step)} | {hold_words(step, kb)} | "
+        f"{how_far(step, kb)[0]} | "
         f"about {format_duration(step.seconds)}"
     )
 
@@ -268,7 +309,7 @@ def render_text(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> 
         if step.phase != phase:
             phase = step.phase
             lines += ["", phase_title(routine.context, phase)]
-        lines += ["", f"{n}. {step.name}", f"   {dose_line(step)}"]
+        lines += ["", f"{n}. {step.name}", f"   {dose_line(step, kb)}"]
         lines += [
             ln for i, text in enumerate(step.instructions, 1) for ln in _wrap(f"{i}) {text}", "   ")
         ]

@@ -34,11 +34,12 @@ from typing import Literal, Protocol
 
 from sirecommend import KnowledgeBase, Profile, Referral, Routine, Step, load_knowledge
 from sirecommend._render import (
-    RANGE_WORDS,
     cited_sources,
-    count,
     equipment_words,
     format_duration,
+    hold_words,
+    how_far,
+    is_rolling,
     phase_title,
     reference,
     referral_details,
@@ -325,14 +326,15 @@ def _check(paper: str) -> None:
         )
 
 
-def _dose(step: Step) -> list[tuple[str, str]]:
+def _dose(step: Step, kb: KnowledgeBase) -> list[tuple[str, str]]:
+    rolling = is_rolling(step, kb)
     return [
         ("Position", step.position_name),
         ("Equipment", equipment_words(step)),
-        ("Hold", f"{step.hold_seconds} seconds"),
+        ("Pause on tight spots" if rolling else "Hold", f"{step.hold_seconds} seconds"),
         ("Sets", str(step.sets)),
         ("Sides", "Each side" if step.per_side else "Both sides at once"),
-        ("How far", RANGE_WORDS[step.range_of_motion][1]),
+        ("How firmly" if rolling else "How far", how_far(step, kb)[1]),
         ("Time", f"about {format_duration(step.seconds)}"),
     ]
 
@@ -472,7 +474,7 @@ def to_markdown(
     for n, step in enumerate(routine.steps, 1):
         phase = phase_title(routine.context, step.phase)
         out += [f"### {n}. {_md(step.name)}", "", f"*{phase}*", ""]
-        out += [f"- **{label}:** {_md(value)}" for label, value in _dose(step)]
+        out += [f"- **{label}:** {_md(value)}" for label, value in _dose(step, kb)]
         out += ["", "How to do it:", ""]
         out += [f"{i}. {_md(text)}" for i, text in enumerate(step.instructions, 1)]
         if step.cautions:
@@ -561,13 +563,13 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _step_html(n: int, step: Step, context: str, clinician: bool) -> str:
-    sides = "each side" if step.per_side else "both sides at once"
+def _step_html(n: int, step: Step, context: str, kb: KnowledgeBase, clinician: bool) -> str:
+    both = "" if step.per_side else ", both sides at once"
     dose = (
         f"<b>{_e(step.position_name)}</b> · {_e(equipment_words(step))} · "
-        f"hold {step.hold_seconds} s x {_e(count(step.sets, 'set'))}, {sides} · "
-        f"about {_e(format_duration(step.seconds))}"
+        f"{_e(hold_words(step, kb))}{both} · about {_e(format_duration(step.seconds))}"
     )
+    label = "How firmly" if is_rolling(step, kb) else "How far"
     how = "".join(f"<li>{_e(t)}</li>" for t in step.instructions)
     care = (
         '<h4>Take care</h4><ul class="care">'
@@ -589,7 +591,7 @@ def _step_html(n: int, step: Step, context: str, clinician: bool) -> str:
         f'<div class="phase">{_e(phase_title(context, step.phase))}</div>'
         f'<h3><span class="num">{n}. </span>{_e(step.name)}</h3>'
         f'<p class="dose">{dose}</p>'
-        f'<p class="dose"><b>How far:</b> {_e(RANGE_WORDS[step.range_of_motion][0])}.</p>'
+        f'<p class="dose"><b>{label}:</b> {_e(how_far(step, kb)[0])}.</p>'
         f'<ol class="how">{how}</ol>{care}{extra}</li>'
     )
 
@@ -661,7 +663,7 @@ def to_html(
     body.append(f'<p class="summary">{_e(_summary(routine))}</p>')
     if routine.steps:
         steps = "".join(
-            _step_html(n, s, routine.context, clinician) for n, s in enumerate(routine.steps, 1)
+            _step_html(n, s, routine.context, kb, clinician) for n, s in enumerate(routine.steps, 1)
         )
         body.append(f'<section><h2>Steps</h2><ol class="steps">{steps}</ol></section>')
     if routine.excluded and (ref is None or clinician):
