@@ -1,17 +1,23 @@
 """Printable handouts of a routine: Markdown, and a self-contained HTML page.
 
-The HTML page needs no network: the CSS is inline, and each step carries an inline
-SVG pictogram of its position, drawn here (stick figures for the six positions of
-the shipped knowledge; a neutral figure for any other position a pack adds). It
-prints on A4 and US Letter alike. Every piece of text that comes from the routine
-or the knowledge is escaped, so a pack cannot inject markup.
+Two audiences. By default a handout is the patient's: plain words, with no ids, reason
+codes, "why" lines or citation ids, and the sources listed once at the end as readable
+references. ``clinician=True`` gives the clinician's copy, which adds each step's reasons
+and citations, the ids, codes and rules of what was left out, and the knowledge digest.
 
-Both handouts hold the same things, in this order: the title, the profile in words,
-the referral when red flags were reported, the numbered steps (name, position,
-equipment, hold, sets, sides, range, instructions, cautions, why, citations), what
-was left out and why, the stop rules, when to get help (every red flag of the
-knowledge by urgency, with what to do), the sources and the education-not-diagnosis
-notice.
+The HTML page needs no network: the CSS is inline, and each step carries an inline,
+black-and-white SVG pictogram of the stretch itself, with an arrow for its movement (a
+stretch a pack adds gets its position's figure; an unknown position a neutral figure).
+It prints on A4 (the default) or US Letter (``paper="Letter"``); a 7-step routine fits
+on two sheets, and ``large_print=True`` trades pages for 14 pt type. Every piece of text
+that comes from the routine or the knowledge is escaped, so a pack cannot inject markup.
+
+Both handouts hold, in this order: the title; on a red-flag sheet, what to do (the
+highest tier's action), every flag reported in words and why, and no stretching advice;
+the profile in words; the numbered steps (name, phase, position, equipment, hold, sets,
+sides, how far, instructions, cautions); what was left out and why; the stop rules; when
+to get help (on a red-flag sheet, only the faster tiers); the sources and the
+education-not-diagnosis notice.
 
 Examples
 --------
