@@ -259,6 +259,7 @@ class TestWeakeningEachKind:
                       members=[*kb.position_groups["floor"].members, "standing"]),
                 entry(kb, "red_flag", "numbness", urgency="urgent"),
                 entry(kb, "urgency", "emergency", rank=10),
+                entry(kb, "urgency", "same_day", rank=7),
                 entry(kb, "urgency", "urgent", rank=5),
                 entry(kb, "movement", "side_bend"),  # repeated as it is: no change
             ]

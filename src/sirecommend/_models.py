@@ -76,12 +76,12 @@ Text = Annotated[
 ]
 Str = Annotated[str, Strict()]
 Phase = Literal["warm_up", "targeted", "cool_down"]
-Urgency = Literal["emergency", "urgent", "stop_and_review"]
+Urgency = Literal["emergency", "same_day", "urgent", "stop_and_review"]
 
 #: Phases in the order a routine runs them.
 PHASES: tuple[Phase, ...] = ("warm_up", "targeted", "cool_down")
 #: Red-flag urgencies, highest first.
-URGENCIES: tuple[Urgency, ...] = ("emergency", "urgent", "stop_and_review")
+URGENCIES: tuple[Urgency, ...] = ("emergency", "same_day", "urgent", "stop_and_review")
 
 # Sane outer bounds for any dose a pack may declare. The article's 30-60 s and the
 # ACSM flexibility guidance (10-60 s, 2-4 repetitions) sit well inside them; a value

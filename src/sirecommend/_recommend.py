@@ -116,7 +116,7 @@ def recommend(
     >>> r.steps[0].name, r.steps[0].hold_seconds, r.steps[0].range_of_motion
     ("Child's pose with side reach", 30, 'reduced')
     >>> recommend(context="warm_up", red_flags={"fever"}).referral.urgency
-    'urgent'
+    'same_day'
     """
     if knowledge is None:
         knowledge = load_knowledge()

@@ -95,6 +95,7 @@ CODE_SYSTEM_BASE = "https://sirecommend.invalid/fhir/CodeSystem/"
 
 _URGENCY_WORDS = {
     "emergency": "EMERGENCY",
+    "same_day": "SEE A DOCTOR TODAY",
     "urgent": "URGENT",
     "stop_and_review": "STOP AND REVIEW",
 }
@@ -296,7 +297,7 @@ def to_fhir(
     >>> plan = to_fhir(recommend(context="warm_up", red_flags={"fever"}),
     ...                subject={"reference": "Patient/example"})
     >>> "activity" in plan, plan["note"][0]["text"][:30]
-    (False, 'URGENT: red flags reported (fe')
+    (False, 'SEE A DOCTOR TODAY: red flags ')
     """
     if isinstance(routine, Plan):
         return plan_to_fhir(routine, subject=subject)
