@@ -16,7 +16,7 @@ import sirecommend  # noqa: E402
 
 project = "sirecommend"
 author = "sirecommend developers"
-copyright = "sirecommend developers"  # noqa: A001
+copyright = "sirecommend developers"
 release = sirecommend.__version__
 version = release
 
@@ -52,14 +52,23 @@ nitpicky = True
 # Types from outside the project (no intersphinx: the build uses no network) and the
 # plain-words types of numpydoc ("sequence of str", "optional") that name no object.
 nitpick_ignore_regex = [
-    (r"py:class", r"(pydantic|networkx|nx|hypothesis|st|annotated_types|collections|typing"
-     r"|typing_extensions|pathlib|os)\..*"),
-    (r"py:class", r"(Path|PathLike|Mapping|Sequence|Iterable|Iterator|Hashable|Any|Callable"
-     r"|MultiDiGraph|SearchStrategy|ConfigDict|FieldInfo|ComputedFieldInfo|Literal)"),
+    (
+        r"py:class",
+        r"(pydantic|networkx|nx|hypothesis|st|annotated_types|collections|typing"
+        r"|typing_extensions|pathlib|os)\..*",
+    ),
+    (
+        r"py:class",
+        r"(Path|PathLike|Mapping|Sequence|Iterable|Iterator|Hashable|Any|Callable"
+        r"|MultiDiGraph|SearchStrategy|ConfigDict|FieldInfo|ComputedFieldInfo|Literal)",
+    ),
     (r"py:class", r"(str|int|float|bool|bytes|dict|list|tuple|set|frozenset|object|None|type)"),
-    (r"py:class", r"(mapping|sequence|iterable|iterator|callable|path|path-like|optional"
-     r"|default.*|sequence of .*|mapping of .*|iterable of .*|.* or .*"
-     r"|callable|path-like|a .*|an .*|the .*|array.*)"),
+    (
+        r"py:class",
+        r"(mapping|sequence|iterable|iterator|callable|path|path-like|optional"
+        r"|default.*|sequence of .*|mapping of .*|iterable of .*|.* or .*"
+        r"|callable|path-like|a .*|an .*|the .*|array.*)",
+    ),
     (r"py:class", r"sirecommend\._.*"),
     (r"py:obj", r"(typing|collections)\..*"),
     (r"py:(func|class|meth|obj)", r"sirecommend\._.*"),  # private helpers docstrings mention

@@ -50,13 +50,13 @@ class CliReference(SphinxDirective):
 
         os.environ["COLUMNS"] = "88"  # argparse wraps to the terminal: pin it
         parser = _build_parser(load_knowledge())
-        lines = ["::", ""]
+        lines = [".. code-block:: text", ""]
         lines += ["   " + line for line in parser.format_help().splitlines()]
         lines.append("")
         sub_action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         for name, sub in sub_action.choices.items():
             title = f"sirecommend {name}"
-            lines += [title, "-" * len(title), "", "::", ""]
+            lines += [title, "-" * len(title), "", ".. code-block:: text", ""]
             lines += ["   " + line for line in sub.format_help().splitlines()]
             lines.append("")
         return _parse(self, lines)
@@ -120,8 +120,11 @@ def _field(name: str, value: Any, indent: str = "") -> Iterator[str]:
         if text is not None:
             head += f": {_esc(text)}"
         if rest:
-            head += " (" + "; ".join(f"{k.replace('_', ' ')} {_esc(_plain(v))}"
-                                     for k, v in rest.items()) + ")"
+            head += (
+                " ("
+                + "; ".join(f"{k.replace('_', ' ')} {_esc(_plain(v))}" for k, v in rest.items())
+                + ")"
+            )
         if "cites" in value:
             head += f" [{_cites(value['cites'])}]"
         yield head
@@ -181,15 +184,23 @@ class Evidence(SphinxDirective):
             if tier.cites:
                 lines += [f"*Cited:* {_cites(list(tier.cites))}", ""]
             for flag in flags:
-                lines.append(f"- **{_esc(flag.name)}** (``{flag.id}``): {_esc(flag.message)} "
-                             f"[{_cites(list(flag.cites))}]")
+                lines.append(
+                    f"- **{_esc(flag.name)}** (``{flag.id}``): {_esc(flag.message)} "
+                    f"[{_cites(list(flag.cites))}]"
+                )
             lines.append("")
         lines += _entries("Stretches", list(kb.stretches.values()))
         lines += _entries("Contexts", list(kb.contexts.values()))
         lines += ["Sources", "-" * 7, ""]
         for source in kb.sources.values():
             data = source.model_dump(mode="json", exclude_defaults=True)
-            lines += [f".. _source-{source.id}:", "", f"``{source.id}``", "~" * (len(source.id) + 4), ""]
+            lines += [
+                f".. _source-{source.id}:",
+                "",
+                f"``{source.id}``",
+                "~" * (len(source.id) + 4),
+                "",
+            ]
             for key, value in data.items():
                 if key != "id":
                     lines += list(_field(key, value))
@@ -243,7 +254,9 @@ def _public_name(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
     import sirecommend
 
     target = node.get("reftarget", "")
-    if node.get("refdomain") != "py" or not (target.startswith("sirecommend.") or "." not in target):
+    if node.get("refdomain") != "py" or not (
+        target.startswith("sirecommend.") or "." not in target
+    ):
         return None
     name = target.rsplit(".", 1)[-1]
     if name not in sirecommend.__all__:

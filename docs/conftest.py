@@ -1,0 +1,3 @@
+"""pytest: the pages' examples run as doctests; the Sphinx configuration is not a test."""
+
+collect_ignore = ["conf.py"]
