@@ -42,7 +42,10 @@ autodoc_member_order = "bysource"
 # Types come from the numpydoc docstrings: the annotations of pydantic fields
 # (Annotated[..., Field(...)]) read badly and name private aliases.
 autodoc_typehints = "none"
-autodoc_default_options = {"show-inheritance": False}
+autodoc_default_options = {
+    # pydantic's machinery, not the library's API
+    "exclude-members": "model_config, model_fields, model_computed_fields",
+}
 autodoc_class_signature = "separated"
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False

@@ -237,8 +237,8 @@ def _no_inline_type(
     ``#: Where each entry came from: ...`` is prose; napoleon would take the text before
     the colon as a type. An empty type in front keeps the whole line as the description.
     """
-    own = inspect.getdoc(type(obj)) or ""
-    if what in {"attribute", "data"} and own and "\n".join(lines).strip() == own.strip():
+    own = " ".join((inspect.getdoc(type(obj)) or "").split())
+    if what in {"attribute", "data"} and own and " ".join(" ".join(lines).split()) == own:
         lines[:] = []  # a constant without a comment: not the docstring of its type
     if what in {"attribute", "data", "property"} and lines and ":" in lines[0]:
         lines[0] = ": " + lines[0]
