@@ -412,7 +412,8 @@ def _table(rows: Sequence[Row]) -> str:
 def _cmd_list(args: argparse.Namespace) -> int:
     kb = _knowledge(args.pack)
     rows = _rows(kb, args.kind, args.context)
-    text = json.dumps(rows, indent=2) if args.format == "json" else _table(rows)
+    fmt = _format(args, {".json": "json"}, "text")
+    text = json.dumps(rows, indent=2) if fmt == "json" else _table(rows)
     _emit(text, args.output)
     return 0
 
@@ -708,7 +709,11 @@ def _build_parser(kb: KnowledgeBase | None = None) -> _Parser:
         metavar="KIND",
         help=f"what to list: {', '.join(_LIST_KINDS)}",
     )
-    ls.add_argument("--format", choices=("text", "json"), default="text", help="text or json")
+    ls.add_argument(
+        "--format",
+        choices=("text", "json"),
+        help="text (the default) or json; with -o FILE.json and no --format, json",
+    )
     ls.add_argument(
         "--context", help="with 'stretches': only those of this context, in routine order"
     )
