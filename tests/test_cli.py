@@ -666,14 +666,14 @@ class TestValidate:
         self, capsys: pytest.CaptureFixture[str], bad_pack: Path
     ) -> None:
         status, out, _ = run(capsys, "validate", "--pack", str(bad_pack))
-        assert status == 1
+        assert status == 2
         assert "bad.toml" in out
 
     def test_every_problem_is_listed_with_file_entry_and_field(
         self, capsys: pytest.CaptureFixture[str], bad_pack: Path
     ) -> None:
         status, out, err = run(capsys, "validate", str(bad_pack))
-        assert (status, err) == (1, "")
+        assert (status, err) == (2, "")
         lines = out.splitlines()
         assert lines[-1] == f"invalid: {len(lines) - 1} problems"
         problems = lines[:-1]
@@ -688,7 +688,7 @@ class TestValidate:
         # Schema-valid, but an unknown position and a paragraph the source lacks.
         (tmp_path / "refs.toml").write_text(BAD_PACK.split("[[muscle]]")[0], encoding="utf-8")
         status, out, _ = run(capsys, "validate", str(tmp_path))
-        assert status == 1
+        assert status == 2
         assert "stretch 'bad_stretch': field 'position': unknown position 'sofa'" in out
         assert "stretch 'bad_stretch': field 'cites': citation 'si-stretch-guide#p99'" in out
         assert out.splitlines()[-1] == "invalid: 2 problems"
@@ -696,7 +696,7 @@ class TestValidate:
     def test_one_problem(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         (tmp_path / "one.toml").write_text("[[muscle]]\nid = 'x'\n", encoding="utf-8")
         status, out, _ = run(capsys, "validate", str(tmp_path / "one.toml"))
-        assert status == 1
+        assert status == 2
         assert out.splitlines()[-1].startswith("invalid: ")
 
     def test_missing_dir(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sirecommend._floor import relaxation_lines
 from sirecommend._models import (
     Context,
     Equipment,
@@ -18,6 +19,7 @@ from sirecommend._models import (
     PositionGroup,
     PositionKind,
     RedFlag,
+    Relaxation,
     Rule,
     Source,
     Stretch,
@@ -69,6 +71,8 @@ class KnowledgeBase:
     rules: Mapping[str, Rule]
     urgencies: Mapping[str, UrgencyTier]
     red_flags: Mapping[str, RedFlag]
+    #: Deliberate, documented weakenings of the shipped safety floor that packs declare.
+    relaxations: Mapping[str, Relaxation]
     #: Where each entry came from: ``(table, id) -> file``.
     origins: Mapping[tuple[str, str], str]
     #: The pack directories loaded after the shipped knowledge, in order.
@@ -169,6 +173,7 @@ class KnowledgeBase:
             f"{len(self.sources)} sources",
             f"digest: {self.digest[:16]}",
         ]
+        lines += relaxation_lines(self.relaxations.values())
         for ctx in self.contexts.values():
             plan = self.plans[ctx.id]
             lines.append(f"  {ctx.id}: {', '.join(plan.order)}")

@@ -63,7 +63,7 @@ def _valid_ids(kb: KnowledgeBase) -> _ValidIds:
     return _ValidIds(
         frozenset(kb.contexts),
         frozenset(kb.equipment),
-        frozenset([*kb.positions, *kb.position_groups]),
+        frozenset([*kb.positions, *kb.position_groups, *kb.position_kinds]),
         frozenset(kb.red_flags),
         frozenset(kb.muscles),
     )

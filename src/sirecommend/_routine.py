@@ -15,7 +15,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from sirecommend._models import Phase, Urgency
+from sirecommend._models import Phase, Relaxation, Urgency
 
 __all__ = [
     "MAX_STEPS",
@@ -177,11 +177,15 @@ class Referral(_Frozen):
 
 
 class Provenance(_Frozen):
-    """What produced a routine: the library version and a hash of the knowledge."""
+    """What produced a routine: the library version, a hash of the knowledge, the packs
+    and every safety rule they relax."""
 
     version: str
     knowledge_digest: str
     packs: tuple[str, ...] = ()
+    relaxations: tuple[Relaxation, ...] = Field(
+        default=(), description="Safety rules the packs in use relax on purpose, and who for."
+    )
 
 
 class Routine(_Frozen):

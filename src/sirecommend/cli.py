@@ -10,7 +10,7 @@ list KIND    every id of a kind (contexts, stretches, equipment, positions, move
 contexts     the contexts a routine can be asked for (= ``list contexts``)
 stretches    the stretches in the knowledge
 show ID      one knowledge entry, where it came from, and its links in the graph
-validate     lint the shipped knowledge or extra packs (exit 1 listing every problem)
+validate     lint the shipped knowledge or extra packs (exit 2 listing every problem)
 graph        the knowledge graph as DOT, GraphML, node-link JSON, SVG or PNG
 schema       the JSON Schema of a knowledge-pack file
 ===========  =====================================================================
@@ -19,11 +19,11 @@ schema       the JSON Schema of a knowledge-pack file
 format from the file's extension (``.html``, ``.md``, ``.json``...) unless ``--format``
 says otherwise.
 
-Exit status: 0 on success; 1 when ``validate`` finds problems (or, never expected,
-the safety audit withholds a routine); 2 for bad input (an unknown id, a bad
-number, a missing file, an invalid pack, a missing optional dependency), with one
-line on standard error naming the bad value and the valid choices. A user error
-never prints a traceback.
+Exit status: 0 on success; 2 for bad input (an unknown id, a bad number, a missing
+file, an invalid pack, a missing optional dependency), with one line on standard
+error naming the option, the bad value and the valid choices (``validate`` lists
+every problem of an invalid pack, one per line, and also exits 2); 1 only for a bug
+(the safety audit withheld a routine). A user error never prints a traceback.
 
 The SVG picture of the graph is drawn here with the standard library; the PNG is
 the same drawing rasterised with Pillow, the optional extra ``sirecommend[graph]``.
@@ -538,19 +538,22 @@ def _edge_key(edge: tuple[str, str, dict[str, Any]]) -> tuple[str, str, str]:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    for pack in args.dirs:
+    packs = [*args.dirs, *vars(args).get("pack", ())]  # positional DIRs and/or --pack DIR
+    for pack in packs:
         if not Path(pack).exists():
             raise _UsageError(f"no such file or directory {pack!r}")
     try:
-        kb = load_knowledge(*args.dirs)
+        kb = load_knowledge(*packs)
     except KnowledgeError as exc:
-        lines = [str(p) for p in exc.problems]
-        n = len(lines)
-        lines.append(f"invalid: {count(n, 'problem')}")
+        # One line per problem (a message never spans lines), then the count; exit 2.
+        lines = [" ".join(str(p).split()) for p in exc.problems]
+        lines.append(f"invalid: {count(len(lines), 'problem')}")
         _emit("\n".join(lines), None)
-        return 1
-    what = ", ".join(args.dirs) if args.dirs else "the shipped knowledge"
-    _emit(f"valid: {what}\n{kb.summary()}", None)
+        return 2
+    what = ", ".join(packs) if packs else "the shipped knowledge"
+    relaxed = len(kb.relaxations)
+    note = f" ({count(relaxed, 'safety rule')} relaxed on purpose)" if relaxed else ""
+    _emit(f"valid: {what}{note}\n{kb.summary()}", None)
     return 0
 
 
@@ -728,7 +731,6 @@ def _build_parser(kb: KnowledgeBase | None = None) -> _Parser:
         f"{', '.join(_TABLES)}",
     )
     val = add("validate", _cmd_validate, "lint the knowledge, or extra packs", packs)
-    val.set_defaults(run=_validate_with_packs)
     val.add_argument("dirs", nargs="*", metavar="DIR", help="packs to add to the shipped one")
     gr = add("graph", _cmd_graph, "export the knowledge graph", packs, output)
     gr.add_argument(
@@ -739,12 +741,6 @@ def _build_parser(kb: KnowledgeBase | None = None) -> _Parser:
     )
     add("schema", _cmd_schema, "the JSON Schema of knowledge-pack files", output)
     return parser
-
-
-def _validate_with_packs(args: argparse.Namespace) -> int:
-    """``validate DIR... --pack DIR...``: every pack, positional or not, is validated."""
-    args.dirs = [*args.dirs, *args.pack]
-    return _cmd_validate(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -759,7 +755,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success (and for ``--help``, ``--version`` or no command at all, which
-        print the usage), 1 when validation finds problems, 2 for bad input.
+        print the usage), 2 for bad input (invalid knowledge included), 1 for a bug.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     # Help lists the shipped ids; only --help pays for loading them.

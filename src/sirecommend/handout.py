@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from sirecommend import KnowledgeBase, Profile, Routine, Step, load_knowledge
+from sirecommend._floor import relaxation_lines
 from sirecommend._render import format_duration, steps_and_time
 
 __all__ = [
@@ -307,7 +308,10 @@ def to_markdown(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> 
     True
     """
     kb = knowledge if knowledge is not None else load_knowledge()
-    out = [f"# {_md(_title(routine, kb))}", "", _md(describe_profile(routine.profile, kb)), ""]
+    out = [f"# {_md(_title(routine, kb))}", ""]
+    warning = relaxation_lines(routine.provenance.relaxations)
+    out += [*(f"> **{_md(line)}**  " for line in warning), ""] if warning else []
+    out += [_md(describe_profile(routine.profile, kb)), ""]
     out += [f"**{_md(_summary(routine))}**", ""]
     if routine.referral is not None:
         out += [f"## {_md(_referral_heading(routine))}", "", _md(routine.referral.message), ""]
@@ -450,11 +454,13 @@ def to_html(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> str:
     """
     kb = knowledge if knowledge is not None else load_knowledge()
     title = _title(routine, kb)
+    relaxed = routine.provenance.relaxations
     body = [
         f"<header><h1>{_e(title)}</h1>",
         f'<p class="profile">{_e(describe_profile(routine.profile, kb))}</p>',
         f'<p class="summary">{_e(_summary(routine))}</p></header>',
     ]
+    body[:0] = [f'<p class="relaxed"><b>{_e(line)}</b></p>' for line in relaxation_lines(relaxed)]
     if routine.referral is not None:
         body.append(
             f'<section class="referral urgency-{_e(routine.referral.urgency)}">'
