@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import runpy
@@ -28,6 +29,8 @@ from sirecommend import (
 from sirecommend import _draw as draw
 from sirecommend.cli import main
 from sirecommend.handout import to_html, to_markdown
+
+MINUTES = "give a number of minutes above 0 and at most 1440"
 
 PACK = """
 [[source]]
@@ -211,6 +214,33 @@ class TestRecommend:
         assert target.read_text(encoding="utf-8") == recommend(**self.SAME).model_dump_json() + "\n"
 
     @pytest.mark.parametrize(
+        ("name", "start"),
+        [
+            ("r.html", "<!DOCTYPE html>"),
+            ("r.HTM", "<!DOCTYPE html>"),
+            ("r.md", "# "),
+            ("r.json", '{"context":'),
+            ("r.txt", "SI joint stretching routine"),
+            ("r", "SI joint stretching routine"),
+        ],
+    )
+    def test_output_format_from_the_extension(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, start: str
+    ) -> None:
+        target = tmp_path / name
+        assert run(capsys, "recommend", *self.PROFILE, "-o", str(target))[0] == 0
+        assert target.read_text(encoding="utf-8").startswith(start)
+
+    def test_format_wins_over_the_extension(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        target = tmp_path / "r.html"
+        assert (
+            run(capsys, "recommend", *self.PROFILE, "--format", "text", "-o", str(target))[0] == 0
+        )
+        assert target.read_text(encoding="utf-8").startswith("SI joint stretching routine")
+
+    @pytest.mark.parametrize(
         ("flags", "word"),
         [
             (("night_pain",), "URGENT"),
@@ -259,13 +289,13 @@ class TestBadInput:
     @pytest.mark.parametrize(
         ("argv", "expect"),
         [
-            (["--minutes", "x"], "invalid number of minutes 'x'"),
-            (["--minutes", "0"], "invalid --minutes 0.0: Input should be greater than 0"),
-            (["--minutes", "-3"], "invalid --minutes -3.0"),
-            (["--minutes", "nan"], "invalid --minutes nan"),
-            (["--minutes", "100000"], "less than or equal to 1440"),
-            (["--trimester", "4"], "invalid trimester '4': choose from 1, 2, 3"),
-            (["--trimester", "two"], "invalid trimester 'two'"),
+            (["--minutes", "x"], f"argument --minutes: invalid value 'x': {MINUTES}"),
+            (["--minutes", "0"], f"argument --minutes: invalid value '0': {MINUTES}"),
+            (["--minutes", "-3"], f"argument --minutes: invalid value '-3': {MINUTES}"),
+            (["--minutes", "nan"], f"argument --minutes: invalid value 'nan': {MINUTES}"),
+            (["--minutes", "1e5"], f"argument --minutes: invalid value '1e5': {MINUTES}"),
+            (["--trimester", "4"], "argument --trimester: invalid value '4': choose 1, 2 or 3"),
+            (["--trimester", "two"], "argument --trimester: invalid value 'two'"),
         ],
     )
     def test_bad_numbers(
@@ -273,6 +303,10 @@ class TestBadInput:
     ) -> None:
         line = bad_input(capsys, "recommend", "--context", "warm_up", *argv)
         assert expect in line
+
+    def test_minutes_in_range_are_taken(self) -> None:
+        assert cli._minutes("1440") == 1440.0
+        assert cli._minutes(" 0.5 ") == 0.5
 
     def test_empty_context(self, capsys: pytest.CaptureFixture[str]) -> None:
         assert "invalid --context ''" in bad_input(capsys, "recommend", "--context", "")
@@ -308,8 +342,34 @@ class TestBadInput:
         assert "invalid choice: 'recomend'" in line
         assert "'recommend'" in line
 
-    def test_no_command(self, capsys: pytest.CaptureFixture[str]) -> None:
-        assert "required" in bad_input(capsys)
+    def test_no_command_prints_usage_and_the_commands(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        status, out, err = run(capsys)
+        assert (status, err) == (0, "")
+        assert out.startswith("usage: sirecommend")
+        for command in ("recommend", "explain", "list", "show", "validate", "graph", "schema"):
+            assert f"    {command}" in out
+
+    @pytest.mark.parametrize(
+        ("flag", "value", "kind"),
+        [
+            ("--avoid", "sofa", "position"),
+            ("--red-flag", "feverish", "red flag"),
+            ("--focus", "hamstring", "muscle"),
+            ("--equipment", "rope", "equipment"),
+        ],
+    )
+    def test_messages_name_the_flag(
+        self, capsys: pytest.CaptureFixture[str], flag: str, value: str, kind: str
+    ) -> None:
+        line = bad_input(capsys, "explain", "--context", "warm_up", flag, value)
+        assert f"unknown {kind} {value!r} in {flag}" in line
+        assert "avoid_positions" not in line
+        assert "red_flags" not in line
+
+    def test_unknown_context_names_the_flag(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert "in --context" in bad_input(capsys, "recommend", "--context", "nap")
 
     def test_safety_error_is_one_line_exit_1(
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -394,10 +454,140 @@ class TestBrowse:
 
     def test_show_unknown(self, capsys: pytest.CaptureFixture[str]) -> None:
         line = bad_input(capsys, "show", "figure_for_supine")
-        assert "did you mean 'figure_four_supine'" in line
-        assert "after_sitting" in line
+        assert "unknown id 'figure_for_supine'; did you mean stretch:figure_four_supine?" in line
+        assert "'sirecommend show KIND:'" in line
+        assert "'sirecommend list KIND'" in line
+        assert "after_sitting" not in line  # no wall of ids
         line = bad_input(capsys, "show", "muscle:figure_four_supine")
-        assert "adductors, glutes, hamstrings" in line
+        assert "unknown muscle 'figure_four_supine' (valid muscle ids: adductors, glutes" in line
+
+    @pytest.mark.parametrize(
+        ("typed", "meant"),
+        [
+            ("figure_4", "stretch:figure_four_supine"),  # too far for difflib: shared prefix
+            ("stretch:figure_4", "stretch:figure_four_supine"),
+            ("after_sittin", "context:after_sitting"),
+            ("hamstring", "muscle:hamstrings"),
+        ],
+    )
+    def test_show_suggests_the_nearest_id_of_its_kind(
+        self, capsys: pytest.CaptureFixture[str], typed: str, meant: str
+    ) -> None:
+        assert f"did you mean {meant}?" in bad_input(capsys, "show", typed)
+
+    def test_show_without_a_near_id_suggests_nothing(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert "did you mean" not in bad_input(capsys, "show", "zzzz")
+        assert cli._closest("figu", ["figure"]) == "figure"
+        assert cli._closest("fig", ["figure_x", "other"]) is None
+        assert cli._closest("x", []) is None
+
+    def test_show_kind_lists_its_entries(
+        self, capsys: pytest.CaptureFixture[str], kb: KnowledgeBase
+    ) -> None:
+        status, out, _ = run(capsys, "show", "muscle:")
+        assert status == 0
+        lines = out.splitlines()
+        assert lines[0].split() == ["ID", "NAME"]
+        assert [line.split()[0] for line in lines[1:]] == list(kb.muscles)
+        assert "Hamstrings" in out
+
+    def test_show_a_base_kind(self, capsys: pytest.CaptureFixture[str]) -> None:
+        status, out, _ = run(capsys, "show", "movement_kind:rotation")
+        assert status == 0
+        assert out.startswith("movement_kind rotation: Trunk rotation")
+        assert "<- is_a movement:rotation" in out
+
+    @pytest.mark.parametrize(
+        ("kind", "table"),
+        [
+            ("contexts", "contexts"),
+            ("stretches", "stretches"),
+            ("equipment", "equipment"),
+            ("muscles", "muscles"),
+            ("rules", "rules"),
+            ("sources", "sources"),
+        ],
+    )
+    def test_list_every_id_of_a_kind(
+        self, capsys: pytest.CaptureFixture[str], kb: KnowledgeBase, kind: str, table: str
+    ) -> None:
+        status, out, _ = run(capsys, "list", kind)
+        assert status == 0
+        lines = out.splitlines()
+        assert lines[0].startswith("ID  ")
+        assert [line.split()[0] for line in lines[1:]] == list(getattr(kb, table))
+        status, out, _ = run(capsys, "list", kind, "--format", "json")
+        assert [row["id"] for row in json.loads(out)] == list(getattr(kb, table))
+
+    def test_list_positions_with_groups_and_base_kinds(
+        self, capsys: pytest.CaptureFixture[str], kb: KnowledgeBase
+    ) -> None:
+        status, out, _ = run(capsys, "list", "positions", "--format", "json")
+        rows = json.loads(out)
+        assert status == 0
+        by_type: dict[str, list[str]] = {}
+        for row in rows:
+            by_type.setdefault(row["type"], []).append(row["id"])
+        assert by_type == {
+            "position": list(kb.positions),
+            "group": list(kb.position_groups),
+            "base kind": list(kb.position_kinds),
+        }
+        supine = next(r for r in rows if r["id"] == "supine" and r["type"] == "position")
+        standing = next(r for r in rows if r["id"] == "standing" and r["type"] == "position")
+        assert (supine["is_a"], supine["groups"]) == ("supine", "floor")
+        assert standing["groups"] == ""
+
+    def test_list_movements_with_kinds(
+        self, capsys: pytest.CaptureFixture[str], kb: KnowledgeBase
+    ) -> None:
+        _, out, _ = run(capsys, "list", "movement", "--format", "json")
+        rows = json.loads(out)
+        moves = {r["id"]: r["is_a"] for r in rows if r["type"] == "movement"}
+        assert moves == {m.id: m.is_a for m in kb.movements.values()}
+        assert [r["id"] for r in rows if r["type"] == "base kind"] == list(kb.movement_kinds)
+
+    def test_list_red_flags_by_urgency(
+        self, capsys: pytest.CaptureFixture[str], kb: KnowledgeBase
+    ) -> None:
+        status, out, _ = run(capsys, "list", "red-flags")
+        assert status == 0
+        rows = [line.split()[:2] for line in out.splitlines()[1:]]
+        assert sorted(r[0] for r in rows) == sorted(kb.red_flags)
+        rank = {u.id: u.rank for u in kb.urgencies.values()}
+        ranks = [rank[urgency] for _, urgency in rows]
+        assert ranks == sorted(ranks, reverse=True)
+        assert rows[0][1] == "emergency"
+        assert rows[-1][1] == "stop_and_review"
+
+    def test_list_stretches_of_a_context_and_with_a_pack(
+        self, capsys: pytest.CaptureFixture[str], kb: KnowledgeBase, pack: Path
+    ) -> None:
+        _, out, _ = run(capsys, "list", "stretches", "--context", "warm_up")
+        assert [line.split()[0] for line in out.splitlines()[1:]] == list(kb.order("warm_up"))
+        assert "alternative_of".upper() in out
+        _, out, _ = run(capsys, "list", "contexts", "--pack", str(pack))
+        assert "at_desk" in out
+        line = bad_input(capsys, "list", "stretches", "--context", "nap")
+        assert "unknown context 'nap' in --context" in line
+
+    def test_list_to_a_file_and_bad_kinds(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        target = tmp_path / "eq.json"
+        assert run(capsys, "list", "equipment", "--format", "json", "-o", str(target))[0] == 0
+        assert [r["id"] for r in json.loads(target.read_text())] == [
+            "foam_roller",
+            "strap",
+            "towel",
+        ]
+        line = bad_input(capsys, "list", "chairs")
+        assert "argument KIND: invalid value 'chairs': choose from contexts, stretches" in line
+
+    def test_table_of_nothing(self) -> None:
+        assert cli._table([]) == "(none)"
 
     def test_pretty_edge_cases(self) -> None:
         assert list(cli._pretty({"a": [], "b": [{}], "c": None})) == [
@@ -427,6 +617,15 @@ class TestExplain:
         assert "position_avoided: It is done lying on your back" in out
         assert "Not offered for after sitting by the knowledge (3):" in out
         assert "Foam rolling: glutes [foam_roll_glutes]" in out
+
+    def test_unmet_focus_is_said(self, capsys: pytest.CaptureFixture[str]) -> None:
+        argv = ["explain", "--context", "after_sitting", "--avoid", "floor"]
+        _, out, _ = run(capsys, *argv, "--focus", "hamstrings", "hip_flexors")
+        assert "Focus not met: no step here works Hamstrings (--focus)." in out
+        _, out, _ = run(capsys, *argv, "--focus", "hip_flexors")
+        assert "Focus not met" not in out
+        _, out, _ = run(capsys, *argv, "--focus", "hamstrings", "--red-flag", "fever")
+        assert "Focus not met" not in out  # a referral has no steps to meet it
 
     def test_rules_are_named(self, capsys: pytest.CaptureFixture[str]) -> None:
         _, out, _ = run(capsys, "explain", "--context", "after_sitting", "--trimester", "3")
@@ -459,6 +658,19 @@ class TestValidate:
         assert status == 0
         assert out.startswith(f"valid: {pack}\n")
         assert "13 stretches, 6 contexts" in out
+
+    def test_pack_option(self, capsys: pytest.CaptureFixture[str], pack: Path) -> None:
+        assert run(capsys, "validate", "--pack", str(pack)) == run(capsys, "validate", str(pack))
+        status, out, _ = run(capsys, "validate", "--pack", str(pack))
+        assert status == 0
+        assert "13 stretches, 6 contexts" in out
+
+    def test_pack_option_with_an_invalid_pack(
+        self, capsys: pytest.CaptureFixture[str], bad_pack: Path
+    ) -> None:
+        status, out, _ = run(capsys, "validate", "--pack", str(bad_pack))
+        assert status == 2
+        assert "bad.toml" in out
 
     def test_every_problem_is_listed_with_file_entry_and_field(
         self, capsys: pytest.CaptureFixture[str], bad_pack: Path
@@ -508,6 +720,18 @@ class TestGraph:
         assert out.count(" -> ") == kb.graph.number_of_edges()
         assert '"stretch:figure_four_supine" [label="Figure-4 glute' in out
         assert 'fillcolor="#84c5f4"' in out
+
+    @pytest.mark.parametrize(
+        ("name", "start"),
+        [("g.svg", "<svg"), ("g.gv", "digraph"), ("g.graphml", "<graphml"), ("g.json", "{")],
+    )
+    def test_format_from_the_extension(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, start: str
+    ) -> None:
+        target = tmp_path / name
+        assert run(capsys, "graph", "-o", str(target))[0] == 0
+        text = target.read_text(encoding="utf-8")
+        assert text.lstrip().startswith(start) or f"\n{start}" in text[:200]
 
     def test_dot_strings_are_escaped(self) -> None:
         assert draw.dot_str('a "b"\\c\nd') == '"a \\"b\\"\\\\c\\nd"'
@@ -618,12 +842,35 @@ class TestSchemaAndMeta:
 
     @pytest.mark.parametrize(
         "command",
-        ["recommend", "explain", "contexts", "stretches", "show", "validate", "graph", "schema"],
-    )
+        [
+            "recommend", "explain", "list", "contexts", "stretches", "show", "validate",
+            "graph", "schema",
+        ],
+    )  # fmt: skip
     def test_help(self, capsys: pytest.CaptureFixture[str], command: str) -> None:
         status, out, _ = run(capsys, command, "--help")
         assert status == 0
         assert out.startswith(f"usage: sirecommend {command}")
+
+    def test_every_option_has_help(self) -> None:
+        commands = cli._build_parser()._actions[-1]
+        assert isinstance(commands, argparse._SubParsersAction)
+        assert len(commands.choices) == 9
+        for name, sub in commands.choices.items():
+            for action in sub._actions:
+                assert action.help, (name, action.dest)
+
+    def test_help_lists_short_id_lists_of_the_knowledge(
+        self, capsys: pytest.CaptureFixture[str], kb: KnowledgeBase
+    ) -> None:
+        status, out, _ = run(capsys, "recommend", "--help")
+        flat = " ".join(out.split())
+        assert status == 0
+        assert "one of: foam_roller, strap, towel (see 'sirecommend list equipment')" in flat
+        assert f"one of: {', '.join(kb.contexts)}" in flat
+        assert "floor (see 'sirecommend list positions')" in flat
+        # 16 red flags are too many to list: the help points at the list command
+        assert "instead; see 'sirecommend list red-flags'" in flat
 
     def test_python_dash_m_in_process(
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -663,5 +910,5 @@ class TestAsAUser:
         assert done.stdout == ""
         assert done.stderr == (
             "sirecommend recommend: error: argument --trimester: "
-            "invalid trimester '7': choose from 1, 2, 3\n"
+            "invalid value '7': choose 1, 2 or 3\n"
         )

@@ -5,19 +5,25 @@ Run ``sirecommend --help`` (or ``python -m sirecommend --help``) for the subcomm
 ===========  =====================================================================
 recommend    a routine for a profile, as text, JSON, Markdown or a printable HTML page
 explain      why each stretch is in or out of the routine for a profile
-contexts     the contexts a routine can be asked for
+list KIND    every id of a kind (contexts, stretches, equipment, positions, movements,
+             muscles, red-flags, rules, sources), as a table or JSON
+contexts     the contexts a routine can be asked for (= ``list contexts``)
 stretches    the stretches in the knowledge
 show ID      one knowledge entry, where it came from, and its links in the graph
-validate     lint the shipped knowledge or extra packs (exit 1 listing every problem)
+validate     lint the shipped knowledge or extra packs (exit 2 listing every problem)
 graph        the knowledge graph as DOT, GraphML, node-link JSON, SVG or PNG
 schema       the JSON Schema of a knowledge-pack file
 ===========  =====================================================================
 
-Exit status: 0 on success; 1 when ``validate`` finds problems (or, never expected,
-the safety audit withholds a routine); 2 for bad input (an unknown id, a bad
-number, a missing file, an invalid pack, a missing optional dependency), with one
-line on standard error naming the bad value and the valid choices. A user error
-never prints a traceback.
+``sirecommend`` alone prints the usage and the list of commands. ``-o FILE`` takes the
+format from the file's extension (``.html``, ``.md``, ``.json``...) unless ``--format``
+says otherwise.
+
+Exit status: 0 on success; 2 for bad input (an unknown id, a bad number, a missing
+file, an invalid pack, a missing optional dependency), with one line on standard
+error naming the option, the bad value and the valid choices (``validate`` lists
+every problem of an invalid pack, one per line, and also exits 2); 1 only for a bug
+(the safety audit withheld a routine). A user error never prints a traceback.
 
 The SVG picture of the graph is drawn here with the standard library; the PNG is
 the same drawing rasterised with Pillow, the optional extra ``sirecommend[graph]``.
@@ -38,8 +44,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -61,6 +68,7 @@ from sirecommend import (
 )
 from sirecommend._draw import layout, plain_graph, to_dot, to_png, to_svg
 from sirecommend._render import count
+from sirecommend.errors import nearest
 from sirecommend.handout import describe_profile, to_html, to_markdown
 
 __all__ = ["main"]
@@ -87,7 +95,9 @@ _TABLES = {
     "equipment": "equipment",
     "position": "positions",
     "position_group": "position_groups",
+    "position_kind": "position_kinds",
     "movement": "movements",
+    "movement_kind": "movement_kinds",
     "rule": "rules",
     "red_flag": "red_flags",
     "urgency": "urgencies",
@@ -167,19 +177,65 @@ def _validation_line(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
+#: The one wording of a bad ``--minutes`` (not a number, not above 0, over a day).
+_MINUTES_HELP = "give a number of minutes above 0 and at most 1440"
+
+
 def _trimester(text: str) -> int:
     if text.strip() not in {"1", "2", "3"}:
-        raise argparse.ArgumentTypeError(f"invalid trimester {text!r}: choose from 1, 2, 3")
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: choose 1, 2 or 3")
     return int(text)
 
 
 def _minutes(text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid number of minutes {text!r}: give a number above 0 and at most 1440"
-        ) from None
+        value = math.nan
+    if not 0 < value <= 1440:  # also false for nan
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: {_MINUTES_HELP}")
+    return value
+
+
+#: UnknownIdError kind -> the option of ``recommend``/``explain`` that takes ids of that kind.
+_KIND_FLAGS = {
+    "context": "--context",
+    "equipment": "--equipment",
+    "position": "--avoid",
+    "red flag": "--red-flag",
+    "muscle": "--focus",
+}
+
+
+def _routine(args: argparse.Namespace, kb: KnowledgeBase) -> Routine:
+    """The routine for the profile of ``args``; an unknown id names the option that gave it."""
+    try:
+        return recommend(_profile(args), knowledge=kb)
+    except UnknownIdError as exc:
+        where = _KIND_FLAGS.get(exc.kind, "")
+        raise UnknownIdError(exc.kind, exc.value, exc.choices, where=where) from None
+
+
+#: File extension -> output format, per command (``--format`` wins over it).
+_RECOMMEND_EXTENSIONS = {".json": "json", ".md": "markdown", ".html": "html", ".htm": "html"}
+_GRAPH_EXTENSIONS = {
+    ".dot": "dot",
+    ".gv": "dot",
+    ".graphml": "graphml",
+    ".json": "json",
+    ".svg": "svg",
+    ".png": "png",
+}
+
+
+def _format(args: argparse.Namespace, extensions: dict[str, str], default: str) -> str:
+    """``--format`` if given, else the format the ``-o`` file's extension names, else
+    ``default``."""
+    if args.format is not None:
+        return str(args.format)
+    if args.output is not None:
+        return extensions.get(Path(args.output).suffix.lower(), default)
+    return default
 
 
 def _name_of(kb: KnowledgeBase, kind: str, ident: str) -> str:
@@ -192,20 +248,20 @@ def _name_of(kb: KnowledgeBase, kind: str, ident: str) -> str:
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
     kb = _knowledge(args.pack)
-    routine = recommend(_profile(args), knowledge=kb)
+    routine = _routine(args, kb)
     renderers: dict[str, Callable[[Routine], str]] = {
         "text": str,
         "json": Routine.model_dump_json,
         "markdown": lambda r: to_markdown(r, knowledge=kb),
         "html": lambda r: to_html(r, knowledge=kb),
     }
-    _emit(renderers[args.format](routine), args.output)
+    _emit(renderers[_format(args, _RECOMMEND_EXTENSIONS, "text")](routine), args.output)
     return 0
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     kb = _knowledge(args.pack)
-    routine = recommend(_profile(args), knowledge=kb)
+    routine = _routine(args, kb)
     out = [describe_profile(routine.profile, kb), ""]
     if routine.referral is not None:
         ref = routine.referral
@@ -216,6 +272,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         out += [f"     - {reason}" for reason in step.reasons]
     if not routine.steps:
         out.append("  (none)")
+    unmet = sorted(routine.profile.focus - {m for step in routine.steps for m in step.targets})
+    if unmet and routine.referral is None:
+        names = ", ".join(_name_of(kb, "muscle", m) for m in unmet)
+        out.append(f"  Focus not met: no step here works {names} (--focus).")
     out += ["", f"Left out ({len(routine.excluded)}):"]
     for e in routine.excluded:
         out.append(f"  - {e.name} [{e.stretch_id}]")
@@ -232,6 +292,132 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+Row = dict[str, str]
+
+#: ``list KIND``: every kind that can be listed, with the names it is also known by.
+_LIST_KINDS = {
+    "contexts": ("context",),
+    "stretches": ("stretch",),
+    "equipment": (),
+    "positions": ("position", "position_groups", "position_kinds"),
+    "movements": ("movement", "movement_kinds"),
+    "muscles": ("muscle",),
+    "red-flags": ("red_flags", "red-flag", "red_flag"),
+    "rules": ("rule",),
+    "sources": ("source",),
+}
+_LIST_ALIASES = {a: k for k, aliases in _LIST_KINDS.items() for a in (k, *aliases)}
+
+
+def _list_kind(text: str) -> str:
+    kind = _LIST_ALIASES.get(text.strip().lower())
+    if kind is None:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: choose from {', '.join(_LIST_KINDS)}"
+        )
+    return kind
+
+
+def _rows(kb: KnowledgeBase, kind: str, context: str | None = None) -> list[Row]:
+    """The entries of one ``list`` kind as rows of strings (the columns of the table)."""
+    if kind == "contexts":
+        return [
+            {
+                "id": c.id,
+                "name": c.name,
+                "stretches": str(len(kb.order(c.id))),
+                "description": c.description,
+            }
+            for c in kb.contexts.values()
+        ]
+    if kind == "stretches":
+        ids: Sequence[str] = list(kb.stretches)
+        if context is not None:
+            if context not in kb.contexts:
+                raise UnknownIdError("context", context, kb.contexts, where="--context")
+            ids = kb.order(context)
+        return [
+            {
+                "id": s.id,
+                "phase": s.phase,
+                "position": s.position,
+                "name": s.name,
+                "alternative_of": s.alternative_of or "",
+            }
+            for s in (kb.stretches[i] for i in ids)
+        ]
+    if kind == "positions":
+        groups = {
+            p: ", ".join(
+                g.id for g in kb.position_groups.values() if p in kb.position_members(g.id)
+            )
+            for p in kb.positions
+        }
+        return (
+            [
+                {
+                    "id": p.id,
+                    "type": "position",
+                    "is_a": p.is_a,
+                    "groups": groups[p.id],
+                    "name": p.name,
+                }
+                for p in kb.positions.values()
+            ]
+            + [
+                {"id": g.id, "type": "group", "is_a": "", "groups": "", "name": g.name}
+                for g in kb.position_groups.values()
+            ]
+            + [
+                {"id": k.id, "type": "base kind", "is_a": "", "groups": "", "name": k.name}
+                for k in kb.position_kinds.values()
+            ]
+        )
+    if kind == "movements":
+        return [
+            {"id": m.id, "type": "movement", "is_a": m.is_a, "name": m.name}
+            for m in kb.movements.values()
+        ] + [
+            {"id": k.id, "type": "base kind", "is_a": "", "name": k.name}
+            for k in kb.movement_kinds.values()
+        ]
+    if kind == "red-flags":
+        rank = {u.id: u.rank for u in kb.urgencies.values()}
+        flags = sorted(kb.red_flags.values(), key=lambda f: (-rank[f.urgency], f.id))
+        return [{"id": f.id, "urgency": f.urgency, "name": f.name} for f in flags]
+    if kind == "rules":
+        return [{"id": r.id, "kind": r.kind, "name": r.name} for r in kb.rules.values()]
+    if kind == "sources":
+        return [
+            {"id": s.id, "kind": s.kind, "title": s.title, "publisher": s.publisher}
+            for s in kb.sources.values()
+        ]
+    table = kb.equipment if kind == "equipment" else kb.muscles
+    return [{"id": e.id, "name": e.name} for e in table.values()]
+
+
+def _table(rows: Sequence[Row]) -> str:
+    """Rows as aligned text columns under a header (the last column is not padded)."""
+    if not rows:
+        return "(none)"
+    columns = list(rows[0])
+    widths = [max(len(c), *(len(r[c]) for r in rows)) for c in columns]
+    lines = [
+        "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+        for values in [[c.upper() for c in columns], *([r[c] for c in columns] for r in rows)]
+    ]
+    return "\n".join(lines)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    kb = _knowledge(args.pack)
+    rows = _rows(kb, args.kind, args.context)
+    fmt = _format(args, {".json": "json"}, "text")
+    text = json.dumps(rows, indent=2) if fmt == "json" else _table(rows)
+    _emit(text, args.output)
+    return 0
+
+
 def _cmd_contexts(args: argparse.Namespace) -> int:
     kb = _knowledge(args.pack)
     width = max(len(c) for c in kb.contexts)
@@ -245,12 +431,7 @@ def _cmd_contexts(args: argparse.Namespace) -> int:
 
 def _cmd_stretches(args: argparse.Namespace) -> int:
     kb = _knowledge(args.pack)
-    stretches = list(kb.stretches.values())
-    if args.context is not None:
-        if args.context not in kb.contexts:
-            raise UnknownIdError("context", args.context, kb.contexts, where="--context")
-        order = kb.order(args.context)
-        stretches = [kb.stretches[s] for s in order]
+    stretches = [kb.stretches[r["id"]] for r in _rows(kb, "stretches", args.context)]
     width = max(len(s.id) for s in stretches)
     lines = [
         f"{s.id:<{width}}  {s.phase:<9}  {s.position:<13}  {s.name}"
@@ -285,15 +466,49 @@ def _scalar(value: Any) -> str:
     return json.dumps(value) if value is None or isinstance(value, bool) else str(value)
 
 
+def _closest(value: str, choices: Iterable[str]) -> str | None:
+    """The nearest id (see :func:`~sirecommend.errors.nearest`), else the one sharing the
+    longest prefix of at least 4 characters with ``value``."""
+    ordered = sorted(choices)
+    found = nearest(value, ordered)
+    if found is None:
+        prefix = {c: _shared_prefix(value, c) for c in ordered}
+        best = max(ordered, key=lambda c: prefix[c], default=None)
+        found = best if best is not None and prefix[best] >= 4 else None
+    return found
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     kb = _knowledge(args.pack)
     kind, sep, ident = args.id.partition(":")
+    if sep and kind in _TABLES and not ident:  # KIND: lists the entries of a kind
+        table = getattr(kb, _TABLES[kind])
+        _emit(_table([{"id": i, "name": _name_of(kb, kind, i)} for i in table]), None)
+        return 0
     kinds = [kind] if sep and kind in _TABLES else list(_TABLES)
     ident = ident if sep and kind in _TABLES else args.id
     found = [(k, getattr(kb, _TABLES[k])[ident]) for k in kinds if ident in getattr(kb, _TABLES[k])]
     if not found:
-        every = {i for k in kinds for i in getattr(kb, _TABLES[k])}
-        raise UnknownIdError("entry", args.id, every, where="show")
+        owner = {i: k for k in reversed(kinds) for i in getattr(kb, _TABLES[k])}
+        best = _closest(ident, owner)
+        hint = f"; did you mean {owner[best]}:{best}?" if best is not None else ""
+        more = (
+            f"valid {kind} ids: {', '.join(sorted(owner))}"
+            if len(kinds) == 1
+            else f"to see the ids of a kind: '{PROG} show KIND:', KIND one of "
+            f"{', '.join(_TABLES)}; or '{PROG} list KIND'"
+        )
+        raise _UsageError(f"unknown {'id' if len(kinds) > 1 else kind} {ident!r}{hint} ({more})")
     out: list[str] = []
     g = kb.graph
     for k, entry in found:
@@ -349,7 +564,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 def _cmd_graph(args: argparse.Namespace) -> int:
     kb = _knowledge(args.pack)
-    if args.format == "png":
+    fmt = _format(args, _GRAPH_EXTENSIONS, "dot")
+    if fmt == "png":
         if args.output is None:
             raise _UsageError("--format png writes binary data: give -o FILE")
         try:
@@ -372,21 +588,32 @@ def _cmd_graph(args: argparse.Namespace) -> int:
         ),
         "svg": lambda g: to_svg(layout(g)),
     }
-    _emit(writers[args.format](kb.graph), args.output)
+    _emit(writers[fmt](kb.graph), args.output)
     return 0
 
 
 # --------------------------------------------------------------------------- parser
 
 
-def _build_parser() -> _Parser:
+def _ids(kb: KnowledgeBase | None, list_kind: str, *tables: str) -> str:
+    """Help text naming the valid ids: listed when ``kb`` is given and they are few."""
+    ids = [i for t in tables for i in getattr(kb, t)] if kb is not None else []
+    more = f"see '{PROG} list {list_kind}'"
+    if 0 < len(ids) <= 12:
+        return f"one of: {', '.join(ids)} ({more})"
+    return more
+
+
+def _build_parser(kb: KnowledgeBase | None = None) -> _Parser:
+    """The argument parser; with ``kb``, option help lists that knowledge's ids."""
     parser = _Parser(
         prog=PROG,
         description="Safe, ordered, explained stretching routines for SI joint pain. "
         "General education, not diagnosis.",
+        epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     packs = _Parser(add_help=False)
     packs.add_argument(
@@ -395,23 +622,72 @@ def _build_parser() -> _Parser:
         nargs="+",
         default=[],
         metavar="DIR",
-        help="extra knowledge pack(s) to load after the shipped knowledge",
+        help="extra knowledge pack(s), a directory of .toml files or one .toml file, "
+        "loaded after the shipped knowledge",
     )
     output = _Parser(add_help=False)
-    output.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    output.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE, not standard output; its extension sets the format "
+        "unless --format is given",
+    )
 
     profile = _Parser(add_help=False)
     p = profile.add_argument_group("profile")
-    p.add_argument("--context", required=True, help="the situation (see 'contexts')")
-    p.add_argument("--equipment", action="extend", nargs="+", default=[], metavar="E")
     p.add_argument(
-        "--avoid", action="extend", nargs="+", default=[], metavar="P", help="positions or groups"
+        "--context",
+        required=True,
+        help=f"the situation the routine is for, {_ids(kb, 'contexts', 'contexts')}",
+    )
+    p.add_argument(
+        "--equipment",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="E",
+        help=f"equipment at hand (default: none), {_ids(kb, 'equipment', 'equipment')}",
+    )
+    p.add_argument(
+        "--avoid",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="P",
+        help="positions or position groups to leave out, "
+        + _ids(kb, "positions", "positions", "position_groups"),
     )
     p.add_argument("--aggravated", action="store_true", help="symptoms are stirred up today")
-    p.add_argument("--red-flag", action="extend", nargs="+", default=[], metavar="F")
-    p.add_argument("--trimester", type=_trimester, metavar="N", help="1, 2 or 3 when pregnant")
-    p.add_argument("--minutes", type=_minutes, metavar="M", help="time budget in minutes")
-    p.add_argument("--focus", action="extend", nargs="+", default=[], metavar="MUSCLE")
+    p.add_argument(
+        "--red-flag",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="F",
+        help=f"warning signs the person has: no routine, a referral instead; "
+        f"{_ids(kb, 'red-flags', 'red_flags')}",
+    )
+    p.add_argument(
+        "--trimester",
+        type=_trimester,
+        metavar="N",
+        help="1, 2 or 3 when pregnant (no lying on the back from the 2nd)",
+    )
+    p.add_argument(
+        "--minutes",
+        type=_minutes,
+        metavar="M",
+        help="time budget in minutes, never exceeded: above 0 and at most 1440",
+    )
+    p.add_argument(
+        "--focus",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="MUSCLE",
+        help=f"muscles to keep first when time is short, {_ids(kb, 'muscles', 'muscles')}",
+    )
 
     def add(
         name: str, run: Callable[[argparse.Namespace], int], help_: str, *parents: _Parser
@@ -420,18 +696,49 @@ def _build_parser() -> _Parser:
         cmd.set_defaults(run=run)
         return cmd
 
+    formats = "text (the default), json, markdown or html"
     rec = add("recommend", _cmd_recommend, "a routine for a profile", profile, packs, output)
-    rec.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+    rec.add_argument(
+        "--format",
+        choices=("text", "json", "markdown", "html"),
+        help=f"{formats}; with -o FILE and no --format, taken from FILE's extension "
+        "(.json, .md, .html)",
+    )
     add("explain", _cmd_explain, "why each stretch is in or out for a profile", profile, packs)
+    ls = add("list", _cmd_list, "list every id of a kind, as a table or JSON", packs, output)
+    ls.add_argument(
+        "kind",
+        type=_list_kind,
+        metavar="KIND",
+        help=f"what to list: {', '.join(_LIST_KINDS)}",
+    )
+    ls.add_argument(
+        "--format",
+        choices=("text", "json"),
+        help="text (the default) or json; with -o FILE.json and no --format, json",
+    )
+    ls.add_argument(
+        "--context", help="with 'stretches': only those of this context, in routine order"
+    )
     add("contexts", _cmd_contexts, "list the contexts", packs)
     st = add("stretches", _cmd_stretches, "list the stretches", packs)
     st.add_argument("--context", help="only those of this context, in routine order")
     show = add("show", _cmd_show, "show one knowledge entry and its links", packs)
-    show.add_argument("id", metavar="ID", help="an entry id, or KIND:ID (e.g. stretch:x)")
-    val = add("validate", _cmd_validate, "lint the knowledge, or extra packs")
+    show.add_argument(
+        "id",
+        metavar="ID",
+        help=f"an entry id, KIND:ID, or KIND: to list a kind's entries; KIND one of "
+        f"{', '.join(_TABLES)}",
+    )
+    val = add("validate", _cmd_validate, "lint the knowledge, or extra packs", packs)
     val.add_argument("dirs", nargs="*", metavar="DIR", help="packs to add to the shipped one")
     gr = add("graph", _cmd_graph, "export the knowledge graph", packs, output)
-    gr.add_argument("--format", choices=("dot", "graphml", "json", "svg", "png"), default="dot")
+    gr.add_argument(
+        "--format",
+        choices=("dot", "graphml", "json", "svg", "png"),
+        help="dot (the default), graphml, json (node-link), svg or png (needs Pillow); "
+        "with -o FILE and no --format, taken from FILE's extension",
+    )
     add("schema", _cmd_schema, "the JSON Schema of knowledge-pack files", output)
     return parser
 
@@ -447,12 +754,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 for bad input (invalid knowledge included), 1 for a bug.
+        0 on success (and for ``--help``, ``--version`` or no command at all, which
+        print the usage), 2 for bad input (invalid knowledge included), 1 for a bug.
     """
-    parser = _build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Help lists the shipped ids; only --help pays for loading them.
+    wants_help = not argv or not {"-h", "--help"}.isdisjoint(argv)
+    parser = _build_parser(load_knowledge() if wants_help else None)
     command = PROG
     try:
         args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
         command = f"{PROG} {args.command}"
         status: int = args.run(args)
         return status

@@ -269,9 +269,10 @@ def to_fhir(
 ) -> dict[str, Any]:
     """A routine or a plan as a FHIR R4 ``CarePlan``, a session as a ``Bundle`` (a ``dict``).
 
-    A :class:`~sirecommend.Plan` and a :class:`~sirecommend.Session` are described in
-    :mod:`sirecommend._fhir_programme` (:func:`plan_to_fhir`, :func:`session_to_fhir`;
-    ``based_on`` is the CarePlan reference a session's Procedure points at).
+    A :class:`~sirecommend.Plan` becomes a CarePlan whose activities carry a
+    ``scheduledTiming``; a :class:`~sirecommend.Session` becomes a Bundle of pain
+    Observations and one Procedure (``based_on`` is the CarePlan reference that
+    Procedure points at).
 
     Parameters
     ----------

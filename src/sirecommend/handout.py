@@ -625,8 +625,8 @@ def to_html(
     clinician : bool, optional
         The clinician's version, with reasons, rules and citations (see
         :func:`to_markdown`). The default is the patient's version.
-    paper : {"A4", "Letter"}, optional
-        The paper size the page prints on (default A4). A 7-step routine fits on two
+    paper : str, optional
+        The paper size, "A4" (the default) or "Letter". A 7-step routine fits on two
         sheets of either.
     large_print : bool, optional
         Larger type, one step per row, for people who find small print hard to read.
