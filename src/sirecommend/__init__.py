@@ -28,7 +28,7 @@ from sirecommend._routine import (
     Violation,
 )
 from sirecommend._version import __version__
-from sirecommend.audit import audit
+from sirecommend.safety import audit
 from sirecommend.errors import (
     InvalidArgumentError,
     KnowledgeError,

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from sirecommend._kb import KnowledgeBase
 from sirecommend._loader import load_knowledge
 from sirecommend._routine import Profile, Routine
-from sirecommend.audit import audit
+from sirecommend.safety import audit
 from sirecommend.errors import InvalidArgumentError, SafetyError, UnknownIdError
 from sirecommend.pipeline import (
     dose,
