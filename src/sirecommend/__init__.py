@@ -28,7 +28,6 @@ from sirecommend._routine import (
     Violation,
 )
 from sirecommend._version import __version__
-from sirecommend.safety import audit
 from sirecommend.errors import (
     InvalidArgumentError,
     KnowledgeError,
@@ -37,6 +36,7 @@ from sirecommend.errors import (
     SirecommendError,
     UnknownIdError,
 )
+from sirecommend.safety import audit
 
 __all__ = [
     "NOTICE",

@@ -172,12 +172,13 @@ def avoided_positions(kb: KnowledgeBase, profile: Profile) -> frozenset[str]:
     return frozenset(p for a in profile.avoid_positions for p in kb.position_members(a))
 
 
-def usable_option(st: Stretch, equipment: frozenset[str]) -> EquipmentOption | None | bool:
-    """The first equipment option the person can use; ``None`` when the stretch lists
-    none (no equipment); ``False`` when every option needs equipment the person lacks."""
+def usable_option(st: Stretch, equipment: frozenset[str]) -> tuple[bool, EquipmentOption | None]:
+    """Whether the person has what ``st`` needs, and the first equipment option they can
+    use (``None`` when the stretch lists no option: it needs no equipment)."""
     if not st.equipment:
-        return None
-    return next((o for o in st.equipment if o.uses is None or o.uses in equipment), False)
+        return True, None
+    option = next((o for o in st.equipment if o.uses is None or o.uses in equipment), None)
+    return option is not None, option
 
 
 def ruled_out_positions(kb: KnowledgeBase, rule: PregnancyRule) -> frozenset[str]:
@@ -217,7 +218,7 @@ def blocking_facts(
             found.append((ReasonCode.FORBIDDEN_COMBINATION, rule.id))
     if position in avoided:
         found.append((ReasonCode.POSITION_AVOIDED, None))
-    if usable_option(st, profile.equipment) is False:
+    if not usable_option(st, profile.equipment)[0]:
         found.append((ReasonCode.MISSING_EQUIPMENT, None))
     return found
 
@@ -422,13 +423,13 @@ def _check_steps(c: _Case) -> Iterator[Violation]:
             yield _v("position", f"{sid} is done {st.position}, not as the step says", sid)
         if step.movements != st.movements or step.targets != st.targets:
             yield _v("movements", f"{sid}'s movements or targets are not its stretch's", sid)
-        option = usable_option(st, profile.equipment)
-        if option is not False:
+        can, option = usable_option(st, profile.equipment)
+        if can:  # (if not, the step is reported as ruled out)
             uses = None if option is None else option.uses
             name = None if uses is None else kb.equipment[uses].name
             if (step.equipment, step.equipment_name) != (uses, name):
                 yield _v("equipment", f"{sid} should use {uses or 'no equipment'}", sid)
-            if step.instructions != expected_instructions(st, option or None):
+            if step.instructions != expected_instructions(st, option):
                 yield _v("instructions", f"{sid}'s instructions are not the knowledge's", sid)
         if step.cautions != expected_cautions(kb, st, profile.aggravated):
             yield _v("cautions", f"{sid}'s cautions are missing, changed or added", sid)
@@ -522,10 +523,9 @@ def _reason_holds(c: _Case, st: Stretch, reason: Reason) -> bool:
     if code == ReasonCode.REPLACED:
         return other is not None and other in _alternatives(kb, st.id)
     if code == ReasonCode.ALTERNATIVE_NOT_NEEDED:
-        primary = st.alternative_of
+        primary, stand_in = st.alternative_of, kb.stretches.get(other or "")
         return primary is not None and (
-            other == primary
-            or (other in kb.stretches and kb.stretches[other].alternative_of == primary)
+            other == primary or (stand_in is not None and stand_in.alternative_of == primary)
         )
     if code == ReasonCode.NO_ALTERNATIVE:
         alternatives = _alternatives(kb, st.id)
@@ -560,10 +560,15 @@ def _check_complete(c: _Case, st: Stretch, e: Exclusion) -> Iterator[Violation]:
         yield _v("reasons_complete", f"{st.id} does not say {sorted(map(str, missing))}", st.id)
     if not blockers and not codes & {ReasonCode.TIME_BUDGET, ReasonCode.ALTERNATIVE_NOT_NEEDED}:
         yield _v("reasons_complete", f"{st.id} can be done, yet is left out", st.id)
-    if blockers and _alternatives(c.kb, st.id) and not codes & {
-        ReasonCode.REPLACED,
-        ReasonCode.NO_ALTERNATIVE,
-    }:
+    if (
+        blockers
+        and _alternatives(c.kb, st.id)
+        and not codes
+        & {
+            ReasonCode.REPLACED,
+            ReasonCode.NO_ALTERNATIVE,
+        }
+    ):
         yield _v("reasons_complete", f"{st.id} does not say what became of it", st.id)
 
 
