@@ -38,6 +38,7 @@ from sirecommend.safety import (
     expected_instructions,
     expected_seconds,
     offered_phases,
+    rule_facts,
 )
 
 KB = load_knowledge()
@@ -124,7 +125,9 @@ def step_as_knowledge_says(kb: KnowledgeBase, profile: Profile, sid: str) -> Ste
         per_side=st.dosage.per_side,
         range_of_motion=motion,
         instructions=expected_instructions(st, None),
-        cautions=expected_cautions(kb, st, profile.aggravated),
+        cautions=expected_cautions(
+            rule_facts(kb), st, kb.movement_kinds_of(st.movements), profile.aggravated
+        ),
         reasons=("Put in by hand.",),
         sources=(*st.cites, *st.dosage.cites),
         seconds=expected_seconds(hold, sets, st.dosage.per_side),

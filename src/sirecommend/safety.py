@@ -34,7 +34,6 @@ from sirecommend._models import (
     Phase,
     PregnancyRule,
     RedFlag,
-    RedFlagRule,
     Stretch,
     WhenAggravatedRule,
 )
@@ -167,6 +166,15 @@ def offered_phases(kb: KnowledgeBase, context: str) -> dict[str, Phase]:
     return phases
 
 
+def alternatives_of(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Per stretch that has alternatives, their ids."""
+    found: dict[str, list[str]] = {}
+    for st in kb.stretches.values():
+        if st.alternative_of is not None:
+            found.setdefault(st.alternative_of, []).append(st.id)
+    return {sid: tuple(alts) for sid, alts in found.items()}
+
+
 def avoided_positions(kb: KnowledgeBase, profile: Profile) -> frozenset[str]:
     """Every position the person avoids: positions, groups and kinds, matched by kind."""
     return frozenset(p for a in profile.avoid_positions for p in kb.position_members(a))
@@ -181,41 +189,74 @@ def usable_option(st: Stretch, equipment: frozenset[str]) -> tuple[bool, Equipme
     return option is not None, option
 
 
-def ruled_out_positions(kb: KnowledgeBase, rule: PregnancyRule) -> frozenset[str]:
-    """The positions a pregnancy rule rules out, matched by kind."""
-    return frozenset(p for name in rule.positions for p in kb.position_members(name))
+@dataclass(frozen=True, slots=True)
+class RuleFacts:
+    """The rules of the knowledge, read in rule order, matched by kind (once per audit).
+
+    ``pregnancy``: per pregnancy rule, its id, first trimester and the positions it rules
+    out; ``forbidden``: per forbid-combination rule, its id and the movement kinds it
+    forbids together; ``cautions``: per forbid-combination or ``when_aggravated`` rule,
+    the movement kinds its caution is for (``None``: every step when aggravated) and the
+    caution; ``stop_rules``: the general cautions' texts; ``referral``: the red-flag
+    referral rules' messages.
+    """
+
+    pregnancy: tuple[tuple[str, int, frozenset[str]], ...]
+    forbidden: tuple[tuple[str, frozenset[str]], ...]
+    cautions: tuple[tuple[frozenset[str] | None, str], ...]
+    stop_rules: tuple[str, ...]
+    referral: tuple[str, ...]
 
 
-def forbids(kb: KnowledgeBase, rule: ForbidCombinationRule, movements: tuple[str, ...]) -> bool:
-    """Whether ``movements`` involve every movement kind the rule forbids together."""
-    return kb.movement_kinds_of(rule.movements) <= kb.movement_kinds_of(movements)
+def rule_facts(kb: KnowledgeBase) -> RuleFacts:
+    """Read :class:`RuleFacts` from ``kb.rules``."""
+    pregnancy: list[tuple[str, int, frozenset[str]]] = []
+    forbidden: list[tuple[str, frozenset[str]]] = []
+    cautions: list[tuple[frozenset[str] | None, str]] = []
+    stop_rules: list[str] = []
+    referral: list[str] = []
+    for rule in kb.rules.values():
+        if isinstance(rule, PregnancyRule):
+            positions = frozenset(p for name in rule.positions for p in kb.position_members(name))
+            pregnancy.append((rule.id, int(rule.from_trimester), positions))
+        elif isinstance(rule, ForbidCombinationRule):
+            forbidden.append((rule.id, kb.movement_kinds_of(rule.movements)))
+            cautions.append((kb.movement_kinds_of(rule.caution_movements), rule.caution))
+        elif isinstance(rule, WhenAggravatedRule):
+            cautions.append((None, rule.caution))
+        elif isinstance(rule, GeneralCautionRule):
+            stop_rules.append(rule.text)
+        else:
+            referral.append(rule.message)
+    return RuleFacts(
+        tuple(pregnancy), tuple(forbidden), tuple(cautions), tuple(stop_rules), tuple(referral)
+    )
 
 
 _Blocker = tuple[ReasonCode, str | None]
 
 
 def blocking_facts(
-    kb: KnowledgeBase,
+    rules: RuleFacts,
     profile: Profile,
     avoided: frozenset[str],
     position: str,
-    movements: tuple[str, ...],
+    kinds: frozenset[str],
     st: Stretch,
 ) -> list[_Blocker]:
-    """What rules the stretch out for this person (red flags aside), as ``(code, rule)``.
+    """What rules ``st`` out for this person (red flags aside), as ``(code, rule)``.
 
-    Pregnancy and forbidden-combination rules (in rule order, with their ids), an avoided
-    position, missing equipment. ``position`` and ``movements`` are the step's (they are
-    the stretch's in an untampered routine).
+    Pregnancy rules from their trimester on, forbid-combination rules whose kinds are
+    all among ``kinds``, an avoided position, missing equipment. ``position`` and
+    ``kinds`` (of the movements) are the stretch's, or a step's that claims to be it.
     """
     trimester = profile.pregnancy_trimester or 0
-    found: list[_Blocker] = []
-    for rule in kb.rules.values():
-        if isinstance(rule, PregnancyRule):
-            if trimester >= rule.from_trimester and position in ruled_out_positions(kb, rule):
-                found.append((ReasonCode.PREGNANCY, rule.id))
-        elif isinstance(rule, ForbidCombinationRule) and forbids(kb, rule, movements):
-            found.append((ReasonCode.FORBIDDEN_COMBINATION, rule.id))
+    found: list[_Blocker] = [
+        (ReasonCode.PREGNANCY, rule)
+        for rule, first, positions in rules.pregnancy
+        if trimester >= first and position in positions
+    ]
+    found += [(ReasonCode.FORBIDDEN_COMBINATION, r) for r, ks in rules.forbidden if ks <= kinds]
     if position in avoided:
         found.append((ReasonCode.POSITION_AVOIDED, None))
     if not usable_option(st, profile.equipment)[0]:
@@ -246,24 +287,17 @@ def expected_instructions(st: Stretch, option: EquipmentOption | None) -> tuple[
     return (*([option.how] if option else []), *(note.text for note in st.instructions))
 
 
-def expected_cautions(kb: KnowledgeBase, st: Stretch, aggravated: bool) -> tuple[str, ...]:
+def expected_cautions(
+    rules: RuleFacts, st: Stretch, kinds: frozenset[str], aggravated: bool
+) -> tuple[str, ...]:
     """The stretch's cautions, then in rule order each forbid-combination rule's caution
-    when the stretch moves in a kind of its ``caution_movements``, and the
+    when the stretch moves in a kind (``kinds``) of its ``caution_movements``, and the
     ``when_aggravated`` caution when aggravated; each text once."""
     texts = [note.text for note in st.cautions]
-    kinds = kb.movement_kinds_of(st.movements)
-    for rule in kb.rules.values():
-        if (
-            isinstance(rule, ForbidCombinationRule)
-            and kinds & kb.movement_kinds_of(rule.caution_movements)
-        ) or (isinstance(rule, WhenAggravatedRule) and aggravated):
-            texts.append(rule.caution)
+    for caution_kinds, text in rules.cautions:
+        if aggravated if caution_kinds is None else caution_kinds & kinds:
+            texts.append(text)
     return tuple(dict.fromkeys(texts))
-
-
-def expected_stop_rules(kb: KnowledgeBase) -> tuple[str, ...]:
-    """The texts of the ``general_caution`` rules, in rule order."""
-    return tuple(r.text for r in kb.rules.values() if isinstance(r, GeneralCautionRule))
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +311,9 @@ class ExpectedReferral:
     message: str
 
 
-def expected_referral(kb: KnowledgeBase, flags: frozenset[str]) -> ExpectedReferral:
+def expected_referral(
+    kb: KnowledgeBase, rules: RuleFacts, flags: frozenset[str]
+) -> ExpectedReferral:
     """The referral for ``flags`` (not empty).
 
     Flags most urgent first (tier rank), then by id; the action of the most urgent
@@ -292,13 +328,12 @@ def expected_referral(kb: KnowledgeBase, flags: frozenset[str]) -> ExpectedRefer
     top = rank(ordered[0])
     worst = [f for f in ordered if rank(f) == top]
     action = kb.urgencies[ordered[0].urgency].action
-    rules = [r.message for r in kb.rules.values() if isinstance(r, RedFlagRule)]
     return ExpectedReferral(
         top_rank=top,
         red_flags=tuple(f.id for f in ordered),
         flag_names=tuple(f.name for f in ordered),
         action=action,
-        message=" ".join([action, *(f.message for f in worst), *rules]),
+        message=" ".join([action, *(f.message for f in worst), *rules.referral]),
     )
 
 
@@ -312,9 +347,12 @@ class _Case:
     routine: Routine
     profile: Profile
     kb: KnowledgeBase
+    rules: RuleFacts
     offered: Mapping[str, Phase]
+    alternatives: Mapping[str, tuple[str, ...]]
     avoided: frozenset[str]
     steps: Mapping[str, Step]
+    blocked: dict[str, list[_Blocker]]  # filled during this one audit, dropped with it
 
     @classmethod
     def of(cls, routine: Routine, profile: Profile, kb: KnowledgeBase) -> _Case:
@@ -322,10 +360,22 @@ class _Case:
             routine=routine,
             profile=profile,
             kb=kb,
+            rules=rule_facts(kb),
             offered=offered_phases(kb, profile.context),
+            alternatives=alternatives_of(kb),
             avoided=avoided_positions(kb, profile),
             steps={s.stretch_id: s for s in routine.steps},
+            blocked={},
         )
+
+    def blockers(self, st: Stretch) -> list[_Blocker]:
+        """:func:`blocking_facts` of ``st`` as the knowledge describes it."""
+        found = self.blocked.get(st.id)
+        if found is None:
+            kinds = self.kb.movement_kinds_of(st.movements)
+            found = blocking_facts(self.rules, self.profile, self.avoided, st.position, kinds, st)
+            self.blocked[st.id] = found
+        return found
 
     def known_steps(self) -> Iterator[tuple[Step, Stretch]]:
         """Each step with its stretch (steps naming no stretch are skipped)."""
@@ -367,7 +417,7 @@ def _check_referral(c: _Case) -> Iterator[Violation]:
     if referral is None:
         yield _v("red_flag_stop", "red flags reported, yet no referral")
         return
-    want = expected_referral(kb, flags)
+    want = expected_referral(kb, c.rules, flags)
     tier = kb.urgencies.get(referral.urgency)
     if tier is None or tier.rank != want.top_rank:
         yield _v("referral_urgency", f"urgency {referral.urgency} is not the highest reported")
@@ -383,7 +433,7 @@ def _check_referral(c: _Case) -> Iterator[Violation]:
 
 
 def _check_routine_words(c: _Case) -> Iterator[Violation]:
-    if c.routine.cautions != expected_stop_rules(c.kb):
+    if c.routine.cautions != c.rules.stop_rules:
         yield _v("stop_rules", "the general stop rules are missing, changed or out of order")
     if c.routine.notice != NOTICE:
         yield _v("notice", "the notice is missing or changed")
@@ -431,7 +481,8 @@ def _check_steps(c: _Case) -> Iterator[Violation]:
                 yield _v("equipment", f"{sid} should use {uses or 'no equipment'}", sid)
             if step.instructions != expected_instructions(st, option):
                 yield _v("instructions", f"{sid}'s instructions are not the knowledge's", sid)
-        if step.cautions != expected_cautions(kb, st, profile.aggravated):
+        kinds = kb.movement_kinds_of(st.movements)
+        if step.cautions != expected_cautions(c.rules, st, kinds, profile.aggravated):
             yield _v("cautions", f"{sid}'s cautions are missing, changed or added", sid)
         hold, sets, motion = expected_dose(st, profile.aggravated)
         if (step.hold_seconds, step.sets, step.range_of_motion, step.per_side) != (
@@ -467,12 +518,8 @@ def _check_replaces(c: _Case, step: Step, st: Stretch) -> Iterator[Violation]:
     elif primary is not None and primary in c.kb.stretches:
         if primary in c.steps:
             yield _v("replaces", f"{sid} and the stretch it replaces are both steps", sid)
-        elif not _blockers(c, c.kb.stretches[primary]):
+        elif not c.blockers(c.kb.stretches[primary]):
             yield _v("replaces", f"{sid} stands in for {primary}, which can be done", sid)
-
-
-def _blockers(c: _Case, st: Stretch) -> list[_Blocker]:
-    return blocking_facts(c.kb, c.profile, c.avoided, st.position, st.movements, st)
 
 
 _STEP_BLOCKS = {
@@ -486,11 +533,10 @@ _STEP_BLOCKS = {
 def _check_steps_allowed(c: _Case) -> Iterator[Violation]:
     """No step is ruled out, by its stretch's position and movements or by the step's."""
     for step, st in c.known_steps():
+        kinds = c.kb.movement_kinds_of((*st.movements, *step.movements))
         blocked = {
-            *_blockers(c, st),
-            *blocking_facts(
-                c.kb, c.profile, c.avoided, step.position, (*st.movements, *step.movements), st
-            ),
+            *c.blockers(st),
+            *blocking_facts(c.rules, c.profile, c.avoided, step.position, kinds, st),
         }
         for code, rule in sorted(blocked, key=str):
             why = code.value if rule is None else f"{code.value} ({rule})"
@@ -509,26 +555,22 @@ def _check_exclusions(c: _Case) -> Iterator[Violation]:
         yield from _check_complete(c, st, e)
 
 
-def _alternatives(kb: KnowledgeBase, sid: str) -> list[str]:
-    return [s.id for s in kb.stretches.values() if s.alternative_of == sid]
-
-
 def _reason_holds(c: _Case, st: Stretch, reason: Reason) -> bool:
     """Whether ``reason``, given for leaving ``st`` out, is true for this profile."""
     kb, code, other = c.kb, reason.code, reason.other
     if code in _BLOCKING and code != ReasonCode.RED_FLAG:
-        return (code, reason.rule) in _blockers(c, st)
+        return (code, reason.rule) in c.blockers(st)
     if code == ReasonCode.RED_FLAG:
         return bool(c.profile.red_flags)
     if code == ReasonCode.REPLACED:
-        return other is not None and other in _alternatives(kb, st.id)
+        return other in c.alternatives.get(st.id, ())
     if code == ReasonCode.ALTERNATIVE_NOT_NEEDED:
         primary, stand_in = st.alternative_of, kb.stretches.get(other or "")
         return primary is not None and (
             other == primary or (stand_in is not None and stand_in.alternative_of == primary)
         )
     if code == ReasonCode.NO_ALTERNATIVE:
-        alternatives = _alternatives(kb, st.id)
+        alternatives = c.alternatives.get(st.id, ())
         return bool(alternatives) and not set(alternatives) & set(c.steps)
     # ReasonCode.TIME_BUDGET: adding it would overrun the budget, or without one, the cap.
     hold, sets, _ = expected_dose(st, c.profile.aggravated)
@@ -554,21 +596,14 @@ def _check_complete(c: _Case, st: Stretch, e: Exclusion) -> Iterator[Violation]:
         if ReasonCode.RED_FLAG not in codes:
             yield _v("reasons_complete", f"{st.id} does not give the red flags", st.id)
         return
-    blockers = _blockers(c, st)
+    blockers = c.blockers(st)
     missing = set(blockers) - {(r.code, r.rule) for r in e.reasons}
     if missing:
         yield _v("reasons_complete", f"{st.id} does not say {sorted(map(str, missing))}", st.id)
     if not blockers and not codes & {ReasonCode.TIME_BUDGET, ReasonCode.ALTERNATIVE_NOT_NEEDED}:
         yield _v("reasons_complete", f"{st.id} can be done, yet is left out", st.id)
-    if (
-        blockers
-        and _alternatives(c.kb, st.id)
-        and not codes
-        & {
-            ReasonCode.REPLACED,
-            ReasonCode.NO_ALTERNATIVE,
-        }
-    ):
+    fates = {ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE}
+    if blockers and st.id in c.alternatives and not codes & fates:
         yield _v("reasons_complete", f"{st.id} does not say what became of it", st.id)
 
 
