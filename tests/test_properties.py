@@ -10,6 +10,7 @@ list is reported.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -54,13 +55,26 @@ shipped = load_knowledge
 SHIPPED = shipped()
 _T = TypeVar("_T")
 
-# Example budgets, to keep these tests near 30 s in CI. On the shipped knowledge a third
-# of the profile's examples (100 in CI): test_exhaustive.py checks every invariant on
-# every profile of it anyway, through the audit; these restate each rule independently.
-# A generated knowledge base costs about 15 ms to draw and load, so those tests run a
-# tenth (30 in CI), each checking up to three profiles.
+# Example budgets (settings.default.max_examples is 300 in CI, 100 locally and 2,000
+# with HYPOTHESIS_PROFILE=thorough; see conftest.py). On the shipped knowledge, and on
+# it extended by the is_a pack, a third of them (100 in CI) per rule: test_exhaustive.py
+# runs and audits every profile of a large space anyway. Generated knowledge costs about
+# 15 ms per knowledge base to draw and load: each rule gets a fifth (60 in CI, each
+# knowledge base checked with up to three profiles), and the audit, which checks every
+# rule at once, gets the full budget twice (300 knowledge bases for a clean audit, 300
+# for a break reported) -- in CI about 2,100 generated knowledge bases per run.
 SHIPPED_EXAMPLES = max(10, settings.default.max_examples // 3)
-GENERATED_EXAMPLES = max(10, settings.default.max_examples // 10)
+GENERATED_EXAMPLES = max(10, settings.default.max_examples // 5)
+AUDIT_EXAMPLES = max(10, settings.default.max_examples)
+
+#: A clinic pack naming a movement and a position the rules do not spell (is_a).
+KINDS_PACK = Path(__file__).parent / "packs" / "is_a"
+
+
+@functools.cache
+def with_kinds_pack() -> KnowledgeBase:
+    """The shipped knowledge extended by :data:`KINDS_PACK` (loaded once)."""
+    return load_knowledge(KINDS_PACK)
 
 
 # --- the rules, restated from the knowledge -------------------------------------------
@@ -119,6 +133,9 @@ def with_unrestricted(kb: KnowledgeBase, profile: Profile) -> list[Profile]:
 
 # Built once: building a strategy inside every example costs more than the example.
 SHIPPED_PROFILES = {flags: profiles(SHIPPED, red_flags=flags) for flags in (None, True, False)}
+KINDS_PROFILES = {
+    flags: profiles(with_kinds_pack(), red_flags=flags) for flags in (None, True, False)
+}
 budgets = st.none() | st.integers(1, 40).map(float) | st.floats(0.25, 60.0)
 
 
@@ -141,9 +158,18 @@ class Invariant:
         profile = data.draw(SHIPPED_PROFILES[self.red_flags], label="profile")
         self.check(shipped(), profile, data)
 
+    @settings(max_examples=SHIPPED_EXAMPLES, suppress_health_check=REPEATABLE)
+    @given(data=st.data())
+    def test_knowledge_with_a_kinds_pack(self, data: st.DataObject) -> None:
+        profile = data.draw(KINDS_PROFILES[self.red_flags], label="profile")
+        self.check(with_kinds_pack(), profile, data)
+
     @settings(max_examples=GENERATED_EXAMPLES, suppress_health_check=REPEATABLE)
     @given(kb=knowledge_bases(), data=st.data())
     def test_generated_knowledge(self, kb: KnowledgeBase, data: st.DataObject) -> None:
+        self.check_generated(kb, data)
+
+    def check_generated(self, kb: KnowledgeBase, data: st.DataObject) -> None:
         assume(kb.red_flags or not self.red_flags)
         drawn = profiles(kb, red_flags=self.red_flags)
         for profile in data.draw(st.lists(drawn, min_size=1, max_size=3), label="profiles"):
@@ -399,6 +425,11 @@ class TestRoutineJsonRoundTrips(Invariant):
 class TestAuditFindsNothing(Invariant):
     def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
         assert audit(_run(kb, profile), profile, kb) == []
+
+    @settings(max_examples=AUDIT_EXAMPLES, suppress_health_check=REPEATABLE)
+    @given(kb=knowledge_bases(), data=st.data())
+    def test_generated_knowledge(self, kb: KnowledgeBase, data: st.DataObject) -> None:
+        self.check_generated(kb, data)
 
 
 # --- the checker: every break of a valid routine is reported ---------------------------
@@ -717,7 +748,15 @@ class TestAuditReportsEveryBreak:
         usable = [b for b in BREAKS if b.breaker(kb, profile, routine) is not None]
         reported(data.draw(st.sampled_from(usable), label="break"), kb, profile)
 
-    @settings(max_examples=GENERATED_EXAMPLES, suppress_health_check=REPEATABLE)
+    @settings(suppress_health_check=REPEATABLE)
+    @given(profile=KINDS_PROFILES[None], data=st.data())
+    def test_knowledge_with_a_kinds_pack(self, profile: Profile, data: st.DataObject) -> None:
+        kb = with_kinds_pack()
+        routine = _run(kb, profile)
+        usable = [b for b in BREAKS if b.breaker(kb, profile, routine) is not None]
+        reported(data.draw(st.sampled_from(usable), label="break"), kb, profile)
+
+    @settings(max_examples=AUDIT_EXAMPLES, suppress_health_check=REPEATABLE)
     @given(kb=knowledge_bases(), data=st.data())
     def test_generated_knowledge(self, kb: KnowledgeBase, data: st.DataObject) -> None:
         profile = data.draw(profiles(kb), label="profile")
@@ -810,7 +849,8 @@ def test_a_pregnancy_rule_from_the_first_trimester_spares_who_is_not_pregnant() 
     pregnant = with_(not_pregnant, pregnancy_trimester=1)
     assert [s.stretch_id for s in recommend(pregnant, knowledge=kb).steps] == ["s2"]
     found = audit(routine.model_copy(update={"profile": pregnant}), pregnant, kb)
-    assert [(v.rule, v.stretch_id) for v in found] == [("early", "s1"), ("early", "s3")]
+    assert [(v.rule, v.stretch_id) for v in found] == [("pregnancy", "s1"), ("pregnancy", "s3")]
+    assert all("(early)" in v.message for v in found)
 
 
 # --- the audit's words: what it reports for each break, pinned --------------------------

@@ -522,6 +522,11 @@ def _check_replaces(c: _Case, step: Step, st: Stretch) -> Iterator[Violation]:
             yield _v("replaces", f"{sid} stands in for {primary}, which can be done", sid)
 
 
+def _words(blocker: _Blocker) -> str:
+    code, rule = blocker
+    return code.value if rule is None else f"{code.value} ({rule})"
+
+
 _STEP_BLOCKS = {
     ReasonCode.POSITION_AVOIDED: "avoided_position",
     ReasonCode.PREGNANCY: "pregnancy",
@@ -538,9 +543,8 @@ def _check_steps_allowed(c: _Case) -> Iterator[Violation]:
             *c.blockers(st),
             *blocking_facts(c.rules, c.profile, c.avoided, step.position, kinds, st),
         }
-        for code, rule in sorted(blocked, key=str):
-            why = code.value if rule is None else f"{code.value} ({rule})"
-            yield _v(_STEP_BLOCKS[code], f"{st.id} is ruled out: {why}", st.id)
+        for code, rule in sorted(blocked, key=_words):
+            yield _v(_STEP_BLOCKS[code], f"{st.id} is ruled out: {_words((code, rule))}", st.id)
 
 
 def _check_exclusions(c: _Case) -> Iterator[Violation]:
@@ -599,7 +603,8 @@ def _check_complete(c: _Case, st: Stretch, e: Exclusion) -> Iterator[Violation]:
     blockers = c.blockers(st)
     missing = set(blockers) - {(r.code, r.rule) for r in e.reasons}
     if missing:
-        yield _v("reasons_complete", f"{st.id} does not say {sorted(map(str, missing))}", st.id)
+        said = ", ".join(sorted(map(_words, missing)))
+        yield _v("reasons_complete", f"{st.id} does not say: {said}", st.id)
     if not blockers and not codes & {ReasonCode.TIME_BUDGET, ReasonCode.ALTERNATIVE_NOT_NEEDED}:
         yield _v("reasons_complete", f"{st.id} can be done, yet is left out", st.id)
     fates = {ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE}
