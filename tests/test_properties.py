@@ -72,9 +72,16 @@ KINDS_PACK = Path(__file__).parent / "packs" / "is_a"
 
 
 @functools.cache
-def with_kinds_pack() -> KnowledgeBase:
-    """The shipped knowledge extended by :data:`KINDS_PACK` (loaded once)."""
+def _kinds_knowledge() -> KnowledgeBase:
     return load_knowledge(KINDS_PACK)
+
+
+def with_kinds_pack() -> KnowledgeBase:
+    """The shipped knowledge extended by :data:`KINDS_PACK` (loaded once; afresh for each
+    call under mutation testing, like the shipped knowledge: see conftest.py)."""
+    if os.environ.get("SIRECOMMEND_COLD_KNOWLEDGE"):
+        return load_knowledge(KINDS_PACK)
+    return _kinds_knowledge()
 
 
 # --- the rules, restated from the knowledge -------------------------------------------
