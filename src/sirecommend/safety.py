@@ -538,11 +538,10 @@ _STEP_BLOCKS = {
 def _check_steps_allowed(c: _Case) -> Iterator[Violation]:
     """No step is ruled out, by its stretch's position and movements or by the step's."""
     for step, st in c.known_steps():
-        kinds = c.kb.movement_kinds_of((*st.movements, *step.movements))
-        blocked = {
-            *c.blockers(st),
-            *blocking_facts(c.rules, c.profile, c.avoided, step.position, kinds, st),
-        }
+        blocked = set(c.blockers(st))
+        if step.position != st.position or step.movements != st.movements:
+            kinds = c.kb.movement_kinds_of((*st.movements, *step.movements))
+            blocked.update(blocking_facts(c.rules, c.profile, c.avoided, step.position, kinds, st))
         for code, rule in sorted(blocked, key=_words):
             yield _v(_STEP_BLOCKS[code], f"{st.id} is ruled out: {_words((code, rule))}", st.id)
 
