@@ -24,6 +24,7 @@ from sirecommend import (
     ReasonCode,
     Routine,
     Step,
+    UnknownIdError,
     audit,
     load_knowledge,
     recommend,
@@ -31,6 +32,7 @@ from sirecommend import (
 )
 from sirecommend._loader import knowledge_from_packs
 from sirecommend._models import PackFile
+from sirecommend.errors import InvalidArgumentError
 from sirecommend.safety import (
     CHECKS,
     expected_cautions,
@@ -591,6 +593,22 @@ def test_a_time_budget_reason_holds_at_the_cap_without_a_budget() -> None:
     excluded = (*long.excluded[:-1], last.model_copy(update={"reasons": (why,)}))
     found = audit(long.model_copy(update={"excluded": excluded}), at_cap, KB)
     assert ("reason_true", stretch.id) not in {(v.rule, v.stretch_id) for v in found}
+
+
+def test_wrong_arguments_are_typed_errors() -> None:
+    routine = run(PLAIN)
+    with pytest.raises(InvalidArgumentError, match="got a dict for the Profile"):
+        audit(routine, {"context": "after_sitting"}, KB)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="for the KnowledgeBase"):
+        audit(routine, PLAIN, None)  # type: ignore[arg-type]
+    with pytest.raises(UnknownIdError, match="unknown red flag 'fevr' in red_flags"):
+        audit(routine, Profile(context="after_sitting", red_flags={"fevr"}), KB)
+
+
+def test_a_step_in_an_unknown_phase_is_reported() -> None:
+    routine = run(PLAIN)
+    broken = with_step(routine, len(routine.steps) - 1, phase="stretching")
+    assert {v.rule for v in audit(broken, PLAIN, KB)} == {"phase", "phase_order"}
 
 
 # --- no memo ---------------------------------------------------------------------------

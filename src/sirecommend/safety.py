@@ -48,6 +48,7 @@ from sirecommend._routine import (
     Step,
     Violation,
 )
+from sirecommend.errors import InvalidArgumentError, UnknownIdError
 
 __all__ = ["CHECKS", "PENDING", "audit"]
 
@@ -130,6 +131,13 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
         One per broken check and item, in a fixed order; ``Violation.rule`` names the
         check.
 
+    Raises
+    ------
+    InvalidArgumentError
+        An argument is not a Routine, a Profile or a KnowledgeBase.
+    UnknownIdError
+        The profile reports a red flag the knowledge does not define.
+
     Examples
     --------
     >>> from sirecommend import load_knowledge, recommend, Profile
@@ -142,6 +150,15 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
     >>> [v.rule for v in audit(tampered, p, kb)]
     ['stop_rules']
     """
+    for value, kind in ((routine, Routine), (profile, Profile), (knowledge, KnowledgeBase)):
+        if not isinstance(value, kind):
+            raise InvalidArgumentError(
+                f"audit() takes a Routine, a Profile and a KnowledgeBase; got a "
+                f"{type(value).__name__} for the {kind.__name__}"
+            )
+    unknown = sorted(profile.red_flags - knowledge.red_flags.keys())
+    if unknown:
+        raise UnknownIdError("red flag", unknown[0], knowledge.red_flags, where="red_flags")
     case = _Case.of(routine, profile, knowledge)
     return [v for check in _ALL for v in check(case) if v.rule not in PENDING]
 
@@ -613,7 +630,8 @@ def _check_complete(c: _Case, st: Stretch, e: Exclusion) -> Iterator[Violation]:
 
 def _check_order(c: _Case) -> Iterator[Violation]:
     steps = c.routine.steps
-    phases = [PHASES.index(s.phase) for s in steps]
+    rank = {phase: i for i, phase in enumerate(PHASES)}
+    phases = [rank.get(s.phase, -1) for s in steps]  # (an unknown phase: the phase check)
     if phases != sorted(phases):
         yield _v("phase_order", "phases are not warm-up, targeted, cool-down")
     left: set[tuple[str, str]] = set()
