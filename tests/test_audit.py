@@ -616,17 +616,22 @@ def test_a_step_in_an_unknown_phase_is_reported() -> None:
 
 def test_auditing_twice_does_the_same_work(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real = safety.offered_phases
+    real_walk, real_rules = safety._walk, safety.rule_facts
 
-    def counted(kb: KnowledgeBase, context: str) -> dict[str, str]:
+    def walk(kb: KnowledgeBase, context: str) -> object:
         calls.append(context)
-        return real(kb, context)  # type: ignore[return-value]
+        return real_walk(kb, context)
 
-    monkeypatch.setattr(safety, "offered_phases", counted)
+    def rules(kb: KnowledgeBase) -> safety.RuleFacts:
+        calls.append("rules")
+        return real_rules(kb)
+
+    monkeypatch.setattr(safety, "_walk", walk)
+    monkeypatch.setattr(safety, "rule_facts", rules)
     routine = run(PLAIN)
     calls.clear()
     assert audit(routine, PLAIN, KB) == audit(routine, PLAIN, KB) == []
-    assert calls == ["after_sitting", "after_sitting"]
+    assert calls == ["after_sitting", "rules", "after_sitting", "rules"]
 
 
 def test_a_routine_changed_after_its_first_audit_fails_the_next() -> None:

@@ -172,24 +172,28 @@ def offered_phases(kb: KnowledgeBase, context: str) -> dict[str, Phase]:
     A stretch whose ``suits`` names the context is offered in the link's phase, or its
     own when the link gives none; its alternatives are offered in the same phase.
     """
-    phases: dict[str, Phase] = {}
-    for st in kb.stretches.values():
-        for link in st.suits:
-            if link.context == context:
-                phases[st.id] = link.phase or st.phase
-    for st in kb.stretches.values():
-        if st.alternative_of in phases:
-            phases[st.id] = phases[st.alternative_of]
-    return phases
+    return _walk(kb, context)[0]
 
 
 def alternatives_of(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
     """Per stretch that has alternatives, their ids."""
-    found: dict[str, list[str]] = {}
+    return _walk(kb, "")[1]
+
+
+def _walk(kb: KnowledgeBase, context: str) -> tuple[dict[str, Phase], dict[str, tuple[str, ...]]]:
+    """:func:`offered_phases` and :func:`alternatives_of`, in one pass over the stretches."""
+    phases: dict[str, Phase] = {}
+    alternatives: dict[str, list[str]] = {}
     for st in kb.stretches.values():
         if st.alternative_of is not None:
-            found.setdefault(st.alternative_of, []).append(st.id)
-    return {sid: tuple(alts) for sid, alts in found.items()}
+            alternatives.setdefault(st.alternative_of, []).append(st.id)
+        for link in st.suits:
+            if link.context == context:
+                phases[st.id] = link.phase or st.phase
+    for primary, alts in alternatives.items():
+        if primary in phases:
+            phases.update(dict.fromkeys(alts, phases[primary]))
+    return phases, {sid: tuple(alts) for sid, alts in alternatives.items()}
 
 
 def avoided_positions(kb: KnowledgeBase, profile: Profile) -> frozenset[str]:
@@ -267,18 +271,36 @@ def blocking_facts(
     all among ``kinds``, an avoided position, missing equipment. ``position`` and
     ``kinds`` (of the movements) are the stretch's, or a step's that claims to be it.
     """
+    return [
+        *position_blockers(rules, profile, avoided, position),
+        *movement_blockers(rules, kinds),
+        *equipment_blockers(st, profile.equipment),
+    ]
+
+
+def position_blockers(
+    rules: RuleFacts, profile: Profile, avoided: frozenset[str], position: str
+) -> list[_Blocker]:
+    """Pregnancy rules from their trimester on that rule ``position`` out; avoided."""
     trimester = profile.pregnancy_trimester or 0
     found: list[_Blocker] = [
         (ReasonCode.PREGNANCY, rule)
         for rule, first, positions in rules.pregnancy
         if trimester >= first and position in positions
     ]
-    found += [(ReasonCode.FORBIDDEN_COMBINATION, r) for r, ks in rules.forbidden if ks <= kinds]
     if position in avoided:
         found.append((ReasonCode.POSITION_AVOIDED, None))
-    if not usable_option(st, profile.equipment)[0]:
-        found.append((ReasonCode.MISSING_EQUIPMENT, None))
     return found
+
+
+def movement_blockers(rules: RuleFacts, kinds: frozenset[str]) -> list[_Blocker]:
+    """Forbid-combination rules whose movement kinds are all among ``kinds``."""
+    return [(ReasonCode.FORBIDDEN_COMBINATION, r) for r, ks in rules.forbidden if ks <= kinds]
+
+
+def equipment_blockers(st: Stretch, equipment: frozenset[str]) -> list[_Blocker]:
+    """Missing equipment, when every option of ``st`` needs equipment the person lacks."""
+    return [] if usable_option(st, equipment)[0] else [(ReasonCode.MISSING_EQUIPMENT, None)]
 
 
 def expected_dose(st: Stretch, aggravated: bool) -> tuple[int, int, Literal["full", "reduced"]]:
@@ -369,30 +391,42 @@ class _Case:
     alternatives: Mapping[str, tuple[str, ...]]
     avoided: frozenset[str]
     steps: Mapping[str, Step]
-    blocked: dict[str, list[_Blocker]]  # filled during this one audit, dropped with it
+    #: Filled during this one audit and dropped with it: never shared between audits.
+    #: (Keys: "position" and its id, "movements" and theirs, "equipment" and the uses.)
+    blocked: dict[tuple[str | None, ...], list[_Blocker]]
 
     @classmethod
     def of(cls, routine: Routine, profile: Profile, kb: KnowledgeBase) -> _Case:
+        offered, alternatives = _walk(kb, profile.context)
         return cls(
             routine=routine,
             profile=profile,
             kb=kb,
             rules=rule_facts(kb),
-            offered=offered_phases(kb, profile.context),
-            alternatives=alternatives_of(kb),
+            offered=offered,
+            alternatives=alternatives,
             avoided=avoided_positions(kb, profile),
             steps={s.stretch_id: s for s in routine.steps},
             blocked={},
         )
 
     def blockers(self, st: Stretch) -> list[_Blocker]:
-        """:func:`blocking_facts` of ``st`` as the knowledge describes it."""
-        found = self.blocked.get(st.id)
-        if found is None:
+        """:func:`blocking_facts` of ``st`` as the knowledge describes it, each part worked
+        out once per position, movements and equipment options in this audit."""
+        known = self.blocked
+        by_position = known.get(("position", st.position))
+        if by_position is None:
+            by_position = position_blockers(self.rules, self.profile, self.avoided, st.position)
+            known["position", st.position] = by_position
+        by_movements = known.get(("movements", *st.movements))
+        if by_movements is None:
             kinds = self.kb.movement_kinds_of(st.movements)
-            found = blocking_facts(self.rules, self.profile, self.avoided, st.position, kinds, st)
-            self.blocked[st.id] = found
-        return found
+            by_movements = known["movements", *st.movements] = movement_blockers(self.rules, kinds)
+        uses = ("equipment", *(o.uses for o in st.equipment))
+        by_equipment = known.get(uses)
+        if by_equipment is None:
+            by_equipment = known[uses] = equipment_blockers(st, self.profile.equipment)
+        return [*by_position, *by_movements, *by_equipment]
 
     def known_steps(self) -> Iterator[tuple[Step, Stretch]]:
         """Each step with its stretch (steps naming no stretch are skipped)."""
@@ -564,15 +598,33 @@ def _check_steps_allowed(c: _Case) -> Iterator[Violation]:
 
 
 def _check_exclusions(c: _Case) -> Iterator[Violation]:
+    found: list[Violation] = []  # one list, not a generator per exclusion: there are many
     for e in c.routine.excluded:
         st = c.kb.stretches.get(e.stretch_id)
         if st is None:
             continue
         if e.name != st.name:
-            yield _v("exclusion_name", f"{st.id} is called {st.name!r}, not {e.name!r}", st.id)
+            found.append(
+                _v("exclusion_name", f"{st.id} is called {st.name!r}, not {e.name!r}", st.id)
+            )
         for reason in e.reasons:
-            yield from _check_reason(c, st, reason)
-        yield from _check_complete(c, st, e)
+            if not _reason_holds(c, st, reason):
+                found.append(_v("reason_true", f"{st.id}: {reason.code} is not true here", st.id))
+            if reason.code in _POINTING and reason.other not in c.steps:
+                found.append(
+                    _v(
+                        "reason_other",
+                        f"{st.id}: {reason.other} is not a step of the routine",
+                        st.id,
+                    )
+                )
+        found.extend(_incomplete(c, st, e))
+    return iter(found)
+
+
+_POINTING = frozenset({ReasonCode.REPLACED, ReasonCode.ALTERNATIVE_NOT_NEEDED})
+_FATES = frozenset({ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE})
+_CAUSES = frozenset({ReasonCode.TIME_BUDGET, ReasonCode.ALTERNATIVE_NOT_NEEDED})
 
 
 def _reason_holds(c: _Case, st: Stretch, reason: Reason) -> bool:
@@ -591,41 +643,33 @@ def _reason_holds(c: _Case, st: Stretch, reason: Reason) -> bool:
         )
     if code == ReasonCode.NO_ALTERNATIVE:
         alternatives = c.alternatives.get(st.id, ())
-        return bool(alternatives) and not set(alternatives) & set(c.steps)
+        return bool(alternatives) and not set(alternatives) & c.steps.keys()
     # ReasonCode.TIME_BUDGET: adding it would overrun the budget, or without one, the cap.
-    hold, sets, _ = expected_dose(st, c.profile.aggravated)
-    seconds = expected_seconds(hold, sets, st.dosage.per_side)
     if c.profile.minutes is None:
         return len(c.routine.steps) >= MAX_STEPS
+    hold, sets, _ = expected_dose(st, c.profile.aggravated)
+    seconds = expected_seconds(hold, sets, st.dosage.per_side)
     return c.routine.total_seconds + seconds > c.profile.minutes * 60
 
 
-def _check_reason(c: _Case, st: Stretch, reason: Reason) -> Iterator[Violation]:
-    if not _reason_holds(c, st, reason):
-        yield _v("reason_true", f"{st.id}: {reason.code} is not true here", st.id)
-    if (
-        reason.code in (ReasonCode.REPLACED, ReasonCode.ALTERNATIVE_NOT_NEEDED)
-        and reason.other not in c.steps
-    ):
-        yield _v("reason_other", f"{st.id}: {reason.other} is not a step of the routine", st.id)
-
-
-def _check_complete(c: _Case, st: Stretch, e: Exclusion) -> Iterator[Violation]:
+def _incomplete(c: _Case, st: Stretch, e: Exclusion) -> list[Violation]:
+    """What an exclusion fails to say: a red flag, a rule against it, or any cause."""
     codes = {r.code for r in e.reasons}
     if c.profile.red_flags:
-        if ReasonCode.RED_FLAG not in codes:
-            yield _v("reasons_complete", f"{st.id} does not give the red flags", st.id)
-        return
+        if ReasonCode.RED_FLAG in codes:
+            return []
+        return [_v("reasons_complete", f"{st.id} does not give the red flags", st.id)]
+    found = []
     blockers = c.blockers(st)
     missing = set(blockers) - {(r.code, r.rule) for r in e.reasons}
     if missing:
         said = ", ".join(sorted(map(_words, missing)))
-        yield _v("reasons_complete", f"{st.id} does not say: {said}", st.id)
-    if not blockers and not codes & {ReasonCode.TIME_BUDGET, ReasonCode.ALTERNATIVE_NOT_NEEDED}:
-        yield _v("reasons_complete", f"{st.id} can be done, yet is left out", st.id)
-    fates = {ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE}
-    if blockers and st.id in c.alternatives and not codes & fates:
-        yield _v("reasons_complete", f"{st.id} does not say what became of it", st.id)
+        found.append(_v("reasons_complete", f"{st.id} does not say: {said}", st.id))
+    if not blockers and not codes & _CAUSES:
+        found.append(_v("reasons_complete", f"{st.id} can be done, yet is left out", st.id))
+    if blockers and st.id in c.alternatives and not codes & _FATES:
+        found.append(_v("reasons_complete", f"{st.id} does not say what became of it", st.id))
+    return found
 
 
 def _check_order(c: _Case) -> Iterator[Violation]:
