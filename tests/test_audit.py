@@ -611,6 +611,17 @@ def test_a_step_in_an_unknown_phase_is_reported() -> None:
     assert {v.rule for v in audit(broken, PLAIN, KB)} == {"phase", "phase_order"}
 
 
+def test_what_a_context_offers_comes_from_the_links_and_alternatives() -> None:
+    assert safety.alternatives_of(KB) == {
+        "adductor_strap_supine": ("butterfly_seated",),
+        "hip_flexor_half_kneeling": ("hip_flexor_standing_lunge",),
+    }
+    warm_up = offered_phases(KB, "warm_up")
+    assert "hip_flexor_half_kneeling" not in warm_up
+    assert "hip_flexor_standing_lunge" not in warm_up  # its primary is not offered there
+    assert warm_up["butterfly_seated"] == warm_up["adductor_strap_supine"]
+
+
 # --- no memo ---------------------------------------------------------------------------
 
 
