@@ -239,6 +239,12 @@ def _step(profile: Profile, sid: str, **changes: object) -> Tamper:
     return tamper
 
 
+def _provenance() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    genuine = routine.provenance.model_copy(update={"knowledge_digest": "0" * 64})
+    return routine.model_copy(update={"provenance": genuine}), PLAIN, KB
+
+
 def _known_stretch() -> tuple[Routine, Profile, KnowledgeBase]:
     routine = run(PLAIN)
     why = Reason(code=ReasonCode.NO_ALTERNATIVE, message="None.")
@@ -361,6 +367,7 @@ BREAKS: dict[str, Tamper] = {
     "referral_words": _referral(message="Carry on stretching."),
     "stop_rules": _routine(PLAIN, cautions=()),
     "notice": _routine(PLAIN, notice="Anything goes."),
+    "provenance": _provenance,
     "known_stretch": _known_stretch,
     "context": _context,
     "accounted": _accounted,

@@ -2,10 +2,12 @@
 
 Each test class is named after the rule it guards and checks that rule straight from
 the knowledge, not through :func:`sirecommend.audit`, so a bug shared by the pipeline
-and the audit would still show. Each class runs twice: on the shipped knowledge, and on
+and the audit would still show; rules are matched by kind (``is_a``), as the knowledge
+says. Each class runs three times: on the shipped knowledge, on it extended by the
+``tests/packs/is_a`` pack (a movement and a position the rules do not spell), and on
 knowledge bases drawn by :func:`sirecommend.testing.knowledge_bases` (a few profiles
 each). The audit itself is tested last: every way of breaking a valid routine that we
-list is reported.
+list is reported (tests/test_audit.py pins one break per check).
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ from sirecommend._routine import (
     Step,
     Violation,
 )
+from sirecommend._version import __version__
 from sirecommend.errors import InvalidArgumentError, UnknownIdError
 
 __all__ = ["CHECKS", "PENDING", "audit"]
@@ -63,6 +64,7 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "referral_words": "the referral's action and message are the knowledge's words",
         "stop_rules": "the routine repeats every general caution rule, in rule order",
         "notice": "the routine carries the library's notice",
+        "provenance": "the provenance names this knowledge (digest, packs) and version",
         "known_stretch": "every step and exclusion names a stretch of the knowledge",
         "context": "every step and exclusion is a stretch the context offers",
         "accounted": "every stretch the context offers is a step or excluded, exactly once",
@@ -488,6 +490,13 @@ def _check_routine_words(c: _Case) -> Iterator[Violation]:
         yield _v("stop_rules", "the general stop rules are missing, changed or out of order")
     if c.routine.notice != NOTICE:
         yield _v("notice", "the notice is missing or changed")
+    made_by = c.routine.provenance
+    if (made_by.version, made_by.knowledge_digest, made_by.packs) != (
+        __version__,
+        c.kb.digest,
+        c.kb.packs,
+    ):
+        yield _v("provenance", "the provenance does not name this knowledge and version")
     referral = c.routine.referral
     if referral is not None and not _known_sources(c.kb, referral.sources):
         yield _v("explained", "the referral cites no source, or an unknown one")
