@@ -586,6 +586,13 @@ def test_each_kind_of_reason_is_checked(code: ReasonCode, other: str | None) -> 
     assert "reason_true" in {v.rule for v in found}
 
 
+def test_a_reason_code_the_audit_does_not_know_is_not_taken_as_true() -> None:
+    (e,) = [e for e in run(PLAIN).excluded if e.stretch_id == "hip_flexor_standing_lunge"]
+    unknown = e.reasons[0].model_copy(update={"code": "too_many_steps"})
+    found = audit(*_exclusion(PLAIN, e.stretch_id, reasons=(unknown,))())
+    assert {v.rule for v in found} == {"reason_true", "reasons_complete"}
+
+
 def test_a_time_budget_reason_holds_at_the_cap_without_a_budget() -> None:
     routine = run(PLAIN)
     (e,) = [e for e in routine.excluded if e.stretch_id == "hip_flexor_standing_lunge"]

@@ -13,9 +13,10 @@ twice, so a routine changed in any way after its first audit is checked afresh.
 
 Every check has a name (the :attr:`~sirecommend.Violation.rule` of what it reports),
 listed with what it checks in :data:`CHECKS`. Each expectation (the referral, a
-step's dose, its cautions ...) is computed by one small function named
-``expected_*`` or ``*_facts`` below, so that a deliberate change of the pipeline's
-output is a change of one function here.
+step's dose, its cautions, what rules a stretch out ...) is computed by one small
+public function below (``expected_*``, ``*_blockers``, ``rule_facts``,
+``offered_phases``), so that a deliberate change of the pipeline's output is a change
+of one function here.
 """
 
 from __future__ import annotations
@@ -653,7 +654,9 @@ def _reason_holds(c: _Case, st: Stretch, reason: Reason) -> bool:
     if code == ReasonCode.NO_ALTERNATIVE:
         alternatives = c.alternatives.get(st.id, ())
         return bool(alternatives) and not set(alternatives) & c.steps.keys()
-    # ReasonCode.TIME_BUDGET: adding it would overrun the budget, or without one, the cap.
+    if code != ReasonCode.TIME_BUDGET:
+        return False  # a code this audit does not know: teach it before the pipeline uses it
+    # Adding it would overrun the budget; without a budget, the routine is at the cap.
     if c.profile.minutes is None:
         return len(c.routine.steps) >= MAX_STEPS
     hold, sets, _ = expected_dose(st, c.profile.aggravated)
