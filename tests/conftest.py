@@ -11,16 +11,11 @@ full budget).
 from __future__ import annotations
 
 import os
-import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from sirecommend import KnowledgeBase, load_knowledge
-
-# The knowledge cache (sirecommend._cache) goes to a directory of this run, never to
-# the user's cache: each run starts cold, and the tests never write to the home.
-os.environ["SIRECOMMEND_CACHE_DIR"] = tempfile.mkdtemp(prefix="sirecommend-test-cache-")
 
 settings.register_profile(
     "ci",

@@ -24,7 +24,7 @@ def run(name: str) -> str:
 
 def test_default_routine() -> None:
     out = run("default_routine.py")
-    assert out.startswith("SI joint routine: after sitting")
+    assert out.startswith("SI joint stretching routine: After sitting")
     assert "Seated butterfly stretch" in out
 
 

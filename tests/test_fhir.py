@@ -217,9 +217,18 @@ class TestShape:
             "stretch_id", "name", "phase", "position", "position_name", "equipment",
             "equipment_name", "movements", "targets", "hold_seconds", "sets", "per_side",
             "range_of_motion", "instructions", "cautions", "reasons", "sources", "seconds",
-            "replaces",
+            "replaces", "progression",
         }  # fmt: skip
         assert exported == set(Step.model_fields)  # a new Step field must be exported too
+        moved = routine.model_copy(
+            update={
+                "steps": tuple(s.model_copy(update={"progression": "up"}) for s in routine.steps)
+            }
+        )
+        for sr in to_fhir(moved)["contained"]:
+            assert sub(ext_of(sr, "stretch-dose"), "progression") == ["up"]
+        for sr in plan["contained"]:
+            assert sub(ext_of(sr, "stretch-dose"), "progression") == []
         kb = load_knowledge()
         for sr, step in zip(plan["contained"], routine.steps, strict=True):
             dose = ext_of(sr, "stretch-dose")
@@ -289,17 +298,19 @@ class TestShape:
         assert plan["description"].startswith(f"{len(routine.steps)} steps, about ")
 
     def test_red_flags_give_a_plan_without_activities(self) -> None:
-        routine = recommend(context="warm_up", red_flags={"fever", "night_pain"})
+        routine = recommend(context="warm_up", red_flags={"unexplained_weight_loss", "night_pain"})
         plan = to_fhir(routine, subject={"reference": "Patient/p1"})
         assert "activity" not in plan
         assert "contained" not in plan
         assert plan["subject"] == {"reference": "Patient/p1"}
-        assert plan["note"][0]["text"].startswith("URGENT: red flags reported (fever, night_pain).")
+        assert plan["note"][0]["text"].startswith(
+            "URGENT: red flags reported (night_pain, unexplained_weight_loss)."
+        )
         assert routine.referral is not None
         assert routine.referral.message in plan["note"][0]["text"]
         ext = ext_of(plan, "routine")
         assert sub(ext, "referralUrgency") == ["urgent"]
-        assert [c["code"] for c in sub(ext, "redFlag")] == ["fever", "night_pain"]
+        assert [c["code"] for c in sub(ext, "redFlag")] == ["night_pain", "unexplained_weight_loss"]
         assert sub(ext, "status") == ["referred"]
         assert "URGENT" in plan["text"]["div"]
         assert plan["description"].startswith("No exercise: red flags")

@@ -177,3 +177,21 @@ def test_the_graph_links_every_movement_and_position_to_one_kind() -> None:
     assert lint_graph(broken) == [
         "movement:rotation: must be linked by is_a to exactly one base kind"
     ]
+
+
+def test_a_profile_may_avoid_a_base_kind_no_position_is_named_after(tmp_path: Path) -> None:
+    assert "side_lying" not in load_knowledge().positions
+    text = (
+        CLINIC.replace('id = "lying_on_back"', 'id = "on_side"')
+        .replace('is_a = "supine"', 'is_a = "side_lying"')
+        .replace('position = "lying_on_back"', 'position = "on_side"')
+    )
+    kb = load_knowledge(pack(tmp_path, text))
+    assert "back_lying_knee_hug" in {
+        s.stretch_id for s in recommend(context="after_sitting", knowledge=kb).steps
+    }
+    routine = recommend(context="after_sitting", knowledge=kb, avoid_positions={"side_lying"})
+    assert "back_lying_knee_hug" not in {s.stretch_id for s in routine.steps}
+    (left_out,) = [e for e in routine.excluded if e.stretch_id == "back_lying_knee_hug"]
+    assert [r.code.value for r in left_out.reasons] == ["position_avoided"]
+    assert recommend(context="after_sitting", avoid_positions={"side_lying"}).status == "ok"

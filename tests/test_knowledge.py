@@ -23,7 +23,7 @@ from sirecommend import (
 )
 from sirecommend._kb import digest_of
 from sirecommend._loader import TABLES, _build, _read_pack
-from sirecommend._models import GeneralCautionRule, Stretch
+from sirecommend._models import URGENCIES, GeneralCautionRule, Stretch
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 
@@ -110,12 +110,13 @@ class TestShippedKnowledge:
         tiers = {f.id: f.urgency for f in kb.red_flags.values()}
         for flag in ("saddle_numbness", "bladder_bowel_change", "leg_weakness"):
             assert tiers[flag] == "emergency"
-        for flag in ("fever", "unexplained_weight_loss"):
+        assert tiers["fever"] == "same_day"  # suspected spinal infection: seen today
+        for flag in ("unexplained_weight_loss", "night_pain"):
             assert tiers[flag] == "urgent"
         for flag in ("severe_pain", "symptom_change", "numbness", "tingling"):
             assert tiers[flag] == "stop_and_review"
             assert "si-stretch-guide#p27" in kb.red_flags[flag].cites
-        ranks = [kb.urgencies[u].rank for u in ("emergency", "urgent", "stop_and_review")]
+        ranks = [kb.urgencies[u].rank for u in URGENCIES]
         assert ranks == sorted(ranks, reverse=True)
 
     def test_safety_rules_are_data(self, kb: KnowledgeBase) -> None:

@@ -11,9 +11,11 @@ routine before it is returned. General education, not diagnosis.
 ('ok', ['warm_up'])
 """
 
+from sirecommend._feedback import Feedback, Session
 from sirecommend._graph import lint_graph
 from sirecommend._kb import KnowledgeBase
 from sirecommend._loader import load_knowledge, schema_of_packs, shipped_knowledge_dir
+from sirecommend._plan import Plan, PlannedSession, plan
 from sirecommend._recommend import recommend
 from sirecommend._routine import (
     NOTICE,
@@ -36,22 +38,28 @@ from sirecommend.errors import (
     SirecommendError,
     UnknownIdError,
 )
+from sirecommend.progression import Progression, progress
 from sirecommend.safety import audit
 
 __all__ = [
     "NOTICE",
     "Exclusion",
+    "Feedback",
     "InvalidArgumentError",
     "KnowledgeBase",
     "KnowledgeError",
     "KnowledgeProblem",
+    "Plan",
+    "PlannedSession",
     "Profile",
+    "Progression",
     "Provenance",
     "Reason",
     "ReasonCode",
     "Referral",
     "Routine",
     "SafetyError",
+    "Session",
     "SirecommendError",
     "Step",
     "UnknownIdError",
@@ -60,6 +68,8 @@ __all__ = [
     "audit",
     "lint_graph",
     "load_knowledge",
+    "plan",
+    "progress",
     "recommend",
     "schema_of_packs",
     "shipped_knowledge_dir",

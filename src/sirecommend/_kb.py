@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sirecommend._floor import relaxation_lines
 from sirecommend._models import (
     Context,
     Equipment,
@@ -17,7 +18,9 @@ from sirecommend._models import (
     Position,
     PositionGroup,
     PositionKind,
+    ProgressionModel,
     RedFlag,
+    Relaxation,
     Rule,
     Source,
     Stretch,
@@ -69,6 +72,10 @@ class KnowledgeBase:
     rules: Mapping[str, Rule]
     urgencies: Mapping[str, UrgencyTier]
     red_flags: Mapping[str, RedFlag]
+    #: Deliberate, documented weakenings of the shipped safety floor that packs declare.
+    relaxations: Mapping[str, Relaxation]
+    #: How logged feedback moves a stretch on its dose ladder (at most one model).
+    progression: Mapping[str, ProgressionModel]
     #: Where each entry came from: ``(table, id) -> file``.
     origins: Mapping[tuple[str, str], str]
     #: The pack directories loaded after the shipped knowledge, in order.
@@ -161,7 +168,7 @@ class KnowledgeBase:
 
         >>> from sirecommend import load_knowledge
         >>> print(load_knowledge().summary().splitlines()[0])
-        sirecommend knowledge: 12 stretches, 5 contexts, 16 red flags, 8 rules, 10 sources
+        sirecommend knowledge: 12 stretches, 5 contexts, 16 red flags, 8 rules, 14 sources
         """
         lines = [
             f"sirecommend knowledge: {len(self.stretches)} stretches, {len(self.contexts)} "
@@ -169,6 +176,7 @@ class KnowledgeBase:
             f"{len(self.sources)} sources",
             f"digest: {self.digest[:16]}",
         ]
+        lines += relaxation_lines(self.relaxations.values())
         for ctx in self.contexts.values():
             plan = self.plans[ctx.id]
             lines.append(f"  {ctx.id}: {', '.join(plan.order)}")

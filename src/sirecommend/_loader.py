@@ -16,14 +16,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import stat
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sirecommend._cache import cached
+from sirecommend._floor import unrelaxed, weakenings
 from sirecommend._graph import build_graph, lint_graph
 from sirecommend._kb import KnowledgeBase, digest_of, freeze_table
 from sirecommend._models import (
@@ -59,6 +60,8 @@ TABLES: dict[str, str] = {
     "rule": "rules",
     "urgency": "urgencies",
     "red_flag": "red_flags",
+    "relaxation": "relaxations",
+    "progression": "progression",
 }
 
 #: The tables only the shipped knowledge may fill: the fixed base kinds rules match on.
@@ -121,43 +124,136 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+#: The largest knowledge file read, in bytes (1 MiB). The biggest shipped file is a few
+#: KiB; anything larger is a mistake (or ``/dev/zero``), not knowledge.
+MAX_FILE_BYTES = 1 << 20
+
+
 def _pack_files(pack: Path) -> list[Path]:
-    if pack.is_file():
-        return [pack]
+    if not pack.is_dir():
+        return [pack]  # a single file; _read_file refuses it unless it is a regular one
     return sorted(pack.rglob("*.toml"))
 
 
-def _read_pack(pack: Path, problems: list[KnowledgeProblem]) -> list[tuple[str, PackFile]]:
+def _read_file(path: Path) -> bytes:
+    """The bytes of the regular file ``path``, read without ever blocking.
+
+    Only a regular file (or a symlink to one) of at most :data:`MAX_FILE_BYTES` is read.
+    A FIFO, a device, a socket or a directory raises ``OSError`` at once: the kind is
+    checked with :func:`os.stat`, the file opened with ``O_NONBLOCK`` (so a FIFO swapped
+    in meanwhile does not wait for a writer) and checked again on the descriptor, which
+    is what is read.
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(f"not a regular file: {path}")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"not a regular file: {path}")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:
+        raise OSError(f"larger than the limit of {MAX_FILE_BYTES} bytes for a knowledge file")
+    return b"".join(chunks)
+
+
+def _parse(label: str, raw: bytes) -> tuple[Any, KnowledgeProblem | None]:
+    """The TOML data of one file, or the problem that stops it being read.
+
+    Every error becomes a problem naming the file: bad TOML, nesting deep enough to
+    exhaust the stack (``RecursionError``), an integer past Python's digit limit
+    (``ValueError``), ``MemoryError`` or anything else the parser raises.
+    """
+    import tomllib  # only when building knowledge: not at import
+
+    try:
+        return tomllib.loads(raw.decode("utf-8")), None
+    except UnicodeDecodeError as exc:
+        return None, KnowledgeProblem(label, "", "", f"cannot read file: {exc}")
+    except tomllib.TOMLDecodeError as exc:
+        return None, KnowledgeProblem(label, "", "", f"TOML syntax error: {exc}")
+    except RecursionError:
+        return None, KnowledgeProblem(label, "", "", "cannot read file: nested too deeply")
+    except MemoryError:
+        return None, KnowledgeProblem(label, "", "", "cannot read file: out of memory")
+    except Exception as exc:
+        return None, KnowledgeProblem(label, "", "", f"cannot read file: {exc}")
+
+
+def _validate_file(
+    label: str, data: Any, problems: list[KnowledgeProblem], broken: set[tuple[str, str]]
+) -> PackFile:
+    """``data`` as a :class:`PackFile`: the entries that pass, every problem of the others.
+
+    An entry that breaks the schema is dropped and its ``(table, id)`` added to
+    ``broken``, so that the cross-reference checks still run on the rest without
+    repeating it as an unknown id.
+    """
+    try:
+        return PackFile.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_validation_problems(label, data, exc))
+    good: dict[str, list[Any]] = {}
+    for table, entries in data.items():
+        if table not in PackFile.model_fields or not isinstance(entries, list):
+            continue
+        for entry in entries:
+            try:
+                PackFile.model_validate({table: [entry]})
+            except ValidationError:
+                ident = entry.get("id") if isinstance(entry, dict) else None
+                if isinstance(ident, str):
+                    broken.add((table, ident))
+                continue
+            good.setdefault(table, []).append(entry)
+    return PackFile.model_validate(good)
+
+
+def _read_pack(
+    pack: Path, problems: list[KnowledgeProblem], broken: set[tuple[str, str]] | None = None
+) -> list[tuple[str, PackFile]]:
     if not pack.exists():
         problems.append(KnowledgeProblem(str(pack), "", "", "no such file or directory"))
         return []
     files = _pack_files(pack)
     if not files:
         problems.append(KnowledgeProblem(str(pack), "", "", "no .toml files in this pack"))
-    import tomllib  # only when building: a process served from the cache never parses TOML
-
+    broken = set() if broken is None else broken
     out: list[tuple[str, PackFile]] = []
     for path in files:
         label = str(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
+            raw = _read_file(path)
+        except OSError as exc:
             problems.append(KnowledgeProblem(label, "", "", f"cannot read file: {exc}"))
             continue
-        except tomllib.TOMLDecodeError as exc:
-            problems.append(KnowledgeProblem(label, "", "", f"TOML syntax error: {exc}"))
+        data, problem = _parse(label, raw)
+        if problem is not None:
+            problems.append(problem)
             continue
-        try:
-            out.append((label, PackFile.model_validate(data)))
-        except ValidationError as exc:
-            problems.extend(_validation_problems(label, data, exc))
+        out.append((label, _validate_file(label, data, problems, broken)))
     return out
 
 
 def _merge(
-    files: Iterable[tuple[str, PackFile]], problems: list[KnowledgeProblem], shipped: int
+    files: Iterable[tuple[str, PackFile]],
+    problems: list[KnowledgeProblem],
+    shipped: int,
+    broken: set[tuple[str, str]],
 ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], str]]:
-    """Merge ``files`` in order; the first ``shipped`` of them are the shipped knowledge."""
+    """Merge ``files`` in order; the first ``shipped`` of them are the shipped knowledge.
+
+    An entry refused here (an override of nothing) is added to ``broken``.
+    """
     tables: dict[str, dict[str, Any]] = {t: {} for t in TABLES}
     origins: dict[tuple[str, str], str] = {}
     for index, (label, pack) in enumerate(files):
@@ -197,6 +293,7 @@ def _merge(
                             "override = true but no earlier entry with this id to replace",
                         )
                     )
+                    broken.add(key)
                     continue
                 tables[table][entry.id] = entry
                 origins[key] = label
@@ -211,10 +308,13 @@ class _Checker:
         tables: dict[str, dict[str, Any]],
         origins: Mapping[tuple[str, str], str],
         problems: list[KnowledgeProblem],
+        broken: Iterable[tuple[str, str]] = (),
     ) -> None:
         self.t = tables
         self.origins = origins
         self.problems = problems
+        # Entries dropped for their own problems: not reported again as unknown ids.
+        self.broken = frozenset(broken)
 
     def problem(self, table: str, entry_id: str, field: str, message: str) -> None:
         self.problems.append(
@@ -229,7 +329,7 @@ class _Checker:
     def ref(self, table: str, entry_id: str, field: str, value: str | None, *targets: str) -> None:
         if value is None:
             return
-        if any(value in self.t[target] for target in targets):
+        if any(value in self.t[target] or (target, value) in self.broken for target in targets):
             return
         choices = sorted({k for target in targets for k in self.t[target]})
         hint = nearest(value, choices)
@@ -274,13 +374,18 @@ class _Checker:
             "rule",
             "urgency",
             "red_flag",
+            "relaxation",
         ):
             for e in t[table].values():
                 self.cites(table, e.id, "cites", e.cites)
-        for mv in t["movement"].values():
-            self.ref("movement", mv.id, "is_a", mv.is_a, "movement_kind")
-        for pos in t["position"].values():
-            self.ref("position", pos.id, "is_a", pos.is_a, "position_kind")
+        for table in ("movement", "position"):
+            for e in t[table].values():
+                self.ref(table, e.id, "is_a", e.is_a, f"{table}_kind")
+                if e.id in t[f"{table}_kind"] and e.is_a != e.id:
+                    # Rules and profiles may name the kind by its id: it must mean the kind.
+                    self.problem(
+                        table, e.id, "is_a", f"a {table} named like a base kind must be that kind"
+                    )
         for g in t["position_group"].values():
             if g.id in t["position"] or g.id in t["position_kind"]:
                 self.problem(
@@ -316,6 +421,17 @@ class _Checker:
                     )
         for f in t["red_flag"].values():
             self.ref("red_flag", f.id, "urgency", f.urgency, "urgency")
+        for p in t["progression"].values():
+            for name in ("cites", "ladder_cites", "pause_cites"):
+                self.cites("progression", p.id, name, getattr(p, name))
+        if len(t["progression"]) > 1:
+            self.problem(
+                "progression",
+                sorted(t["progression"])[1],
+                "id",
+                "only one progression model may apply; replace the shipped one with "
+                f"override = true and its id {sorted(t['progression'])[0]!r}",
+            )
         if t["red_flag"] and not any(r.kind == "red_flag_referral" for r in t["rule"].values()):
             self.problems.append(
                 KnowledgeProblem(
@@ -356,6 +472,45 @@ class _Checker:
                 )
 
 
+def _check_floor(
+    shipped_files: list[tuple[str, PackFile]],
+    tables: dict[str, dict[str, Any]],
+    origins: Mapping[tuple[str, str], str],
+    problems: list[KnowledgeProblem],
+    broken: Iterable[tuple[str, str]],
+) -> None:
+    """Add a problem for every weakening of the shipped safety floor that no relaxation
+    declares, and for every relaxation that relaxes nothing (see :mod:`sirecommend._floor`).
+
+    A relaxation of an entry in ``broken`` (refused for its own problems) is not reported.
+    """
+    shipped, _ = _merge(shipped_files, [], len(shipped_files), set())
+    found, idle = unrelaxed(weakenings(shipped, tables), tables["relaxation"].values())
+    for w in found:
+        problems.append(
+            KnowledgeProblem(
+                origins[(w.table, w.entry)],
+                f"{w.table} {w.entry!r}",
+                w.field,
+                f"{w.message}; this weakens the shipped safety floor. To do it on purpose, "
+                "declare a [[relaxation]] with the reason, the responsible clinician and "
+                "a citation",
+            )
+        )
+    refused = set(broken)
+    for r in idle:
+        if (r.table, r.entry) in refused:
+            continue  # the entry it relaxes was refused and is reported already
+        problems.append(
+            KnowledgeProblem(
+                origins[("relaxation", r.id)],
+                f"relaxation {r.id!r}",
+                "field",
+                f"relaxes nothing: no pack weakens {r.table} {r.entry!r} field {r.field!r}",
+            )
+        )
+
+
 def share_fields_sets(model: _M, sets: dict[frozenset[str], set[str]]) -> _M:
     """``model``, its sub-models sharing one ``model_fields_set`` with every equal one.
 
@@ -376,12 +531,22 @@ def share_fields_sets(model: _M, sets: dict[frozenset[str], set[str]]) -> _M:
 
 
 def _build(
-    files: list[tuple[str, PackFile]], packs: tuple[str, ...], shipped: int
+    files: list[tuple[str, PackFile]],
+    packs: tuple[str, ...],
+    shipped: int,
+    problems: list[KnowledgeProblem] | None = None,
+    broken: set[tuple[str, str]] | None = None,
 ) -> KnowledgeBase:
-    problems: list[KnowledgeProblem] = []
-    tables, origins = _merge(files, problems, shipped)
-    if not problems:
-        _Checker(tables, origins, problems).run()
+    """Merge and check ``files`` (the first ``shipped`` are the shipped knowledge), and freeze.
+
+    ``problems`` and ``broken`` carry what reading the files found already, so that every
+    problem (schema, references, the safety floor) is reported in one pass.
+    """
+    problems = [] if problems is None else problems
+    broken = set() if broken is None else broken
+    tables, origins = _merge(files, problems, shipped, broken)
+    _Checker(tables, origins, problems, broken).run()
+    _check_floor(files[:shipped], tables, origins, problems, broken)
     if problems:
         raise KnowledgeError(problems)
     sets: dict[frozenset[str], set[str]] = {}
@@ -436,26 +601,9 @@ def _shipped_files() -> tuple[tuple[str, PackFile], ...]:
 
 @functools.lru_cache(maxsize=1)
 def _shipped_knowledge() -> KnowledgeBase:
+    """The shipped knowledge, built once per process and kept in memory (never on disk)."""
     files = list(_shipped_files())
-    return _via_cache([], (), lambda: _build(files, (), len(files)))
-
-
-def _via_cache(
-    packs: list[Path], names: tuple[str, ...], build: Callable[[], KnowledgeBase]
-) -> KnowledgeBase:
-    """``build()`` the knowledge of the shipped files plus ``packs``, or take it from the cache.
-
-    The cache key covers the bytes of every file (see :mod:`sirecommend._cache`). When
-    a file cannot be read, the cache is skipped and ``build()`` reports the problem.
-    """
-    raw: list[tuple[str, bytes]] = []
-    for pack in [shipped_knowledge_dir(), *packs]:
-        for path in _pack_files(pack) if pack.exists() else []:
-            try:
-                raw.append((str(path), path.read_bytes()))
-            except OSError:
-                return build()
-    return cached(raw, names, build)
+    return _build(files, (), len(files))
 
 
 def load_knowledge(*packs: PathArg) -> KnowledgeBase:
@@ -471,7 +619,8 @@ def load_knowledge(*packs: PathArg) -> KnowledgeBase:
     Returns
     -------
     KnowledgeBase
-        Frozen. The shipped knowledge alone is loaded once and cached.
+        Frozen. The shipped knowledge alone is built once per process and kept in
+        memory; nothing is read back from a disk cache.
 
     Raises
     ------
@@ -504,16 +653,12 @@ def load_knowledge(*packs: PathArg) -> KnowledgeBase:
     if problems:
         raise KnowledgeError(problems)
 
-    def build() -> KnowledgeBase:
-        files = list(_shipped_files())
-        shipped = len(files)
-        for path in paths:
-            files.extend(_read_pack(path, problems))
-        if problems:
-            raise KnowledgeError(problems)
-        return _build(files, tuple(map(str, paths)), shipped)
-
-    return _via_cache(paths, tuple(map(str, paths)), build)
+    files = list(_shipped_files())
+    shipped = len(files)
+    broken: set[tuple[str, str]] = set()
+    for path in paths:
+        files.extend(_read_pack(path, problems, broken))
+    return _build(files, tuple(map(str, paths)), shipped, problems, broken)
 
 
 def knowledge_from_packs(*files: PackFile, name: str = "<memory>") -> KnowledgeBase:

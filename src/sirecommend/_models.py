@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 __all__ = [
     "ID_PATTERN",
@@ -24,18 +32,22 @@ __all__ = [
     "EquipmentOption",
     "ForbidCombinationRule",
     "GeneralCautionRule",
+    "MorningBands",
     "Movement",
     "MovementKind",
     "Muscle",
     "Ordering",
     "PackFile",
+    "PainBands",
     "Phase",
     "Position",
     "PositionGroup",
     "PositionKind",
     "PregnancyRule",
+    "ProgressionModel",
     "RedFlag",
     "RedFlagRule",
+    "Relaxation",
     "Rule",
     "Source",
     "Stretch",
@@ -45,21 +57,31 @@ __all__ = [
 ]
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
-SourceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+# Every scalar is strict: a pack's ``hold_seconds = [true, 60]`` or ``["30", 60]`` is an
+# error, not a coercion. (Arrays stay lax, so TOML lists validate as tuples.)
+Int = Annotated[int, Strict()]
+Id = Annotated[str, Strict(), StringConstraints(pattern=ID_PATTERN, max_length=64)]
+SourceId = Annotated[
+    str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
+]
 #: ``source-id`` or, for a source with numbered paragraphs, ``source-id#pN``.
 Citation = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*(#p[1-9][0-9]*)?$", max_length=80)
+    str,
+    Strict(),
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*(#p[1-9][0-9]*)?$", max_length=80),
 ]
 Cites = Annotated[tuple[Citation, ...], Field(min_length=1)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Text = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
+Str = Annotated[str, Strict()]
 Phase = Literal["warm_up", "targeted", "cool_down"]
-Urgency = Literal["emergency", "urgent", "stop_and_review"]
+Urgency = Literal["emergency", "same_day", "urgent", "stop_and_review"]
 
 #: Phases in the order a routine runs them.
 PHASES: tuple[Phase, ...] = ("warm_up", "targeted", "cool_down")
 #: Red-flag urgencies, highest first.
-URGENCIES: tuple[Urgency, ...] = ("emergency", "urgent", "stop_and_review")
+URGENCIES: tuple[Urgency, ...] = ("emergency", "same_day", "urgent", "stop_and_review")
 
 # Sane outer bounds for any dose a pack may declare. The article's 30-60 s and the
 # ACSM flexibility guidance (10-60 s, 2-4 repetitions) sit well inside them; a value
@@ -78,7 +100,7 @@ class _Entry(_Frozen):
     """Fields every knowledge entry has. ``override`` must be set to replace an entry."""
 
     id: Id
-    override: bool = Field(
+    override: StrictBool = Field(
         default=False,
         description="Set to true in a pack to replace the entry with the same id.",
     )
@@ -88,16 +110,16 @@ class Source(_Frozen):
     """A document the knowledge cites: the article, or a named public guideline."""
 
     id: SourceId
-    override: bool = False
+    override: StrictBool = False
     kind: Literal["article", "guideline"]
     title: Text
     publisher: Text
-    year: Annotated[int, Field(ge=1900, le=2100)] | None = None
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
-    paragraphs: Annotated[int, Field(ge=1)] | None = Field(
+    year: Annotated[Int, Field(ge=1900, le=2100)] | None = None
+    url: Annotated[str, Strict(), StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    paragraphs: Annotated[Int, Field(ge=1)] | None = Field(
         default=None, description="Number of numbered paragraphs, when cited as id#pN."
     )
-    note: str = ""
+    note: Str = ""
 
 
 class Cited(_Frozen):
@@ -109,13 +131,13 @@ class Cited(_Frozen):
 
 class _Named(_Entry):
     name: Text
-    description: str = ""
+    description: Str = ""
     cites: Cites
 
 
 class _Kind(_Entry):
     name: Text
-    description: str = ""
+    description: Str = ""
     cites: tuple[Citation, ...] = ()
 
 
@@ -162,7 +184,7 @@ class Position(_Named):
     kind, so a pack's ``lying_on_back`` that ``is_a = "supine"`` counts as supine.
     """
 
-    sequence: Annotated[int, Field(ge=0, le=1000)]
+    sequence: Annotated[Int, Field(ge=0, le=1000)]
     is_a: Id = Field(description="The base position kind (position_kind id) this position is.")
 
 
@@ -180,11 +202,11 @@ class Dosage(_Frozen):
     """The dose range the source gives: hold seconds and sets as ``[low, high]``."""
 
     hold_seconds: tuple[
-        Annotated[int, Field(ge=1, le=MAX_HOLD_SECONDS)],
-        Annotated[int, Field(ge=1, le=MAX_HOLD_SECONDS)],
+        Annotated[Int, Field(ge=1, le=MAX_HOLD_SECONDS)],
+        Annotated[Int, Field(ge=1, le=MAX_HOLD_SECONDS)],
     ]
-    sets: tuple[Annotated[int, Field(ge=1, le=MAX_SETS)], Annotated[int, Field(ge=1, le=MAX_SETS)]]
-    per_side: bool
+    sets: tuple[Annotated[Int, Field(ge=1, le=MAX_SETS)], Annotated[Int, Field(ge=1, le=MAX_SETS)]]
+    per_side: StrictBool
     cites: Cites
 
     @model_validator(mode="after")
@@ -304,7 +326,7 @@ class PregnancyRule(_Entry):
 
     kind: Literal["pregnancy_avoid_position"]
     name: Text
-    from_trimester: Literal[1, 2, 3]
+    from_trimester: Annotated[Int, Field(ge=1, le=3)]
     positions: Annotated[tuple[Id, ...], Field(min_length=1)]
     reason: Text
     cites: Cites
@@ -338,8 +360,8 @@ class UrgencyTier(_Frozen):
     """What a person should do for red flags of one urgency."""
 
     id: Urgency
-    override: bool = False
-    rank: Annotated[int, Field(ge=1, le=10)]
+    override: StrictBool = False
+    rank: Annotated[Int, Field(ge=1, le=10)]
     action: Text
     cites: Cites
 
@@ -351,6 +373,80 @@ class RedFlag(_Entry):
     urgency: Urgency
     message: Text
     cites: Cites
+
+
+class Relaxation(_Entry):
+    """A deliberate, documented weakening of the safety floor by a pack.
+
+    The shipped knowledge is a floor: a pack that would let through a step it blocks,
+    lower an urgency or change what a person is told to do is refused, unless it
+    declares that change here: which entry and field (as the refusal names them), why,
+    the clinician responsible and a citation. Every relaxation is shown in the
+    knowledge summary, in each routine's provenance and at the top of each handout.
+    A relaxation that relaxes nothing is an error.
+    """
+
+    table: Literal["red_flag", "urgency", "rule", "position_group", "movement", "position"]
+    entry: Id = Field(
+        description="The id of the entry relaxed (an urgency tier's id for table 'urgency')."
+    )
+    field: Id = Field(description="The field relaxed, as the refusal names it.")
+    reason: Text = Field(description="Why the clinic relaxes it, in plain words.")
+    clinician: Text = Field(description="The clinician who answers for the relaxation.")
+    cites: Cites
+
+
+Band = Literal["green", "amber", "red"]
+
+
+class PainBands(_Frozen):
+    """Traffic-light bands of a 0-10 pain rating: green up to ``green_max``, amber up to
+    ``amber_max``, red above it."""
+
+    green_max: Annotated[Int, Field(ge=0, le=9)]
+    amber_max: Annotated[Int, Field(ge=0, le=9)]
+
+    @model_validator(mode="after")
+    def _ascend(self) -> PainBands:
+        if self.green_max > self.amber_max:
+            raise ValueError(f"green_max {self.green_max} exceeds amber_max {self.amber_max}")
+        return self
+
+
+class MorningBands(_Frozen):
+    """The band of each next-morning answer, compared with before the session."""
+
+    better: Band
+    same: Band
+    worse: Band
+
+
+class ProgressionModel(_Entry):
+    """How logged feedback moves a stretch on its dose ladder (:mod:`sirecommend.progression`).
+
+    A feedback's band is the worst of its pain during, pain after and next-morning bands.
+    ``greens_to_step_up`` green sessions in a row move a stretch one rung up; amber keeps
+    it; red moves it one rung down (paused for the next session when already at the
+    bottom); ``reds_to_pause`` reds in all leave it out with advice to see a physical
+    therapist. Pain at or above ``hold_pain`` anywhere in a session, or a worse next
+    morning on every stretch of it, means nothing goes up after that session.
+    """
+
+    name: Text
+    description: Str = ""
+    pain_during: PainBands
+    pain_after: PainBands
+    next_morning: MorningBands
+    greens_to_step_up: Annotated[Int, Field(ge=1, le=10)]
+    reds_to_pause: Annotated[Int, Field(ge=1, le=10)]
+    hold_pain: Annotated[Int, Field(ge=1, le=10)]
+    hold_rungs: Annotated[Int, Field(ge=2, le=5)] = Field(
+        default=3,
+        description="Distinct holds on the ladder from the source's low to high hold.",
+    )
+    cites: Cites
+    ladder_cites: Cites
+    pause_cites: Cites
 
 
 class PackFile(_Frozen):
@@ -382,3 +478,5 @@ class PackFile(_Frozen):
     rule: tuple[Rule, ...] = ()
     urgency: tuple[UrgencyTier, ...] = ()
     red_flag: tuple[RedFlag, ...] = ()
+    relaxation: tuple[Relaxation, ...] = ()
+    progression: tuple[ProgressionModel, ...] = ()

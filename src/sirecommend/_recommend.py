@@ -63,7 +63,7 @@ def _valid_ids(kb: KnowledgeBase) -> _ValidIds:
     return _ValidIds(
         frozenset(kb.contexts),
         frozenset(kb.equipment),
-        frozenset([*kb.positions, *kb.position_groups]),
+        frozenset([*kb.positions, *kb.position_groups, *kb.position_kinds]),
         frozenset(kb.red_flags),
         frozenset(kb.muscles),
     )
@@ -116,7 +116,7 @@ def recommend(
     >>> r.steps[0].name, r.steps[0].hold_seconds, r.steps[0].range_of_motion
     ("Child's pose with side reach", 30, 'reduced')
     >>> recommend(context="warm_up", red_flags={"fever"}).referral.urgency
-    'urgent'
+    'same_day'
     """
     if knowledge is None:
         knowledge = load_knowledge()

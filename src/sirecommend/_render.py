@@ -1,16 +1,97 @@
-"""Plain-text rendering of a routine, for a person to read."""
+"""Plain-text rendering of a routine, for the person who does it.
+
+``str(routine)`` is the patient's text: plain words only. It shows no ids, reason codes,
+"why" lines or citation ids; the sources are listed once, at the end, as readable
+references ("Stretches for SI joint pain, paragraphs 9, 10"). The clinician's view
+(reasons, rules, citations) is the ``explain`` command, the JSON, and the handouts with
+``clinician=True``. A red-flag sheet leads with what to do, names every flag reported
+and gives no stretching advice.
+"""
 
 from __future__ import annotations
 
+import re
 import textwrap
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sirecommend._routine import Routine, Step
+    from sirecommend._kb import KnowledgeBase
+    from sirecommend._routine import Referral, Routine, Step
 
-__all__ = ["count", "format_duration", "render_text", "span"]
+__all__ = [
+    "RANGE_WORDS",
+    "ROLLING_WORDS",
+    "URGENCY_WORDS",
+    "cited_sources",
+    "count",
+    "dose_line",
+    "equipment_words",
+    "format_duration",
+    "hold_words",
+    "how_far",
+    "is_rolling",
+    "phase_title",
+    "reference",
+    "referral_details",
+    "render_text",
+    "routine_citations",
+    "span",
+    "steps_and_time",
+    "urgency_word",
+]
 
-_PHASE_TITLES = {"warm_up": "Warm-up", "targeted": "Targeted stretches", "cool_down": "Cool-down"}
+#: How far to go, in words a person cannot read as "push to the end of the movement".
+RANGE_WORDS: Mapping[str, tuple[str, str]] = {
+    # range_of_motion: (short label, full sentence)
+    "full": (
+        "to a gentle stretch, never to your limit",
+        "Go only until you feel a gentle stretch, well short of the end of your movement.",
+    ),
+    "reduced": (
+        "smaller movement than usual, slowly",
+        "Today, use only part of your usual movement, slowly, and stop at the first "
+        "gentle stretch.",
+    ),
+}
+
+
+#: Foam rolling has no stretch to reach: how firmly to press, instead (Bartsch et al. 2021).
+ROLLING_WORDS: tuple[str, str] = (
+    "gentle pressure, never painful",
+    "Press only as firmly as feels comfortable: rolling should never hurt.",
+)
+
+
+def is_rolling(step: Step, kb: KnowledgeBase) -> bool:
+    """Whether a step is foam rolling (by movement kind), whose dose reads differently.
+
+    >>> from sirecommend import load_knowledge, recommend
+    >>> steps = recommend(context="warm_up", equipment={"foam_roller"}).steps
+    >>> [is_rolling(s, load_knowledge()) for s in steps][1:4]
+    [False, True, True]
+    """
+    return "rolling" in kb.movement_kinds_of(step.movements)
+
+
+def how_far(step: Step, kb: KnowledgeBase) -> tuple[str, str]:
+    """``(short label, sentence)``: how far to stretch, or how firmly to roll."""
+    return ROLLING_WORDS if is_rolling(step, kb) else RANGE_WORDS[step.range_of_motion]
+
+
+def hold_words(step: Step, kb: KnowledgeBase) -> str:
+    """The hold as a person does it: a held stretch, or pauses while rolling.
+
+    >>> from sirecommend import load_knowledge, recommend
+    >>> kb = load_knowledge()
+    >>> steps = recommend(context="warm_up", equipment={"foam_roller"}).steps
+    >>> hold_words(steps[0], kb), hold_words(steps[2], kb)
+    ('hold 45 s x 2 sets, each side', 'roll slowly, pausing 20 s on tight spots, each side')
+    """
+    sides = ", each side" if step.per_side else ""
+    if is_rolling(step, kb):
+        return f"roll slowly, pausing {step.hold_seconds} s on tight spots{sides}"
+    return f"hold {step.hold_seconds} s x {count(step.sets, 'set')}{sides}"
 
 
 def format_duration(seconds: int) -> str:
@@ -48,9 +129,120 @@ def steps_and_time(routine: Routine) -> str:
 
     >>> from sirecommend import recommend
     >>> steps_and_time(recommend(context="warm_up", equipment={"foam_roller"}))
-    '6 steps, about 10 min'
+    '6 steps, about 10 min 40 s'
     """
     return f"{count(len(routine.steps), 'step')}, about {format_duration(routine.total_seconds)}"
+
+
+def phase_title(context: str, phase: str) -> str:
+    """The heading of a phase, in words that fit the context.
+
+    The moves that open a routine are a warm-up only when the person is about to be
+    active; after sitting, sleep or activity they are gentle moves (article p7, p25).
+
+    >>> phase_title("warm_up", "warm_up"), phase_title("post_activity", "warm_up")
+    ('Warm-up', 'Gentle moves')
+    >>> phase_title("after_sitting", "targeted"), phase_title("cool_down", "cool_down")
+    ('Targeted stretches', 'Cool-down')
+    """
+    if phase == "warm_up":
+        return "Warm-up" if context == "warm_up" else "Gentle moves"
+    return "Targeted stretches" if phase == "targeted" else "Cool-down"
+
+
+def equipment_words(step: Step) -> str:
+    """What the step needs, as a person would say it.
+
+    >>> from sirecommend import recommend
+    >>> steps = recommend(context="after_sitting", equipment={"strap"}).steps
+    >>> [equipment_words(s) for s in steps][:2]
+    ['No equipment needed', 'Stretching strap']
+    """
+    return step.equipment_name or "No equipment needed"
+
+
+_CITATION = re.compile(r"^(?P<source>[^#]+)(?:#p(?P<para>[0-9]+))?$")
+
+
+def cited_sources(citations: Iterable[str]) -> dict[str, list[int]]:
+    """Source id -> the paragraphs cited from it (empty: the whole source), sorted.
+
+    >>> cited_sources(["si-stretch-guide#p9", "nhs-dvt", "si-stretch-guide#p7"])
+    {'nhs-dvt': [], 'si-stretch-guide': [7, 9]}
+    """
+    cited: dict[str, set[int]] = {}
+    for c in citations:
+        m = _CITATION.match(c)
+        source, para = (m.group("source"), m.group("para")) if m else (c, None)
+        paras = cited.setdefault(source, set())
+        if para is not None:
+            paras.add(int(para))
+    return {s: sorted(p) for s, p in sorted(cited.items())}
+
+
+def routine_citations(routine: Routine) -> list[str]:
+    """Every citation the routine's steps and referral rest on."""
+    citations = [c for s in routine.steps for c in s.sources]
+    if routine.referral is not None:
+        citations += routine.referral.sources
+    return citations
+
+
+def reference(source_id: str, paras: list[int], kb: KnowledgeBase | None) -> tuple[str, str | None]:
+    """``(readable reference, url)`` for one source, as a person reads it.
+
+    A guideline's publisher and year follow its title; the article's
+    publisher is not named in our copy, so it is cited by title and paragraphs. A source
+    the knowledge does not define is named in words, never by its id.
+
+    >>> from sirecommend import load_knowledge
+    >>> kb = load_knowledge()
+    >>> reference("si-stretch-guide", [9, 10], kb)
+    ('Stretches for SI joint pain, paragraphs 9, 10', None)
+    >>> reference("nhs-dvt", [], kb)[0]
+    'Deep vein thrombosis (DVT). NHS (nhs.uk health A to Z)'
+
+    >>> reference("clinic-notes", [], None)
+    ('clinic notes', None)
+    """
+    src = None if kb is None else kb.sources.get(source_id)
+    if src is None:
+        text, url = source_id.replace("-", " ").replace("_", " "), None
+    else:
+        text, url = src.title, src.url
+        if src.kind != "article":
+            text += f". {src.publisher}" + (f", {src.year}" if src.year else "")
+    if paras:
+        text += f", paragraph{'s' if len(paras) > 1 else ''} {', '.join(map(str, paras))}"
+    return text, url
+
+
+def referral_details(referral: Referral) -> str:
+    """What the referral says beyond its action: why these flags matter.
+
+    >>> from sirecommend import recommend
+    >>> ref = recommend(context="warm_up", red_flags={"fever"}).referral
+    >>> referral_details(ref).startswith("A fever")
+    True
+    """
+    return referral.message.removeprefix(referral.action).strip()
+
+
+URGENCY_WORDS: Mapping[str, str] = {
+    "emergency": "EMERGENCY",
+    "same_day": "SEE A DOCTOR TODAY",
+    "urgent": "URGENT",
+    "stop_and_review": "STOP AND REVIEW",
+}
+
+
+def urgency_word(urgency: str) -> str:
+    """The heading word of an urgency tier.
+
+    >>> urgency_word("same_day"), urgency_word("other_tier")
+    ('SEE A DOCTOR TODAY', 'OTHER TIER')
+    """
+    return URGENCY_WORDS.get(urgency, urgency.replace("_", " ").upper())
 
 
 def _wrap(text: str, indent: str, hanging: str = "  ") -> list[str]:
@@ -63,26 +255,51 @@ def _wrap(text: str, indent: str, hanging: str = "  ") -> list[str]:
     ) or [indent]
 
 
-def _dose_line(step: Step) -> str:
-    sides = ", each side" if step.per_side else ""
-    rng = "reduced range, slowly" if step.range_of_motion == "reduced" else "full comfortable range"
-    kit = step.equipment_name or "no equipment"
-    hold = f"hold {step.hold_seconds} s x {count(step.sets, 'set')}{sides}"
-    return f"{step.position_name} | {kit} | {hold} | {rng} | about {format_duration(step.seconds)}"
+def dose_line(step: Step, kb: KnowledgeBase) -> str:
+    """Where, with what, how long and how far, on one line.
+
+    >>> from sirecommend import load_knowledge, recommend
+    >>> step = recommend(context="after_sitting", aggravated=True).steps[0]
+    >>> line = dose_line(step, load_knowledge())
+    >>> for part in line.split(" | "):
+    ...     print(part)
+    On hands and knees
+    No equipment needed
+    hold 30 s x 2 sets, each side
+    smaller movement than usual, slowly
+    about 2 min 15 s
+    """
+    return (
+        f"{step.position_name} | {equipment_words(step)} | {hold_words(step, kb)} | "
+        f"{how_far(step, kb)[0]} | "
+        f"about {format_duration(step.seconds)}"
+    )
 
 
-def render_text(routine: Routine) -> str:
-    """The routine as plain text: steps, dose, cues, reasons, sources, cautions, notice."""
-    lines = [f"SI joint routine: {routine.context.replace('_', ' ')}"]
+def _referral_lines(referral: Referral) -> list[str]:
+    lines = ["", f"STOP - {urgency_word(referral.urgency)}: red flags reported. Do not stretch."]
+    lines += _wrap(referral.action or referral.message, "  ")
+    lines += ["", "  You reported:"]
+    names = referral.flag_names or tuple(f.replace("_", " ") for f in referral.red_flags)
+    lines += [ln for name in names for ln in _wrap(f"- {name}", "  ")]
+    if referral.action:
+        lines += ["", *_wrap(referral_details(referral), "  ")]
+    return lines
+
+
+def render_text(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> str:
+    """The routine as plain text for the person: steps, dose, cues, stop rules, sources.
+
+    Sources are named by the titles in ``knowledge`` (default: the shipped knowledge).
+    """
+    from sirecommend import load_knowledge
+
+    kb = knowledge if knowledge is not None else load_knowledge()
+    context = kb.contexts.get(routine.context)
+    title = context.name if context is not None else routine.context.replace("_", " ")
+    lines = [f"SI joint stretching routine: {title}"]
     if routine.referral is not None:
-        ref = routine.referral
-        lines += [
-            "",
-            f"STOP - {ref.urgency.replace('_', ' ').upper()}: "
-            f"red flags reported ({', '.join(ref.red_flags)})",
-        ]
-        lines += _wrap(ref.message, "  ")
-        lines += _wrap("Sources: " + ", ".join(ref.sources), "  ")
+        lines += _referral_lines(routine.referral)
     elif not routine.steps:
         lines += ["", "No step could be given for this profile; see why below."]
     else:
@@ -91,19 +308,23 @@ def render_text(routine: Routine) -> str:
     for n, step in enumerate(routine.steps, 1):
         if step.phase != phase:
             phase = step.phase
-            lines += ["", _PHASE_TITLES[phase]]
-        lines += ["", f"{n}. {step.name}", f"   {_dose_line(step)}"]
+            lines += ["", phase_title(routine.context, phase)]
+        lines += ["", f"{n}. {step.name}", f"   {dose_line(step, kb)}"]
         lines += [
             ln for i, text in enumerate(step.instructions, 1) for ln in _wrap(f"{i}) {text}", "   ")
         ]
         lines += [ln for text in step.cautions for ln in _wrap(f"! {text}", "   ")]
-        lines += [ln for text in step.reasons for ln in _wrap(f"why: {text}", "   ")]
-        lines += _wrap("sources: " + ", ".join(step.sources), "   ")
-    if routine.excluded:
-        lines += ["", "Left out"]
-        for e in routine.excluded:
-            lines += _wrap(f"- {e.name}: " + " ".join(r.message for r in e.reasons), "  ")
-    lines += ["", "Stop rules"]
-    lines += [ln for text in routine.cautions for ln in _wrap(f"- {text}", "  ")]
+    if routine.referral is None:
+        if routine.excluded:
+            lines += ["", "Left out"]
+            for e in routine.excluded:
+                lines += _wrap(f"- {e.name}: " + " ".join(r.message for r in e.reasons), "  ")
+        lines += ["", "Stop rules"]
+        lines += [ln for text in routine.cautions for ln in _wrap(f"- {text}", "  ")]
+    sources = cited_sources(routine_citations(routine))
+    if sources:
+        lines += ["", "Sources"]
+        for source_id, paras in sources.items():
+            lines += _wrap("- " + reference(source_id, paras, kb)[0], "  ")
     lines += ["", *_wrap(routine.notice, "", hanging="")]
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from sirecommend._models import Phase, Urgency
+from sirecommend._models import Phase, Relaxation, Urgency
 
 __all__ = [
     "MAX_STEPS",
@@ -104,6 +104,8 @@ class ReasonCode(StrEnum):
     ALTERNATIVE_NOT_NEEDED = "alternative_not_needed"
     NO_ALTERNATIVE = "no_alternative"
     TIME_BUDGET = "time_budget"
+    #: Left out for now by the progression rules (see :mod:`sirecommend.progression`).
+    PROGRESSION_PAUSED = "progression_paused"
 
 
 class Reason(_Frozen):
@@ -145,6 +147,9 @@ class Step(_Frozen):
     sources: tuple[str, ...]
     seconds: int = Field(description="Estimated duration: hold x sets x sides + set-up.")
     replaces: str | None = Field(default=None, description="The stretch this one stands in for.")
+    progression: Literal["start", "up", "same", "down"] | None = Field(
+        default=None, description="How logged feedback moved the dose; None without history."
+    )
 
     @property
     def sides(self) -> int:
@@ -177,11 +182,15 @@ class Referral(_Frozen):
 
 
 class Provenance(_Frozen):
-    """What produced a routine: the library version and a hash of the knowledge."""
+    """What produced a routine: the library version, a hash of the knowledge, the packs
+    and every safety rule they relax."""
 
     version: str
     knowledge_digest: str
     packs: tuple[str, ...] = ()
+    relaxations: tuple[Relaxation, ...] = Field(
+        default=(), description="Safety rules the packs in use relax on purpose, and who for."
+    )
 
 
 class Routine(_Frozen):

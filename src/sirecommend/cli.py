@@ -323,19 +323,22 @@ def _edge_key(edge: tuple[str, str, dict[str, Any]]) -> tuple[str, str, str]:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    for pack in args.dirs:
+    packs = [*args.dirs, *vars(args).get("pack", ())]  # positional DIRs and/or --pack DIR
+    for pack in packs:
         if not Path(pack).exists():
             raise _UsageError(f"no such file or directory {pack!r}")
     try:
-        kb = load_knowledge(*args.dirs)
+        kb = load_knowledge(*packs)
     except KnowledgeError as exc:
-        lines = [str(p) for p in exc.problems]
-        n = len(lines)
-        lines.append(f"invalid: {count(n, 'problem')}")
+        # One line per problem (a message never spans lines), then the count; exit 2.
+        lines = [" ".join(str(p).split()) for p in exc.problems]
+        lines.append(f"invalid: {count(len(lines), 'problem')}")
         _emit("\n".join(lines), None)
-        return 1
-    what = ", ".join(args.dirs) if args.dirs else "the shipped knowledge"
-    _emit(f"valid: {what}\n{kb.summary()}", None)
+        return 2
+    what = ", ".join(packs) if packs else "the shipped knowledge"
+    relaxed = len(kb.relaxations)
+    note = f" ({count(relaxed, 'safety rule')} relaxed on purpose)" if relaxed else ""
+    _emit(f"valid: {what}{note}\n{kb.summary()}", None)
     return 0
 
 
@@ -444,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 when validation finds problems, 2 for bad input.
+        0 on success, 2 for bad input (invalid knowledge included), 1 for a bug.
     """
     parser = _build_parser()
     command = PROG

@@ -29,6 +29,8 @@ extensions under ``https://sirecommend.invalid/fhir/StructureDefinition/``
 ``targeted``, ``cool_down``), ``position`` and ``equipment`` (valueCoding),
 ``movement`` (valueCoding, repeated), ``estimatedDuration`` (valueDuration, in
 seconds), ``replaces`` (valueCoding: the stretch this one stands in for),
+``progression`` (valueCode ``start``, ``up``, ``same``, ``down``: how logged feedback
+moved the dose; absent without history),
 ``caution`` and ``citation`` (valueString, repeated).
 
 ``routine`` (on the CarePlan): ``status`` (valueCode ``ok``, ``referred`` or
@@ -65,14 +67,18 @@ import html
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from sirecommend import KnowledgeBase, Routine, Step, load_knowledge
+from sirecommend import KnowledgeBase, Plan, Routine, Session, Step, load_knowledge
+from sirecommend._fhir_programme import plan_to_fhir, session_to_fhir
 from sirecommend._render import steps_and_time
+from sirecommend.errors import InvalidArgumentError
 
 __all__ = [
     "CODE_SYSTEM_BASE",
     "EXERCISE_THERAPY",
     "EXTENSION_BASE",
     "SNOMED",
+    "plan_to_fhir",
+    "session_to_fhir",
     "to_fhir",
 ]
 
@@ -89,6 +95,7 @@ CODE_SYSTEM_BASE = "https://sirecommend.invalid/fhir/CodeSystem/"
 
 _URGENCY_WORDS = {
     "emergency": "EMERGENCY",
+    "same_day": "SEE A DOCTOR TODAY",
     "urgent": "URGENT",
     "stop_and_review": "STOP AND REVIEW",
 }
@@ -148,6 +155,8 @@ def _service_request(n: int, step: Step, kb: KnowledgeBase, subject: JSON) -> JS
         (_coding("movement", m, _name(kb.movements, m)) for m in step.movements),
     )
     dose.append(_ext("estimatedDuration", valueDuration=_seconds(step.seconds)))
+    if step.progression is not None:
+        dose.append(_ext("progression", valueCode=step.progression))
     if step.replaces is not None:
         replaced = _coding("stretch", step.replaces, _name(kb.stretches, step.replaces))
         dose.append(_ext("replaces", valueCoding=replaced))
@@ -252,17 +261,22 @@ def _description(routine: Routine) -> str:
 
 
 def to_fhir(
-    routine: Routine,
+    routine: Routine | Plan | Session,
     *,
     subject: Mapping[str, Any] | None = None,
     knowledge: KnowledgeBase | None = None,
+    based_on: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The routine as a FHIR R4 ``CarePlan`` resource (JSON-ready ``dict``).
+    """A routine or a plan as a FHIR R4 ``CarePlan``, a session as a ``Bundle`` (a ``dict``).
+
+    A :class:`~sirecommend.Plan` and a :class:`~sirecommend.Session` are described in
+    :mod:`sirecommend._fhir_programme` (:func:`plan_to_fhir`, :func:`session_to_fhir`;
+    ``based_on`` is the CarePlan reference a session's Procedure points at).
 
     Parameters
     ----------
-    routine : Routine
-        From :func:`sirecommend.recommend`.
+    routine : Routine, Plan or Session
+        From :func:`sirecommend.recommend`, :func:`sirecommend.plan`, or a logged session.
     subject : mapping, optional
         The ``Reference`` to the patient, e.g. ``{"reference": "Patient/123"}``
         (default: a reference with only a ``display``, since a routine names no one).
@@ -283,8 +297,16 @@ def to_fhir(
     >>> plan = to_fhir(recommend(context="warm_up", red_flags={"fever"}),
     ...                subject={"reference": "Patient/example"})
     >>> "activity" in plan, plan["note"][0]["text"][:30]
-    (False, 'URGENT: red flags reported (fe')
+    (False, 'SEE A DOCTOR TODAY: red flags ')
     """
+    if isinstance(routine, Plan):
+        return plan_to_fhir(routine, subject=subject)
+    if isinstance(routine, Session):
+        return session_to_fhir(routine, subject=subject, based_on=based_on)
+    if not isinstance(routine, Routine):
+        raise InvalidArgumentError(
+            f"to_fhir() takes a Routine, a Plan or a Session, not {type(routine).__name__}"
+        )
     kb = knowledge if knowledge is not None else load_knowledge()
     who: JSON = dict(subject) if subject is not None else dict(_DEFAULT_SUBJECT)
     title = f"SI joint stretching routine: {_name(kb.contexts, routine.context)}"

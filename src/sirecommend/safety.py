@@ -43,6 +43,7 @@ from sirecommend._routine import (
     NOTICE,
     Exclusion,
     Profile,
+    Provenance,
     Reason,
     ReasonCode,
     Routine,
@@ -65,7 +66,7 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "referral_words": "the referral's action and message are the knowledge's words",
         "stop_rules": "the routine repeats every general caution rule, in rule order",
         "notice": "the routine carries the library's notice",
-        "provenance": "the provenance names this knowledge (digest, packs) and version",
+        "provenance": "the provenance names this knowledge (digest, packs, relaxations)",
         "known_stretch": "every step and exclusion names a stretch of the knowledge",
         "context": "every step and exclusion is a stretch the context offers",
         "accounted": "every stretch the context offers is a step or excluded, exactly once",
@@ -342,6 +343,16 @@ def expected_cautions(
     return tuple(dict.fromkeys(texts))
 
 
+def expected_provenance(kb: KnowledgeBase) -> Provenance:
+    """This library's version, the knowledge's digest and packs, every relaxation."""
+    return Provenance(
+        version=__version__,
+        knowledge_digest=kb.digest,
+        packs=kb.packs,
+        relaxations=tuple(kb.relaxations.values()),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ExpectedReferral:
     """What the referral for a set of red flags must say."""
@@ -491,12 +502,7 @@ def _check_routine_words(c: _Case) -> Iterator[Violation]:
         yield _v("stop_rules", "the general stop rules are missing, changed or out of order")
     if c.routine.notice != NOTICE:
         yield _v("notice", "the notice is missing or changed")
-    made_by = c.routine.provenance
-    if (made_by.version, made_by.knowledge_digest, made_by.packs) != (
-        __version__,
-        c.kb.digest,
-        c.kb.packs,
-    ):
+    if c.routine.provenance != expected_provenance(c.kb):
         yield _v("provenance", "the provenance does not name this knowledge and version")
     referral = c.routine.referral
     if referral is not None and not _known_sources(c.kb, referral.sources):

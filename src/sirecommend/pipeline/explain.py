@@ -238,4 +238,9 @@ def _general_cautions(kb: KnowledgeBase) -> tuple[str, ...]:
 
 
 def _provenance(kb: KnowledgeBase) -> Provenance:
-    return Provenance(version=__version__, knowledge_digest=kb.digest, packs=kb.packs)
+    return Provenance(
+        version=__version__,
+        knowledge_digest=kb.digest,
+        packs=kb.packs,
+        relaxations=tuple(kb.relaxations.values()),
+    )

@@ -1,0 +1,298 @@
+"""The safety floor: the shipped knowledge that safety rests on, which no pack weakens by accident.
+
+The floor is every red flag and its urgency, the urgency tiers (their order and their
+actions), every safety rule (``kind`` of each, the red-flag referral message, every
+forbidden combination and pregnancy rule, the cautions and stop rules a person reads),
+every position group, and the base kind (``is_a``) of every shipped movement and
+position. Base kinds themselves cannot be changed by a pack at all (see the loader).
+
+A pack may add to the floor or make it stricter. A change that would weaken it, that is
+let through a step the shipped knowledge blocks, lower an urgency, or change what a
+person is told to do, is a problem naming file, entry and field, unless the pack
+declares it on purpose in a ``[[relaxation]]`` table giving the reason, the responsible
+clinician and a citation (:class:`~sirecommend._models.Relaxation`). What "weaken" means
+for each kind of entry is in ``docs/decisions.md`` ("The safety floor") and in
+:func:`weakenings`.
+
+Relaxations are recorded in ``KnowledgeBase.relaxations``, in every routine's
+``provenance.relaxations``, in ``KnowledgeBase.summary()`` (so ``sirecommend
+validate`` prints them) and at the top of every handout (:func:`relaxation_lines`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sirecommend._models import (
+    ForbidCombinationRule,
+    GeneralCautionRule,
+    PregnancyRule,
+    RedFlagRule,
+    Relaxation,
+    WhenAggravatedRule,
+)
+
+__all__ = ["Weakening", "relaxation_lines", "unrelaxed", "weakenings"]
+
+#: Merged knowledge tables, by pack-file table name: ``{"rule": {id: Rule, ...}, ...}``.
+Tables = Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Weakening:
+    """One change a pack makes that would lower the safety floor."""
+
+    table: str
+    entry: str
+    field: str
+    message: str
+
+
+def _movement_kinds(t: Tables, names: Iterable[str]) -> frozenset[str]:
+    movements = t["movement"]
+    return frozenset(movements[n].is_a if n in movements else n for n in names)
+
+
+def _position_kinds(t: Tables, names: Iterable[str]) -> frozenset[str]:
+    groups, positions = t["position_group"], t["position"]
+    out: set[str] = set()
+    for name in names:
+        members = groups[name].members if name in groups else (name,)
+        out.update(positions[m].is_a if m in positions else m for m in members)
+    return frozenset(out)
+
+
+def _listed(kinds: Iterable[str]) -> str:
+    return ", ".join(sorted(kinds))
+
+
+def weakenings(shipped: Tables, merged: Tables) -> list[Weakening]:
+    """Every way ``merged`` (shipped knowledge plus packs) is weaker than ``shipped``.
+
+    Per kind of entry, a change weakens the floor when:
+
+    - ``red_flag``: its ``urgency`` is a lower tier (by the shipped ranks), or its
+      ``name`` or ``message`` (what a referral says) changes;
+    - ``urgency``: its ``rank`` no longer orders it above every tier the shipped ranks
+      put below it (and below those above it), or its ``action`` changes;
+    - ``rule``: its ``kind`` changes; a ``red_flag_referral`` rule's ``message`` changes,
+      or a pack adds another one (its message would join every referral);
+      a forbidden combination's ``movements`` stand for a base kind the shipped rule does
+      not need (so steps it blocks would pass), its ``caution_movements`` lose a kind,
+      or its ``caution`` changes; a pregnancy rule's ``from_trimester`` rises or its
+      ``positions`` lose a kind; a ``when_aggravated`` rule's ``caution`` or a
+      ``general_caution`` rule's ``text`` changes;
+    - ``position_group``: its ``members`` lose a kind (avoiding the group would let a
+      position through);
+    - ``movement`` and ``position``: a shipped one's ``is_a`` changes.
+
+    Kinds are compared through ``is_a`` in each knowledge, so spelling a rule with other
+    ids of the same kinds is no change. Only an entry a pack replaced (or added) is
+    reported: a rule that changes meaning because a movement, position or group it names
+    changed is reported once, on that movement, position or group. (A new movement or
+    position whose id is a base kind's must be that kind: the loader checks it.)
+
+    Examples
+    --------
+    >>> from sirecommend import load_knowledge
+    >>> from sirecommend._loader import TABLES
+    >>> kb = load_knowledge()
+    >>> t = {table: getattr(kb, attr) for table, attr in TABLES.items()}
+    >>> weakenings(t, t)
+    []
+    """
+    checks = (_red_flags, _urgencies, _rules, _groups, _is_a)
+    return [w for check in checks for w in check(shipped, merged)]
+
+
+def _red_flags(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
+    rank = {t.id: t.rank for t in shipped["urgency"].values()}
+    for old in shipped["red_flag"].values():
+        new = merged["red_flag"][old.id]
+        if new == old:
+            continue
+        if rank[new.urgency] < rank[old.urgency]:
+            yield Weakening(
+                "red_flag",
+                old.id,
+                "urgency",
+                f"lowers the urgency from {old.urgency!r} to {new.urgency!r}",
+            )
+        for field in ("name", "message"):
+            if getattr(new, field) != getattr(old, field):
+                yield Weakening(
+                    "red_flag", old.id, field, f"changes the {field} a referral gives for this flag"
+                )
+
+
+def _urgencies(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
+    tiers = shipped["urgency"]
+    for old in tiers.values():
+        new = merged["urgency"][old.id]
+        if new == old:
+            continue
+        if new.action != old.action:
+            yield Weakening("urgency", old.id, "action", "changes what this tier tells a person")
+        for other in tiers.values():
+            before = (old.rank > other.rank) - (old.rank < other.rank)
+            now_rank = merged["urgency"][other.id].rank
+            after = (new.rank > now_rank) - (new.rank < now_rank)
+            if after != before:
+                yield Weakening(
+                    "urgency",
+                    old.id,
+                    "rank",
+                    f"rank {new.rank} changes its order against {other.id!r} "
+                    f"(rank {now_rank}): the order of the tiers is fixed",
+                )
+
+
+def _same_text(old: Any, new: Any, field: str, what: str) -> Iterator[Weakening]:
+    if getattr(new, field) != getattr(old, field):
+        yield Weakening("rule", old.id, field, f"changes {what}")
+
+
+def _rules(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
+    for old in shipped["rule"].values():
+        new = merged["rule"][old.id]
+        if new == old:
+            continue
+        if new.kind != old.kind:
+            yield Weakening("rule", old.id, "kind", f"changes the rule from {old.kind!r}")
+        elif isinstance(old, RedFlagRule):
+            yield from _same_text(old, new, "message", "what every referral tells a person")
+        elif isinstance(old, ForbidCombinationRule):
+            yield from _forbid(shipped, merged, old, new)
+        elif isinstance(old, PregnancyRule):
+            yield from _pregnancy(shipped, merged, old, new)
+        elif isinstance(old, WhenAggravatedRule):
+            yield from _same_text(old, new, "caution", "the caution for aggravated symptoms")
+        elif isinstance(old, GeneralCautionRule):  # pragma: no branch - every rule kind
+            yield from _same_text(old, new, "text", "a stop rule every routine repeats")
+    if not any(isinstance(r, RedFlagRule) for r in shipped["rule"].values()):
+        return  # no referral message to keep (knowledge built without the shipped rules)
+    for rule in merged["rule"].values():
+        if isinstance(rule, RedFlagRule) and rule.id not in shipped["rule"]:
+            yield Weakening(
+                "rule",
+                rule.id,
+                "kind",
+                "adds a red_flag_referral rule: its message would join what every "
+                "referral tells a person",
+            )
+
+
+def _forbid(
+    shipped: Tables, merged: Tables, old: ForbidCombinationRule, new: ForbidCombinationRule
+) -> Iterator[Weakening]:
+    needs = _movement_kinds(merged, new.movements) - _movement_kinds(shipped, old.movements)
+    if needs:
+        yield Weakening(
+            "rule",
+            old.id,
+            "movements",
+            f"also needs {_listed(needs)}, so steps the shipped rule blocks would pass",
+        )
+    lost = _movement_kinds(shipped, old.caution_movements) - _movement_kinds(
+        merged, new.caution_movements
+    )
+    if lost:
+        yield Weakening(
+            "rule", old.id, "caution_movements", f"drops the caution for {_listed(lost)}"
+        )
+    yield from _same_text(old, new, "caution", "the caution steps carry")
+
+
+def _pregnancy(
+    shipped: Tables, merged: Tables, old: PregnancyRule, new: PregnancyRule
+) -> Iterator[Weakening]:
+    if new.from_trimester > old.from_trimester:
+        yield Weakening(
+            "rule",
+            old.id,
+            "from_trimester",
+            f"starts at trimester {new.from_trimester}, not {old.from_trimester}",
+        )
+    lost = _position_kinds(shipped, old.positions) - _position_kinds(merged, new.positions)
+    if lost:
+        yield Weakening("rule", old.id, "positions", f"no longer rules out {_listed(lost)}")
+
+
+def _groups(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
+    for old in shipped["position_group"].values():
+        new = merged["position_group"][old.id]
+        if new == old:
+            continue
+        lost = _position_kinds(shipped, old.members) - _position_kinds(merged, new.members)
+        if lost:
+            yield Weakening(
+                "position_group",
+                old.id,
+                "members",
+                f"no longer holds {_listed(lost)}: avoiding the group would let them through",
+            )
+
+
+def _is_a(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
+    for table in ("movement", "position"):
+        for old in shipped[table].values():
+            new = merged[table][old.id]
+            if new.is_a != old.is_a:
+                yield Weakening(
+                    table,
+                    old.id,
+                    "is_a",
+                    f"changes its kind from {old.is_a!r} to {new.is_a!r}: rules match by kind",
+                )
+
+
+def unrelaxed(
+    found: Iterable[Weakening], relaxations: Iterable[Relaxation]
+) -> tuple[list[Weakening], list[Relaxation]]:
+    """The weakenings no relaxation declares, and the relaxations that relax nothing.
+
+    A relaxation covers a weakening with the same table, entry and field.
+
+    >>> from sirecommend._models import Relaxation
+    >>> w = Weakening("rule", "pregnancy_no_supine", "from_trimester", "starts at 3")
+    >>> r = Relaxation(id="late", table="rule", entry="pregnancy_no_supine",
+    ...     field="from_trimester", reason="Clinic protocol.", clinician="Dr A",
+    ...     cites=["clinic"])
+    >>> unrelaxed([w], [r])
+    ([], [])
+    >>> unrelaxed([w], [])[0] == [w]
+    True
+    """
+    relaxations = list(relaxations)
+    declared = {(r.table, r.entry, r.field) for r in relaxations}
+    found = list(found)
+    covered = {(w.table, w.entry, w.field) for w in found}
+    left = [w for w in found if (w.table, w.entry, w.field) not in declared]
+    idle = [r for r in relaxations if (r.table, r.entry, r.field) not in covered]
+    return left, idle
+
+
+def relaxation_lines(relaxations: Iterable[Relaxation]) -> list[str]:
+    """Plain-text lines that say which safety rules a clinic relaxed, and who answers for it.
+
+    Empty when nothing is relaxed. Shown at the top of every handout and in
+    ``KnowledgeBase.summary()``.
+
+    >>> from sirecommend._models import Relaxation
+    >>> r = Relaxation(id="late", table="rule", entry="pregnancy_no_supine",
+    ...     field="from_trimester", reason="Clinic protocol.", clinician="Dr A",
+    ...     cites=["clinic"])
+    >>> print("\\n".join(relaxation_lines([r])))
+    SAFETY RULES RELAXED by the clinic that supplied this knowledge:
+    - rule 'pregnancy_no_supine', field 'from_trimester': Clinic protocol. Responsible clinician: Dr A. Cited: clinic.
+    """  # noqa: E501
+    relaxations = list(relaxations)
+    if not relaxations:
+        return []
+    return ["SAFETY RULES RELAXED by the clinic that supplied this knowledge:"] + [
+        f"- {r.table} {r.entry!r}, field {r.field!r}: {r.reason} "
+        f"Responsible clinician: {r.clinician}. Cited: {', '.join(r.cites)}."
+        for r in relaxations
+    ]

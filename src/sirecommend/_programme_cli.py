@@ -1,0 +1,454 @@
+"""Command-line commands for the programme: ``log``, ``next``, ``history`` and ``plan``.
+
+:func:`register` adds them to the ``sirecommend`` parser's subcommands; each sets
+``run`` to a handler taking the parsed arguments and returning the exit status (0, or
+2 with one line on standard error for bad input, a bad journal or a missing extra).
+
+===========  =====================================================================
+log          record how a session went, from flags (``--feedback``) or by prompts
+next         the next session's doses from the journal (progression rules applied)
+history      the journal as a table, JSON (``--format json``) or a chart (``--chart``)
+plan         a dated plan for some weeks, as text, and as iCalendar with ``--ics``
+===========  =====================================================================
+
+The journal is ``--journal PATH``, else ``$SIRECOMMEND_JOURNAL``, else the platform's
+user data directory (see :mod:`sirecommend.journal`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sirecommend._feedback import Feedback, Session, check_session
+from sirecommend._kb import KnowledgeBase
+from sirecommend._loader import load_knowledge
+from sirecommend._plan import plan
+from sirecommend._recommend import recommend
+from sirecommend._routine import Profile
+from sirecommend.errors import SirecommendError
+from sirecommend.journal import Journal
+from sirecommend.progression import band_of, model_of, progress
+
+__all__ = ["history_svg", "register"]
+
+Handler = Callable[[argparse.Namespace], int]
+_DAY_NAMES = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+_MORNING = ("better", "same", "worse")
+_NOT_WIRED = (
+    "Note: doses come from your journal by the progression rules; the routine itself "
+    "(safety filters, order) is today's recommend() without history until "
+    "recommend(history=...) is wired in."
+)
+
+
+class _BadInputError(Exception):
+    """Bad input found here: one line on standard error, exit 2."""
+
+
+def _guard(run: Handler) -> Handler:
+    @functools.wraps(run)
+    def guarded(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except _BadInputError as exc:
+            message = str(exc)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            message = f"invalid {where or 'value'}: {first['msg']} (got {first.get('input')!r})"
+        except SirecommendError as exc:
+            message = exc.message
+        except OSError as exc:
+            message = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+        print(f"sirecommend {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
+        return 2
+
+    return guarded
+
+
+def _knowledge(args: argparse.Namespace) -> KnowledgeBase:
+    return load_knowledge(*args.pack)
+
+
+def _journal(args: argparse.Namespace) -> Journal:
+    return Journal(args.journal)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD") from None
+
+
+def _time(text: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid time {text!r}: use HH:MM") from None
+
+
+def _days(text: str) -> list[int]:
+    out = []
+    for part in text.lower().split(","):
+        part = part.strip()
+        if part in _DAY_NAMES:
+            out.append(_DAY_NAMES[part])
+        elif part.isdigit() and 1 <= int(part) <= 7:
+            out.append(int(part))
+        else:
+            raise argparse.ArgumentTypeError(
+                f"invalid day {part!r}: use mon..sun or 1 (Monday) to 7, comma-separated"
+            )
+    return out
+
+
+def _feedback_flag(text: str) -> dict[str, Any]:
+    """``STRETCH:SETS:DURING[:AFTER[:MORNING]]`` -> Feedback fields."""
+    parts = text.split(":")
+    usage = f"invalid --feedback {text!r}: use STRETCH:SETS:PAIN_DURING[:PAIN_AFTER[:MORNING]]"
+    if not 3 <= len(parts) <= 5:
+        raise argparse.ArgumentTypeError(usage)
+    try:
+        fields: dict[str, Any] = {
+            "stretch_id": parts[0],
+            "sets_done": int(parts[1]),
+            "pain_during": int(parts[2]),
+        }
+        if len(parts) > 3 and parts[3]:
+            fields["pain_after"] = int(parts[3])
+    except ValueError:
+        raise argparse.ArgumentTypeError(usage) from None
+    if len(parts) > 4:
+        fields["next_morning"] = parts[4]
+    return fields
+
+
+def _ask(prompt: str, allowed: Callable[[str], bool]) -> str:
+    while True:
+        print(prompt, end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            raise _BadInputError("no answer (end of input)")
+        answer = line.strip()
+        if allowed(answer):
+            return answer
+        print("  not understood; try again", flush=True)
+
+
+def _score(answer: str) -> bool:
+    return answer.isdigit() and int(answer) <= 10
+
+
+def _prompt_feedback(kb: KnowledgeBase, context: str) -> list[dict[str, Any]]:
+    print(f"How did each stretch of '{context}' go? Press Enter to skip one you did not do.")
+    out = []
+    for sid in kb.order(context):
+        sets = _ask(f"{kb.stretches[sid].name}: sets done: ", lambda a: a == "" or a.isdigit())
+        if sets == "":
+            continue
+        during = _ask("  pain during, 0-10: ", _score)
+        after = _ask("  pain after, 0-10 (Enter to skip): ", lambda a: a == "" or _score(a))
+        fields: dict[str, Any] = {
+            "stretch_id": sid,
+            "sets_done": int(sets),
+            "pain_during": int(during),
+        }
+        if after:
+            fields["pain_after"] = int(after)
+        out.append(fields)
+    return out
+
+
+@_guard
+def _cmd_log(args: argparse.Namespace) -> int:
+    kb = _knowledge(args)
+    if args.context not in kb.contexts:
+        check_session(Session(date=dt.date.today(), context=args.context), kb)
+    day = args.date or dt.date.today()
+    rows = args.feedback or _prompt_feedback(kb, args.context)
+    session = Session(
+        date=day,
+        context=args.context,
+        feedback=tuple(Feedback.model_validate(r) for r in rows),
+        red_flags=frozenset(args.red_flag),
+    )
+    added = _journal(args).record(session, knowledge=kb)
+    what = "recorded" if added else "already in the journal"
+    print(f"Session of {session.date.isoformat()} ({session.context}) {what}.")
+    if session.red_flags:
+        print(
+            "You reported a warning sign: run 'sirecommend next' to see what to do, "
+            "before stretching again."
+        )
+    return 0
+
+
+def _profile(args: argparse.Namespace, red_flags: frozenset[str] = frozenset()) -> Profile:
+    return Profile(
+        context=args.context,
+        aggravated=args.aggravated,
+        equipment=frozenset(args.equipment),
+        avoid_positions=frozenset(args.avoid),
+        red_flags=frozenset(args.red_flag) | red_flags,
+        pregnancy_trimester=args.trimester,
+        minutes=args.minutes,
+        focus=frozenset(args.focus),
+    )
+
+
+@_guard
+def _cmd_next(args: argparse.Namespace) -> int:
+    kb = _knowledge(args)
+    sessions = _journal(args).sessions()
+    prog = progress(kb, args.context, sessions, aggravated=args.aggravated)
+    routine = recommend(_profile(args, prog.red_flags), knowledge=kb)
+    if args.format == "json":
+        out = {
+            "progression": prog.model_dump(mode="json"),
+            "routine": routine.model_dump(mode="json"),
+        }
+        print(json.dumps(out, sort_keys=True))
+        return 0
+    if routine.status != "ok":
+        print(routine)
+        return 0
+    paused = {p.stretch_id: p for p in prog.paused}
+    doses = {s.stretch_id: s for s in prog.steps}
+    print(f"Next '{args.context}' session, from {prog.sessions} logged session(s):")
+    n = 0
+    for step in routine.steps:
+        if step.stretch_id in paused:
+            continue
+        n += 1
+        d = doses[step.stretch_id]
+        side = " each side" if step.per_side else ""
+        print(f"{n}. {step.name}: {d.rung}{side} [{d.progression}] - {d.reason}")
+    for p in prog.paused:
+        if any(s.stretch_id == p.stretch_id for s in routine.steps):
+            print(f"- Left out: {kb.stretches[p.stretch_id].name}: {p.reason}")
+    if prog.hold_reason:
+        print(f"Nothing goes up: {prog.hold_reason}.")
+    print(f"Rules: {model_of(kb).name} ({', '.join(model_of(kb).cites)}).")
+    print(_NOT_WIRED)
+    return 0
+
+
+@_guard
+def _cmd_history(args: argparse.Namespace) -> int:
+    sessions = _journal(args).sessions()
+    if args.chart:
+        _write_chart(Path(args.chart), sessions)
+        print(f"Chart of {len(sessions)} session(s) written to {args.chart}.")
+        return 0
+    if args.format == "json":
+        print(json.dumps([s.model_dump(mode="json") for s in sessions], sort_keys=True))
+        return 0
+    if not sessions:
+        print("No sessions in the journal yet: record one with 'sirecommend log'.")
+        return 0
+    model = model_of(_knowledge(args))
+    rows = [("date", "context", "stretch", "sets", "during", "after", "morning", "band")]
+    for s in sessions:
+        for f in s.feedback:
+            rows.append(
+                (
+                    s.date.isoformat(),
+                    s.context,
+                    f.stretch_id,
+                    str(f.sets_done),
+                    str(f.pain_during),
+                    "-" if f.pain_after is None else str(f.pain_after),
+                    f.next_morning or "-",
+                    band_of(f, model),
+                )
+            )
+        if not s.feedback:
+            rows.append((s.date.isoformat(), s.context, "(none)", "0", "-", "-", "-", "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
+def _series(sessions: Sequence[Session]) -> list[tuple[dt.date, int, int]]:
+    """Per session: date, the highest pain reported, and the sets done in all."""
+    return [
+        (
+            s.date,
+            max((p for f in s.feedback for _, p in f.ratings()), default=0),
+            sum(f.sets_done for f in s.feedback),
+        )
+        for s in sessions
+    ]
+
+
+_W, _H, _PAD = 640, 320, 48
+
+
+def _points(
+    sessions: Sequence[Session],
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]], int]:
+    series = _series(sessions)
+    top_sets = max([1, *(s for _, _, s in series)])
+    step = (_W - 2 * _PAD) / max(1, len(series) - 1)
+    pain = [
+        (_PAD + i * step, _H - _PAD - p * (_H - 2 * _PAD) / 10)
+        for i, (_, p, _) in enumerate(series)
+    ]
+    sets = [
+        (_PAD + i * step, _H - _PAD - n * (_H - 2 * _PAD) / top_sets)
+        for i, (_, _, n) in enumerate(series)
+    ]
+    return pain, sets, top_sets
+
+
+def history_svg(sessions: Sequence[Session]) -> str:
+    """A small SVG chart: highest pain per session (red) and sets done (blue) over time.
+
+    >>> '<svg' in history_svg([])
+    True
+    """
+    pain, sets, top_sets = _points(sessions)
+    series = _series(sessions)
+
+    def line(points: list[tuple[float, float]], colour: str) -> str:
+        coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        dots = "".join(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points
+        )
+        return f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{coords}"/>{dots}'
+
+    labels = "".join(
+        f'<text x="{x:.1f}" y="{_H - _PAD + 16}" font-size="10" text-anchor="middle">'
+        f"{d:%d %b}</text>"
+        for (x, _), (d, _, _) in zip(pain, series, strict=True)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
+        f'viewBox="0 0 {_W} {_H}" font-family="sans-serif">'
+        "<title>Pain and sets done per session</title>"
+        f'<rect width="{_W}" height="{_H}" fill="white"/>'
+        f'<line x1="{_PAD}" y1="{_H - _PAD}" x2="{_W - _PAD}" y2="{_H - _PAD}" stroke="#888"/>'
+        f'<line x1="{_PAD}" y1="{_PAD}" x2="{_PAD}" y2="{_H - _PAD}" stroke="#888"/>'
+        f'<text x="{_PAD}" y="{_PAD - 12}" font-size="12" fill="#c0392b">highest pain (0-10)</text>'
+        f'<text x="{_W - _PAD}" y="{_PAD - 12}" font-size="12" fill="#2471a3" '
+        f'text-anchor="end">sets done (0-{top_sets})</text>'
+        f"{line(pain, '#c0392b')}{line(sets, '#2471a3')}{labels}</svg>\n"
+    )
+
+
+def _write_chart(path: Path, sessions: Sequence[Session]) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        path.write_text(history_svg(sessions), encoding="utf-8")
+        return
+    if suffix != ".png":
+        raise _BadInputError(f"--chart {str(path)!r}: give a file ending in .svg or .png")
+    try:
+        from PIL import Image, ImageDraw
+    except ImportError:  # pragma: no cover - the test extra installs Pillow
+        raise _BadInputError(
+            "a PNG chart needs Pillow: pip install 'sirecommend[graph]' (or use .svg)"
+        ) from None
+    pain, sets, _ = _points(sessions)
+    image = Image.new("RGB", (_W, _H), "white")
+    draw = ImageDraw.Draw(image)
+    draw.line([(_PAD, _H - _PAD), (_W - _PAD, _H - _PAD)], fill="#888888")
+    draw.line([(_PAD, _PAD), (_PAD, _H - _PAD)], fill="#888888")
+    draw.text((_PAD, _PAD - 20), "highest pain (red), sets done (blue)", fill="black")
+    for points, colour in ((pain, "#c0392b"), (sets, "#2471a3")):
+        if len(points) > 1:
+            draw.line(points, fill=colour, width=2)
+        for x, y in points:
+            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
+    image.save(path, format="PNG")
+
+
+@_guard
+def _cmd_plan(args: argparse.Namespace) -> int:
+    kb = _knowledge(args)
+    p = plan(
+        _profile(args),
+        args.start or dt.date.today(),
+        args.weeks,
+        days=args.days,
+        contexts=[args.context, *args.also] if args.also else None,
+        wake_time=args.wake,
+        knowledge=kb,
+    )
+    print(
+        f"Plan from {p.start.isoformat()} to {p.end.isoformat()}: {len(p.sessions)} "
+        f"session(s); review on {p.review_on.isoformat()}."
+    )
+    for r in p.routines:
+        count = sum(1 for s in p.sessions if s.context == r.context)
+        print(f"- {r.context}: {count} session(s), {len(r.steps)} stretch(es) each")
+    for note in p.notes:
+        print(f"Note: {note}")
+    if args.ics:
+        Path(args.ics).write_bytes(p.to_ical())
+        print(f"Calendar written to {args.ics}.")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``log``, ``next``, ``history`` and ``plan`` to ``subparsers``
+    (the object ``ArgumentParser.add_subparsers()`` returns).
+
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="sirecommend")
+    >>> register(parser.add_subparsers(dest="command", required=True))
+    >>> parser.parse_args(["history", "--journal", "j.db"]).format
+    'table'
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--journal", metavar="PATH", help="the journal file")
+    common.add_argument("--pack", action="extend", nargs="+", default=[], metavar="DIR")
+    who = argparse.ArgumentParser(add_help=False)
+    who.add_argument("--context", required=True, help="the situation (see 'contexts')")
+    who.add_argument("--aggravated", action="store_true", help="symptoms are stirred up today")
+    who.add_argument("--equipment", action="extend", nargs="+", default=[], metavar="E")
+    who.add_argument("--avoid", action="extend", nargs="+", default=[], metavar="P")
+    who.add_argument("--red-flag", action="extend", nargs="+", default=[], metavar="F")
+    who.add_argument("--trimester", type=int, choices=(1, 2, 3), metavar="N")
+    who.add_argument("--minutes", type=float, metavar="M")
+    who.add_argument("--focus", action="extend", nargs="+", default=[], metavar="MUSCLE")
+
+    def add(name: str, run: Handler, help_: str, *parents: argparse.ArgumentParser) -> Any:
+        cmd = subparsers.add_parser(name, help=help_, description=help_, parents=list(parents))
+        cmd.set_defaults(run=run)
+        return cmd
+
+    log = add("log", _cmd_log, "record how a session went", common)
+    log.add_argument("--context", required=True)
+    log.add_argument("--date", type=_date, help="the session's day, YYYY-MM-DD (today)")
+    log.add_argument(
+        "--feedback",
+        type=_feedback_flag,
+        action="append",
+        metavar="S:SETS:DURING[:AFTER[:MORNING]]",
+        help="one stretch (repeat it); without it, you are asked for each stretch",
+    )
+    log.add_argument("--red-flag", action="extend", nargs="+", default=[], metavar="F")
+    nxt = add("next", _cmd_next, "the next session's doses from the journal", common, who)
+    nxt.add_argument("--format", choices=("text", "json"), default="text")
+    hist = add("history", _cmd_history, "the sessions in the journal", common)
+    hist.add_argument("--format", choices=("table", "json"), default="table")
+    hist.add_argument("--chart", metavar="FILE", help="a chart of pain and sets (.svg or .png)")
+    pl = add("plan", _cmd_plan, "a dated plan for some weeks", common, who)
+    pl.add_argument("--start", type=_date, help="the first day, YYYY-MM-DD (today)")
+    pl.add_argument("--weeks", type=int, default=4)
+    pl.add_argument("--days", type=_days, help="e.g. mon,wed,fri (default: every day)")
+    pl.add_argument("--wake", type=_time, default=dt.time(7, 30), help="after-waking time")
+    pl.add_argument("--also", action="append", default=[], metavar="CONTEXT")
+    pl.add_argument("--ics", metavar="FILE", help="write the plan as an iCalendar file")

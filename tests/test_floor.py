@@ -1,0 +1,381 @@
+"""The safety floor: a pack may add to the shipped safety knowledge or make it stricter, but
+a change that would weaken it is a KnowledgeError naming file, entry and field, unless the
+pack declares it as a [[relaxation]] (reason, responsible clinician, citation).
+
+Every attack of issue 10 (item 2) is here, each ending in a KnowledgeError at load or in a
+routine the shipped rules accept.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sirecommend import KnowledgeBase, KnowledgeError, audit, load_knowledge, recommend
+from sirecommend._floor import relaxation_lines, unrelaxed, weakenings
+from sirecommend._loader import TABLES
+from sirecommend.handout import to_html, to_markdown
+
+SOURCE = """
+[[source]]
+id = "clinic-protocol"
+kind = "guideline"
+title = "Clinic protocol"
+publisher = "Clinic"
+
+[[source]]
+id = "x"
+kind = "guideline"
+title = "Clinic exercise notes"
+publisher = "Clinic"
+"""
+
+TRIMESTER_3 = """
+[[rule]]
+id = "pregnancy_no_supine"
+override = true
+kind = "pregnancy_avoid_position"
+name = "No exercise lying on the back from the second trimester"
+from_trimester = 3
+positions = ["supine"]
+reason = "Exercises lying flat on the back are left out late in pregnancy."
+cites = ["acog-267-2002", "acog-804-2020"]
+"""
+
+RELAX_TRIMESTER = """
+[[relaxation]]
+id = "late_pregnancy_supine"
+table = "rule"
+entry = "pregnancy_no_supine"
+field = "from_trimester"
+reason = "Our obstetric physiotherapists supervise supine work in the second trimester."
+clinician = "Dr A. Example, consultant physiotherapist"
+cites = ["clinic-protocol"]
+"""
+
+
+def pack(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "clinic.toml").write_text(textwrap.dedent(SOURCE + text), encoding="utf-8")
+    return tmp_path
+
+
+def refused(tmp_path: Path, text: str) -> list[tuple[str, str]]:
+    """Load a pack that must fail; the (entry, field) of every problem, and every file."""
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(pack(tmp_path, text))
+    problems = info.value.problems
+    assert {p.file for p in problems} == {str(tmp_path / "clinic.toml")}
+    assert any("weakens the shipped safety floor" in p.message for p in problems)
+    return [(p.entry, p.field) for p in problems]
+
+
+def shipped_rule(kb: KnowledgeBase, rule_id: str, **changes: object) -> str:
+    """A TOML override of a shipped rule with ``changes``."""
+    data = {**kb.rules[rule_id].model_dump(), **changes, "override": True}
+    return "[[rule]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in data.items())
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace('"', '\\"') + '"'
+
+
+def entry(kb: KnowledgeBase, table: str, ident: str, **changes: object) -> str:
+    data = {**getattr(kb, TABLES[table])[ident].model_dump(), **changes, "override": True}
+    return f"[[{table}]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in data.items())
+
+
+# ---------------------------------------------------------------- the attacks of issue 10
+
+
+class TestIssueAttacks:
+    def test_forbid_rule_turned_into_a_general_caution(self, tmp_path: Path) -> None:
+        text = """
+        [[rule]]
+        id = "no_rotation_with_side_bend"
+        override = true
+        kind = "general_caution"
+        name = "Take care when twisting"
+        text = "Be careful."
+        cites = ["si-stretch-guide#p24"]
+        """
+        assert refused(tmp_path, text) == [("rule 'no_rotation_with_side_bend'", "kind")]
+
+    def test_pregnancy_rule_moved_to_trimester_3(self, tmp_path: Path) -> None:
+        assert refused(tmp_path, TRIMESTER_3) == [("rule 'pregnancy_no_supine'", "from_trimester")]
+
+    def test_pregnancy_rule_moved_to_prone_only(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = shipped_rule(kb, "pregnancy_no_supine", positions=["prone"])
+        assert refused(tmp_path, text) == [("rule 'pregnancy_no_supine'", "positions")]
+
+    def test_floor_redefined_as_prone_only(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = entry(kb, "position_group", "floor", members=["prone"])
+        assert refused(tmp_path, text) == [("position_group 'floor'", "members")]
+
+    def test_saddle_numbness_downgraded(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = entry(kb, "red_flag", "saddle_numbness", urgency="stop_and_review")
+        assert refused(tmp_path, text) == [("red_flag 'saddle_numbness'", "urgency")]
+
+    def test_urgent_tier_given_the_emergency_rank(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = entry(kb, "urgency", "urgent", rank=3)
+        assert refused(tmp_path, text) == [("urgency 'urgent'", "rank")]
+        # The shipped knowledge refers {fever, saddle_numbness} as an emergency.
+        routine = recommend(context="warm_up", red_flags={"fever", "saddle_numbness"})
+        assert routine.referral is not None
+        assert routine.referral.urgency == "emergency"
+
+    def test_red_flag_message_replaced(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = shipped_rule(kb, "red_flags_stop_and_refer", message="Carry on stretching.")
+        assert refused(tmp_path, text) == [("rule 'red_flags_stop_and_refer'", "message")]
+
+    def test_trunk_twist_with_a_side_bend_is_blocked(self, tmp_path: Path) -> None:
+        text = """
+        [[movement]]
+        id = "trunk_twist"
+        name = "Trunk twist"
+        is_a = "rotation"
+        cites = ["clinic-protocol"]
+
+        [[stretch]]
+        id = "twist_and_reach"
+        name = "Twist and reach"
+        phase = "targeted"
+        position = "standing"
+        movements = ["trunk_twist", "side_bend"]
+        targets = ["lateral_trunk"]
+        cites = ["clinic-protocol"]
+        dosage = {hold_seconds = [30, 60], sets = [2, 3], per_side = true, cites = ["x"]}
+        instructions = [{text = "Reach up and over.", cites = ["clinic-protocol"]}]
+        suits = [{context = "after_sitting", cites = ["clinic-protocol"]}]
+        """
+        kb = load_knowledge(pack(tmp_path, text))
+        routine = recommend(context="after_sitting", knowledge=kb)
+        assert "twist_and_reach" not in {s.stretch_id for s in routine.steps}
+        (out,) = [e for e in routine.excluded if e.stretch_id == "twist_and_reach"]
+        assert [r.rule for r in out.reasons] == ["no_rotation_with_side_bend"]
+        assert audit(routine, routine.profile, kb) == []
+
+    def test_lying_on_back_is_blocked_in_trimester_3_and_on_the_floor(self, tmp_path: Path) -> None:
+        text = """
+        [[position]]
+        id = "lying_on_back"
+        name = "Lying on the back"
+        is_a = "supine"
+        sequence = 45
+        cites = ["clinic-protocol"]
+
+        [[stretch]]
+        id = "knee_hug"
+        name = "Knee hug"
+        phase = "targeted"
+        position = "lying_on_back"
+        movements = ["hip_flexion"]
+        targets = ["glutes"]
+        cites = ["clinic-protocol"]
+        dosage = {hold_seconds = [30, 60], sets = [2, 3], per_side = false, cites = ["x"]}
+        instructions = [{text = "Hug both knees in.", cites = ["clinic-protocol"]}]
+        suits = [{context = "after_sitting", cites = ["clinic-protocol"]}]
+        """
+        kb = load_knowledge(pack(tmp_path, text))
+        for profile in ({"pregnancy_trimester": 3}, {"avoid_positions": {"floor"}}):
+            routine = recommend(context="after_sitting", knowledge=kb, **profile)  # type: ignore[arg-type]
+            assert "knee_hug" not in {s.stretch_id for s in routine.steps}, profile
+            assert audit(routine, routine.profile, kb) == []
+
+
+# ---------------------------------------------------------------- every kind of entry
+
+
+class TestWeakeningEachKind:
+    @pytest.mark.parametrize(
+        ("table", "ident", "changes", "field"),
+        [
+            ("red_flag", "numbness", {"name": "A little numbness"}, "name"),
+            ("red_flag", "fever", {"message": "Rest and carry on."}, "message"),
+            ("urgency", "emergency", {"action": "See your GP when convenient."}, "action"),
+            ("urgency", "stop_and_review", {"rank": 2}, "rank"),
+            ("movement", "side_bend", {"is_a": "hip_flexion"}, "is_a"),
+            ("position", "supine", {"is_a": "standing"}, "is_a"),
+        ],
+    )
+    def test_entry_weakened(
+        self,
+        tmp_path: Path,
+        kb: KnowledgeBase,
+        table: str,
+        ident: str,
+        changes: dict[str, object],
+        field: str,
+    ) -> None:
+        found = refused(tmp_path, entry(kb, table, ident, **changes))
+        assert (f"{table} {ident!r}", field) in found
+
+    @pytest.mark.parametrize(
+        ("rule", "changes", "field"),
+        [
+            ("no_rotation_with_side_bend", {"movements": ["rotation", "side_bend", "hip_flexion"]},
+             "movements"),
+            ("no_rotation_with_side_bend", {"caution_movements": []}, "caution_movements"),
+            ("no_rotation_with_side_bend", {"caution": "Twist if you like."}, "caution"),
+            ("aggravated_go_gently", {"caution": "Push through it."}, "caution"),
+            ("stretch_gently", {"text": "Force it."}, "text"),
+        ],
+    )  # fmt: skip
+    def test_rule_weakened(
+        self, tmp_path: Path, kb: KnowledgeBase, rule: str, changes: dict[str, object], field: str
+    ) -> None:
+        assert refused(tmp_path, shipped_rule(kb, rule, **changes)) == [(f"rule {rule!r}", field)]
+
+    def test_a_second_referral_rule(self, tmp_path: Path) -> None:
+        text = """
+        [[rule]]
+        id = "keep_going"
+        kind = "red_flag_referral"
+        name = "Keep going"
+        message = "Carry on stretching."
+        cites = ["clinic-protocol"]
+        """
+        assert refused(tmp_path, text) == [("rule 'keep_going'", "kind")]
+
+    def test_a_rule_made_stricter_or_respelled_loads(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        text = "\n".join(
+            [
+                shipped_rule(kb, "pregnancy_no_supine", from_trimester=1, positions=["floor"]),
+                shipped_rule(
+                    kb,
+                    "no_rotation_with_side_bend",
+                    caution_movements=["side_bend", "rotation"],
+                ),
+                entry(kb, "position_group", "floor",
+                      members=[*kb.position_groups["floor"].members, "standing"]),
+                entry(kb, "red_flag", "numbness", urgency="urgent"),
+                entry(kb, "urgency", "emergency", rank=10),
+                entry(kb, "urgency", "same_day", rank=7),
+                entry(kb, "urgency", "urgent", rank=5),
+                entry(kb, "movement", "side_bend"),  # repeated as it is: no change
+            ]
+        )  # fmt: skip
+        stricter = load_knowledge(pack(tmp_path, text))
+        assert stricter.relaxations == {}
+        assert "standing" in stricter.position_members("floor")
+        routine = recommend(context="after_sitting", knowledge=stricter, pregnancy_trimester=1)
+        assert not {s.position for s in routine.steps} & stricter.position_members("floor")
+        flagged = recommend(context="warm_up", knowledge=stricter, red_flags={"numbness"})
+        assert flagged.referral is not None
+        assert flagged.referral.urgency == "urgent"
+
+    def test_a_position_named_like_a_kind_must_be_that_kind(self, tmp_path: Path) -> None:
+        text = """
+        [[position]]
+        id = "kneeling"
+        name = "Kneeling, really standing"
+        is_a = "standing"
+        sequence = 15
+        cites = ["clinic-protocol"]
+        """
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(pack(tmp_path, text))
+        (problem,) = info.value.problems
+        assert (problem.entry, problem.field) == ("position 'kneeling'", "is_a")
+        assert "named like a base kind must be that kind" in problem.message
+
+    def test_several_weakenings_are_all_listed(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = TRIMESTER_3 + entry(kb, "red_flag", "saddle_numbness", urgency="urgent")
+        assert refused(tmp_path, text) == [
+            ("red_flag 'saddle_numbness'", "urgency"),
+            ("rule 'pregnancy_no_supine'", "from_trimester"),
+        ]
+
+    def test_the_shipped_knowledge_is_its_own_floor(self, kb: KnowledgeBase) -> None:
+        tables = {table: getattr(kb, attr) for table, attr in TABLES.items()}
+        assert weakenings(tables, tables) == []
+        assert unrelaxed([], []) == ([], [])
+
+
+# --------------------------------------------------------------------------- relaxations
+
+
+@pytest.fixture
+def relaxed(tmp_path: Path) -> KnowledgeBase:
+    return load_knowledge(pack(tmp_path, TRIMESTER_3 + RELAX_TRIMESTER))
+
+
+class TestRelaxation:
+    def test_a_declared_relaxation_loads_and_is_recorded(self, relaxed: KnowledgeBase) -> None:
+        (r,) = relaxed.relaxations.values()
+        assert (r.table, r.entry, r.field) == ("rule", "pregnancy_no_supine", "from_trimester")
+        assert r.clinician.startswith("Dr A. Example")
+        routine = recommend(context="after_sitting", knowledge=relaxed, pregnancy_trimester=2)
+        assert routine.provenance.relaxations == (r,)
+        assert "supine" in {s.position for s in routine.steps}  # relaxed, as declared
+        plain = recommend(context="after_sitting", pregnancy_trimester=2)
+        assert plain.provenance.relaxations == ()
+        assert "supine" not in {s.position for s in plain.steps}
+
+    def test_it_is_in_the_summary(self, relaxed: KnowledgeBase, kb: KnowledgeBase) -> None:
+        lines = relaxed.summary().splitlines()
+        assert lines[2] == "SAFETY RULES RELAXED by the clinic that supplied this knowledge:"
+        assert lines[3].startswith("- rule 'pregnancy_no_supine', field 'from_trimester': Our")
+        assert "Responsible clinician: Dr A. Example" in lines[3]
+        assert "Cited: clinic-protocol." in lines[3]
+        assert "RELAXED" not in kb.summary()
+
+    def test_it_heads_every_handout(self, relaxed: KnowledgeBase) -> None:
+        routine = recommend(context="after_sitting", knowledge=relaxed, pregnancy_trimester=2)
+        md = to_markdown(routine, knowledge=relaxed).splitlines()
+        assert md[2] == "> **SAFETY RULES RELAXED by the clinic that supplied this knowledge:**  "
+        assert "Dr A. Example" in md[3]
+        assert md[3].startswith("> **\\- rule 'pregnancy\\_no")
+        page = to_html(routine, knowledge=relaxed)
+        body = page.split("<body>", 1)[1] if "<body>" in page else page.split("</head>", 1)[1]
+        first = body.index('<p class="relaxed">')
+        assert first < body.index("<header>")
+        assert "Responsible clinician: Dr A. Example" in page
+        plain = recommend(context="after_sitting")
+        assert "RELAXED" not in to_markdown(plain)
+        assert "RELAXED" not in to_html(plain)
+        assert relaxation_lines([]) == []
+
+    def test_a_relaxation_of_nothing_is_an_error(self, tmp_path: Path) -> None:
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(pack(tmp_path, RELAX_TRIMESTER))
+        (problem,) = info.value.problems
+        assert (problem.entry, problem.field) == ("relaxation 'late_pregnancy_supine'", "field")
+        assert "relaxes nothing" in problem.message
+
+    def test_a_relaxation_of_a_refused_entry_is_not_reported_again(self, tmp_path: Path) -> None:
+        text = TRIMESTER_3.replace("from_trimester = 3", "from_trimester = 3\ncaution = 1")
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(pack(tmp_path, text + RELAX_TRIMESTER))
+        (problem,) = info.value.problems
+        assert (problem.entry, problem.field) == ("rule 'pregnancy_no_supine'", "caution")
+
+    def test_a_relaxation_covers_only_its_field(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = shipped_rule(kb, "pregnancy_no_supine", from_trimester=3, positions=["prone"])
+        found = refused(tmp_path, text + RELAX_TRIMESTER)
+        assert found == [("rule 'pregnancy_no_supine'", "positions")]
+
+    def test_a_relaxation_needs_a_clinician_and_a_real_citation(self, tmp_path: Path) -> None:
+        nobody = RELAX_TRIMESTER.replace(
+            'clinician = "Dr A. Example, consultant physiotherapist"\n', ""
+        )
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(pack(tmp_path, TRIMESTER_3 + nobody))
+        assert [(p.entry, p.field) for p in info.value.problems] == [
+            ("relaxation 'late_pregnancy_supine'", "clinician"),
+            ("rule 'pregnancy_no_supine'", "from_trimester"),  # so not relaxed
+        ]
+        uncited = RELAX_TRIMESTER.replace('["clinic-protocol"]', '["no-such-source"]')
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(pack(tmp_path, TRIMESTER_3 + uncited))
+        (problem,) = info.value.problems
+        assert (problem.entry, problem.field) == ("relaxation 'late_pregnancy_supine'", "cites")

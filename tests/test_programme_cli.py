@@ -1,0 +1,280 @@
+"""The programme's commands (log, next, history, plan), through a parser built by register()."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import icalendar
+import pytest
+
+from sirecommend._programme_cli import history_svg, register
+from sirecommend.journal import Journal
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="sirecommend")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    status: int = args.run(args)
+    return status
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> str:
+    return str(tmp_path / "journal.sqlite3")
+
+
+def log(journal: str, day: str, *feedback: str, extra: tuple[str, ...] = ()) -> int:
+    flags = [x for f in feedback for x in ("--feedback", f)]
+    return run(
+        "log", "--context", "after_sitting", "--journal", journal, "--date", day, *flags, *extra
+    )
+
+
+def line_of(out: str, name: str) -> str:
+    (found,) = [line for line in out.splitlines() if name in line and line[0].isdigit()]
+    return found
+
+
+def test_the_four_session_story(journal: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Start; two green sessions, then a dose up; a red session, then a dose down."""
+    ham = "Hamstring stretch on your back"
+    assert run("next", "--context", "after_sitting", "--journal", journal) == 0
+    out = capsys.readouterr().out
+    assert "45 s x 2 each side [start]" in line_of(out, ham)
+    assert "recommend(history=...)" in out
+    assert log(journal, "2025-11-02", "hamstring_supine:2:2:1:same") == 0
+    assert log(journal, "2025-11-03", "hamstring_supine:2:3:2:better") == 0
+    assert "recorded" in capsys.readouterr().out
+    assert run("next", "--context", "after_sitting", "--journal", journal) == 0
+    up = line_of(capsys.readouterr().out, ham)
+    assert "60 s x 2 each side [up]" in up
+    assert "2 green sessions in a row" in up
+    assert log(journal, "2025-11-04", "hamstring_supine:2:7:6:worse") == 0
+    capsys.readouterr()
+    assert run("next", "--context", "after_sitting", "--journal", journal) == 0
+    out = capsys.readouterr().out
+    down = line_of(out, ham)
+    assert "45 s x 2 each side [down]" in down
+    assert "red session" in down
+    assert "Nothing goes up: pain of 7/10" in out
+
+
+def test_next_json_and_a_second_red(journal: str, capsys: pytest.CaptureFixture[str]) -> None:
+    log(journal, "2025-11-02", "hamstring_supine:2:8", "hip_flexor_standing_lunge:2:8")
+    log(journal, "2025-11-03", "hamstring_supine:2:8", "hip_flexor_standing_lunge:2:8")
+    capsys.readouterr()
+    assert run("next", "--context", "after_sitting", "--journal", journal) == 0
+    out = capsys.readouterr().out
+    assert "Left out: Hamstring stretch on your back" in out
+    assert "Left out: Standing" not in out  # an alternative not in the routine: not listed
+    assert "physical therapist" in out
+    assert run("next", "--context", "after_sitting", "--journal", journal, "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["progression"]["paused"][0]["stretch_id"] == "hamstring_supine"
+    assert data["routine"]["status"] == "ok"
+
+
+def test_a_logged_red_flag_refers(journal: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert log(journal, "2025-11-02", "hamstring_supine:2:1", extra=("--red-flag", "fever")) == 0
+    assert "warning sign" in capsys.readouterr().out
+    assert run("next", "--context", "after_sitting", "--journal", journal) == 0
+    out = capsys.readouterr().out
+    assert "URGENT" in out.upper()
+    assert "[start]" not in out
+
+
+def test_log_twice_and_by_prompts(
+    journal: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert log(journal, "2025-11-02", "hamstring_supine:2:1") == 0
+    assert log(journal, "2025-11-02", "hamstring_supine:2:1") == 0
+    assert "already in the journal" in capsys.readouterr().out
+    # Prompts: skip the first stretch, then a bad answer, then sets, pains.
+    answers = "\nx\n2\n11\n3\n\n" + "\n" * 10
+    monkeypatch.setattr("sys.stdin", io.StringIO(answers))
+    assert (
+        run("log", "--context", "after_sitting", "--journal", journal, "--date", "2025-11-05") == 0
+    )
+    out = capsys.readouterr().out
+    assert "not understood" in out
+    second = Journal(journal).sessions()[-1]
+    (fb,) = second.feedback
+    assert (fb.sets_done, fb.pain_during, fb.pain_after) == (2, 3, None)
+    monkeypatch.setattr("sys.stdin", io.StringIO("2\n4\n5\n" + "\n" * 10))
+    assert (
+        run("log", "--context", "after_sitting", "--journal", journal, "--date", "2025-11-06") == 0
+    )
+    assert Journal(journal).sessions()[-1].feedback[0].pain_after == 5
+    monkeypatch.setattr("sys.stdin", io.StringIO("2\n"))
+    assert run("log", "--context", "after_sitting", "--journal", journal) == 2
+    assert "end of input" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("log", "--context", "after_sittin", "--feedback", "x:1:1"),
+            "did you mean 'after_sitting'",
+        ),
+        (("log", "--context", "after_sitting", "--feedback", "hamstring:1:1"), "unknown stretch"),
+        (
+            ("log", "--context", "after_sitting", "--feedback", "hamstring_supine:1:12"),
+            "pain_during",
+        ),
+        (
+            (
+                "log",
+                "--context",
+                "after_sitting",
+                "--date",
+                "2999-01-01",
+                "--feedback",
+                "hamstring_supine:1:1",
+            ),
+            "future",
+        ),
+        (("history", "--chart", "chart.gif"), ".svg or .png"),
+        (("plan", "--context", "warm_up", "--weeks", "0"), "weeks"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    journal: str, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
+) -> None:
+    assert run(*argv, "--journal", journal) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+    assert err.startswith(f"sirecommend {argv[0]}: error:")
+
+
+def test_a_damaged_journal_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "j.db"
+    bad.write_bytes(b"not sqlite " * 100)
+    assert run("history", "--journal", str(bad)) == 2
+    assert "damaged or not SQLite" in capsys.readouterr().err
+    assert (
+        run(
+            "history",
+            "--journal",
+            str(tmp_path / "no" / "dir" / "x"),
+            "--chart",
+            str(tmp_path / "no" / "c.svg"),
+        )
+        == 2
+    )
+    assert "No such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["x", "x:1", "x:a:1", "x:1:1:b", "a:1:1:1:fine:z"])
+def test_bad_feedback_flags(flag: str, journal: str) -> None:
+    with pytest.raises(SystemExit):
+        run("log", "--context", "after_sitting", "--journal", journal, "--feedback", flag)
+
+
+@pytest.mark.parametrize(
+    ("argv"),
+    [
+        ("plan", "--context", "warm_up", "--days", "mon,funday"),
+        ("plan", "--context", "warm_up", "--days", "8"),
+        ("plan", "--context", "warm_up", "--wake", "7h"),
+        ("log", "--context", "warm_up", "--date", "yesterday"),
+    ],
+)
+def test_bad_option_values(argv: tuple[str, ...]) -> None:
+    with pytest.raises(SystemExit):
+        run(*argv)
+
+
+def test_history_table_json_and_charts(
+    journal: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("history", "--journal", journal) == 0
+    assert "No sessions" in capsys.readouterr().out
+    log(journal, "2025-11-02", "hamstring_supine:2:2:4:same", "figure_four_supine:1:5")
+    run(
+        "log",
+        "--context",
+        "warm_up",
+        "--journal",
+        journal,
+        "--date",
+        "2025-11-03",
+        "--feedback",
+        "child_pose_side_reach:0:0",
+    )
+    Journal(journal).record(
+        Journal(journal).sessions()[0].model_copy(update={"feedback": (), "context": "cool_down"})
+    )
+    capsys.readouterr()
+    assert run("history", "--journal", journal) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].split() == [
+        "date",
+        "context",
+        "stretch",
+        "sets",
+        "during",
+        "after",
+        "morning",
+        "band",
+    ]
+    assert rows[1].split()[2:] == ["hamstring_supine", "2", "2", "4", "same", "amber"]
+    assert "(none)" in "\n".join(rows)
+    assert len(rows) == 5
+    assert run("history", "--journal", journal, "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [s["date"] for s in data] == ["2025-11-02", "2025-11-02", "2025-11-03"]
+    svg = tmp_path / "c.svg"
+    assert run("history", "--journal", journal, "--chart", str(svg)) == 0
+    root = ET.fromstring(svg.read_text("utf-8"))
+    polylines = root.findall("{http://www.w3.org/2000/svg}polyline")
+    assert len(polylines) == 2
+    assert len(polylines[0].get("points", "").split()) == 3  # one point per session
+    png = tmp_path / "c.png"
+    assert run("history", "--journal", journal, "--chart", str(png)) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    one = tmp_path / "one.png"
+    Journal(tmp_path / "single.db").record(Journal(journal).sessions()[0])
+    assert run("history", "--journal", str(tmp_path / "single.db"), "--chart", str(one)) == 0
+    assert one.exists()
+
+
+def test_history_svg_scales_pain_to_ten() -> None:
+    root = ET.fromstring(history_svg([]))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_plan_writes_a_calendar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ics = tmp_path / "plan.ics"
+    argv = ["plan", "--context", "after_sleep", "--start", "2026-12-07", "--weeks", "2"]
+    assert (
+        run(
+            *argv,
+            "--days",
+            "mon,3,fri",
+            "--wake",
+            "06:45",
+            "--also",
+            "after_sitting",
+            "--ics",
+            str(ics),
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "12 session(s); review on 2026-12-21" in out
+    assert "- after_sleep: 6 session(s)" in out
+    assert "Calendar written" in out
+    cal = icalendar.Calendar.from_ical(ics.read_bytes())
+    events = list(cal.walk("VEVENT"))
+    assert len(events) == 13
+    wake = [e for e in events if "after sleep" in str(e["SUMMARY"])]
+    assert wake[0].decoded("DTSTART").strftime("%Y-%m-%d %H:%M") == "2026-12-07 06:45"
+    assert run("plan", "--context", "warm_up", "--days", "tue") == 0
+    assert "ACSM" in capsys.readouterr().out
