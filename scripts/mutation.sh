@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Mutation testing of the pipeline and the audit, with mutmut (configured in
-# pyproject.toml, [tool.mutmut]). Not part of CI: it runs the guarding tests once per
+# Mutation testing of the pipeline, the audit (sirecommend/safety.py) and the loader's
+# safety floor (_floor.py, _loader.py), with mutmut (configured in pyproject.toml,
+# [tool.mutmut]). Not part of CI: it runs the guarding tests once per
 # mutant, which takes tens of minutes on two cores. mutmut is installed here only; it is
 # not a test dependency.
 #
@@ -15,6 +16,16 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
+# A test file named in [tool.mutmut] that does not exist would make every mutant
+# "killed" by a collection error: refuse to start instead.
+.venv/bin/python - <<'PY'
+import pathlib, sys, tomllib
+
+config = tomllib.loads(pathlib.Path("pyproject.toml").read_text())["tool"]["mutmut"]
+missing = [t for t in config["pytest_add_cli_args_test_selection"] if not pathlib.Path(t).exists()]
+if missing:
+    sys.exit(f"mutation.sh: [tool.mutmut] names test files that do not exist: {missing}")
+PY
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 'mutmut==3.8.1'
 # The lighter "dev" hypothesis profile (a fixed seed is set in pyproject.toml), so that
 # each surviving mutant, which runs every guarding test, costs seconds, not minutes.

@@ -1,7 +1,11 @@
 """Shared fixtures and the hypothesis profiles.
 
-CI (CI=true) runs the derandomized "ci" profile so a run is reproducible; local
-runs use "dev", which keeps exploring new examples.
+CI (CI=true) runs the derandomized "ci" profile (300 examples a test) so a run is
+reproducible; local runs use "dev" (100, random seeds), which keeps exploring new
+examples. ``HYPOTHESIS_PROFILE=thorough`` is the opt-in deep run: 2,000 examples a
+test, random seeds, no deadline; each test module states how it shares these out
+(tests/test_properties.py gives generated knowledge a fifth per rule and the audit the
+full budget).
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile(
+    "thorough",
+    max_examples=2000,
+    derandomize=False,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 

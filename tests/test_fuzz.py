@@ -21,16 +21,20 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from sirecommend import (
+    Exclusion,
     KnowledgeError,
     Profile,
     Routine,
     SafetyError,
     SirecommendError,
+    Step,
+    Violation,
     audit,
     load_knowledge,
     recommend,
     shipped_knowledge_dir,
 )
+from sirecommend.safety import CHECKS
 from sirecommend.testing import profiles
 
 # pytest makes a new instance of a test class for every run, and mutmut runs the suite
@@ -302,3 +306,51 @@ def test_a_pack_that_is_valid_after_all_gives_routines(tmp_path: Path) -> None:
     (tmp_path / "new.toml").write_text(toml_document(BASES[-1]), encoding="utf-8")
     kb = load_knowledge(tmp_path)
     assert recommend(context="after_sitting", knowledge=kb).status == "ok"
+
+
+# --- tampered routines ----------------------------------------------------------------
+
+
+@st.composite
+def tampered_routines(draw: st.DrawFn) -> tuple[Routine, Profile, bool]:
+    """A real routine with a few fields swapped for values of the same field taken from
+    another real routine (so every value has the right type): the routine, the profile it
+    is audited against, and whether anything changed."""
+    profile = draw(profiles(KB), label="profile")
+    routine = recommend(profile)
+    donor = recommend(draw(profiles(KB), label="donor profile"))
+    changed = routine
+    for _ in range(draw(st.integers(0, 3))):
+        where = draw(st.sampled_from(["routine", "step", "exclusion"]))
+        if where == "routine":
+            field = draw(st.sampled_from(sorted(Routine.model_fields)))
+            changed = changed.model_copy(update={field: getattr(donor, field)})
+        elif where == "step" and changed.steps and donor.steps:
+            i = draw(st.integers(0, len(changed.steps) - 1))
+            field = draw(st.sampled_from(sorted(Step.model_fields)))
+            value = getattr(draw(st.sampled_from(donor.steps)), field)
+            steps = list(changed.steps)
+            steps[i] = steps[i].model_copy(update={field: value})
+            changed = changed.model_copy(update={"steps": tuple(steps)})
+        elif where == "exclusion" and changed.excluded and donor.excluded:
+            i = draw(st.integers(0, len(changed.excluded) - 1))
+            field = draw(st.sampled_from(sorted(Exclusion.model_fields)))
+            value = getattr(draw(st.sampled_from(donor.excluded)), field)
+            excluded = list(changed.excluded)
+            excluded[i] = excluded[i].model_copy(update={field: value})
+            changed = changed.model_copy(update={"excluded": tuple(excluded)})
+    return changed, profile, changed != routine
+
+
+@settings(
+    max_examples=max(20, settings.default.max_examples // 2), suppress_health_check=REPEATABLE
+)
+@given(case=tampered_routines())
+def test_the_audit_never_crashes_on_a_tampered_routine(case: tuple[Routine, Profile, bool]) -> None:
+    """Whatever is swapped, the audit answers with violations (or none), never an error;
+    an untouched routine passes."""
+    routine, profile, changed = case
+    found = audit(routine, profile, KB)
+    assert all(isinstance(v, Violation) and v.rule in CHECKS and v.message for v in found)
+    if not changed:
+        assert found == []

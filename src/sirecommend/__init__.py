@@ -30,7 +30,6 @@ from sirecommend._routine import (
     Violation,
 )
 from sirecommend._version import __version__
-from sirecommend.audit import audit
 from sirecommend.errors import (
     InvalidArgumentError,
     KnowledgeError,
@@ -40,6 +39,7 @@ from sirecommend.errors import (
     UnknownIdError,
 )
 from sirecommend.progression import Progression, progress
+from sirecommend.safety import audit
 
 __all__ = [
     "NOTICE",

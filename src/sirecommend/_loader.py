@@ -33,7 +33,6 @@ from sirecommend._models import (
     PregnancyRule,
     Stretch,
 )
-from sirecommend.audit import prepare_audit
 from sirecommend.errors import InvalidArgumentError, KnowledgeError, KnowledgeProblem, nearest
 from sirecommend.pipeline import prepare
 from sirecommend.pipeline.order import OrderingCycleError, plan_context
@@ -588,7 +587,6 @@ def _build(
         raise KnowledgeError([KnowledgeProblem("<graph>", "", "", p) for p in lint])
     kb = dataclasses.replace(kb, graph=graph)
     prepare(kb)
-    prepare_audit(kb)
     return kb
 
 

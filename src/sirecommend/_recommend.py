@@ -8,7 +8,6 @@ from typing import Any, NamedTuple
 from sirecommend._kb import KnowledgeBase
 from sirecommend._loader import load_knowledge
 from sirecommend._routine import Profile, Routine
-from sirecommend.audit import audit
 from sirecommend.errors import InvalidArgumentError, SafetyError, UnknownIdError
 from sirecommend.pipeline import (
     dose,
@@ -22,6 +21,7 @@ from sirecommend.pipeline import (
 )
 from sirecommend.pipeline.explain import time_exclusions
 from sirecommend.pipeline.triage import referral_exclusions
+from sirecommend.safety import audit
 
 __all__ = ["check_profile", "recommend"]
 

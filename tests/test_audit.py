@@ -1,0 +1,709 @@
+"""The audit (sirecommend.safety): every check has a break test that only it catches.
+
+Each break is a real routine tampered with ``model_copy(update=...)``; the test asserts
+the exact set of checks that report it. The eight tampered routines of issue 10 (item 3)
+are pinned too, and so is the absence of any memo: auditing twice does the same work, and
+a routine changed after its first audit fails the next one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import warnings
+from collections.abc import Callable
+
+import pytest
+
+import sirecommend
+from sirecommend import (
+    Exclusion,
+    KnowledgeBase,
+    Profile,
+    Reason,
+    ReasonCode,
+    Routine,
+    Step,
+    UnknownIdError,
+    audit,
+    load_knowledge,
+    recommend,
+    safety,
+)
+from sirecommend._loader import knowledge_from_packs
+from sirecommend._models import PackFile
+from sirecommend.errors import InvalidArgumentError
+from sirecommend.safety import (
+    CHECKS,
+    expected_cautions,
+    expected_dose,
+    expected_instructions,
+    expected_seconds,
+    offered_phases,
+    rule_facts,
+)
+
+KB = load_knowledge()
+PLAIN = Profile(context="after_sitting")
+WITH_KIT = Profile(context="after_sitting", equipment={"strap", "towel"})
+AGGRAVATED = Profile(context="after_sitting", aggravated=True)
+FLAGGED = Profile(context="after_sitting", red_flags={"fever", "saddle_numbness"})
+PREGNANT = Profile(context="after_sitting", pregnancy_trimester=2)
+NO_KNEELING = Profile(context="after_sitting", avoid_positions={"quadruped"})
+TWIST_PACK = """
+[[source]]
+id = "clinic-notes"
+kind = "guideline"
+title = "Clinic notes"
+publisher = "Clinic"
+
+[[movement]]
+id = "trunk_twist"
+name = "Trunk twist"
+is_a = "rotation"
+cites = ["clinic-notes"]
+
+[[stretch]]
+id = "twist_and_reach"
+name = "Twist and reach"
+phase = "targeted"
+position = "standing"
+movements = ["trunk_twist", "side_bend"]
+targets = ["lateral_trunk"]
+cites = ["clinic-notes"]
+dosage = { hold_seconds = [30, 60], sets = [2, 3], per_side = true, cites = ["clinic-notes"] }
+instructions = [{ text = "Reach up and over.", cites = ["clinic-notes"] }]
+suits = [{ context = "after_sitting", cites = ["clinic-notes"] }]
+"""
+
+Tamper = Callable[[], tuple[Routine, Profile, KnowledgeBase]]
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def run(profile: Profile, kb: KnowledgeBase = KB) -> Routine:
+    routine = recommend(profile, knowledge=kb)
+    assert audit(routine, profile, kb) == []
+    return routine
+
+
+def index_of(routine: Routine, sid: str) -> int:
+    return [s.stretch_id for s in routine.steps].index(sid)
+
+
+def with_step(routine: Routine, i: int, **changes: object) -> Routine:
+    steps = list(routine.steps)
+    steps[i] = steps[i].model_copy(update=changes)
+    return routine.model_copy(update={"steps": tuple(steps)})
+
+
+def retimed(routine: Routine) -> Routine:
+    """``routine`` with each step's seconds and the total made consistent again."""
+    steps = tuple(
+        s.model_copy(update={"seconds": expected_seconds(s.hold_seconds, s.sets, s.per_side)})
+        for s in routine.steps
+    )
+    return routine.model_copy(
+        update={"steps": steps, "total_seconds": sum(s.seconds for s in steps)}
+    )
+
+
+def step_as_knowledge_says(kb: KnowledgeBase, profile: Profile, sid: str) -> Step:
+    """A step of ``sid`` exactly as the knowledge describes it, whether allowed or not."""
+    st = kb.stretches[sid]
+    hold, sets, motion = expected_dose(st, profile.aggravated)
+    return Step(
+        stretch_id=sid,
+        name=st.name,
+        phase=offered_phases(kb, profile.context)[sid],
+        position=st.position,
+        position_name=kb.positions[st.position].name,
+        equipment=None,
+        movements=st.movements,
+        targets=st.targets,
+        hold_seconds=hold,
+        sets=sets,
+        per_side=st.dosage.per_side,
+        range_of_motion=motion,
+        instructions=expected_instructions(st, None),
+        cautions=expected_cautions(
+            rule_facts(kb), st, kb.movement_kinds_of(st.movements), profile.aggravated
+        ),
+        reasons=("Put in by hand.",),
+        sources=(*st.cites, *st.dosage.cites),
+        seconds=expected_seconds(hold, sets, st.dosage.per_side),
+    )
+
+
+def promoted(kb: KnowledgeBase, profile: Profile, sid: str, at: int) -> Routine:
+    """The routine for ``profile`` with the excluded ``sid`` made a step at index ``at``."""
+    routine = run(profile, kb)
+    steps = list(routine.steps)
+    steps.insert(at, step_as_knowledge_says(kb, profile, sid))
+    excluded = tuple(e for e in routine.excluded if e.stretch_id != sid)
+    assert len(excluded) == len(routine.excluded) - 1
+    return retimed(routine.model_copy(update={"steps": tuple(steps), "excluded": excluded}))
+
+
+def ordered_knowledge() -> KnowledgeBase:
+    """Two stretches of one phase and position, the second ordered before the first; one
+    urgency tier (urgent) and one red flag."""
+    cites = ["g"]
+
+    def stretch(i: int) -> dict[str, object]:
+        return {
+            "id": f"s{i}",
+            "name": f"S{i}",
+            "phase": "targeted",
+            "position": "p",
+            "movements": ["m"],
+            "targets": ["mu"],
+            "dosage": {"hold_seconds": [10, 20], "sets": [1, 1], "per_side": False, "cites": cites},
+            "instructions": [{"text": "Do it.", "cites": cites}],
+            "suits": [{"context": "c", "cites": cites}],
+            "cites": cites,
+        }
+
+    pack = PackFile.model_validate(
+        {
+            "source": [{"id": "g", "kind": "guideline", "title": "G", "publisher": "P"}],
+            "muscle": [{"id": "mu", "name": "Mu", "cites": cites}],
+            "movement": [{"id": "m", "name": "M", "is_a": "hip_flexion", "cites": cites}],
+            "context": [{"id": "c", "name": "C", "cites": cites}],
+            "position": [
+                {"id": "p", "name": "P", "sequence": 1, "is_a": "standing", "cites": cites}
+            ],
+            "stretch": [stretch(1), stretch(2)],
+            "ordering": [{"id": "two_first", "before": "s2", "after": "s1", "cites": cites}],
+            "urgency": [{"id": "urgent", "rank": 2, "action": "Call.", "cites": cites}],
+            "red_flag": [
+                {"id": "f", "name": "F", "urgency": "urgent", "message": "Go.", "cites": cites}
+            ],
+            "rule": [
+                {
+                    "id": "refer",
+                    "kind": "red_flag_referral",
+                    "name": "Refer",
+                    "message": "Stop.",
+                    "cites": cites,
+                }
+            ],
+        }
+    )
+    return knowledge_from_packs(pack)
+
+
+@pytest.fixture
+def nothing_pending(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Report the checks the pipeline does not meet yet (see safety.PENDING)."""
+    monkeypatch.setattr(safety, "PENDING", frozenset())
+
+
+# --- one break per check ---------------------------------------------------------------
+
+
+def _profile() -> tuple[Routine, Profile, KnowledgeBase]:
+    other = Profile(context="after_sitting", focus={"hamstrings"})
+    return run(PLAIN).model_copy(update={"profile": other}), PLAIN, KB
+
+
+def _status() -> tuple[Routine, Profile, KnowledgeBase]:
+    return run(PLAIN).model_copy(update={"status": "nothing_fits"}), PLAIN, KB
+
+
+def _red_flag_stop() -> tuple[Routine, Profile, KnowledgeBase]:
+    referral = run(FLAGGED).referral
+    return run(PLAIN).model_copy(update={"referral": referral}), PLAIN, KB
+
+
+def _referral(**changes: object) -> Tamper:
+    def tamper() -> tuple[Routine, Profile, KnowledgeBase]:
+        routine = run(FLAGGED)
+        assert routine.referral is not None
+        referral = routine.referral.model_copy(update=changes)
+        return routine.model_copy(update={"referral": referral}), FLAGGED, KB
+
+    return tamper
+
+
+def _routine(profile: Profile, **changes: object) -> Tamper:
+    return lambda: (run(profile).model_copy(update=changes), profile, KB)
+
+
+def _step(profile: Profile, sid: str, **changes: object) -> Tamper:
+    def tamper() -> tuple[Routine, Profile, KnowledgeBase]:
+        routine = run(profile)
+        return with_step(routine, index_of(routine, sid), **changes), profile, KB
+
+    return tamper
+
+
+def _provenance() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    genuine = routine.provenance.model_copy(update={"knowledge_digest": "0" * 64})
+    return routine.model_copy(update={"provenance": genuine}), PLAIN, KB
+
+
+def _known_stretch() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    why = Reason(code=ReasonCode.NO_ALTERNATIVE, message="None.")
+    ghost = Exclusion(stretch_id="no_such_stretch", name="Ghost", reasons=(why,))
+    return routine.model_copy(update={"excluded": (*routine.excluded, ghost)}), PLAIN, KB
+
+
+def _context() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    why = Reason(code=ReasonCode.MISSING_EQUIPMENT, message="No foam roller.")
+    name = KB.stretches["foam_roll_glutes"].name
+    foreign = Exclusion(stretch_id="foam_roll_glutes", name=name, reasons=(why,))
+    return routine.model_copy(update={"excluded": (*routine.excluded, foreign)}), PLAIN, KB
+
+
+def _accounted() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    return routine.model_copy(update={"excluded": routine.excluded[1:]}), PLAIN, KB
+
+
+def _dose() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    i = index_of(routine, "hamstring_supine")
+    return retimed(with_step(routine, i, hold_seconds=routine.steps[i].hold_seconds + 5)), PLAIN, KB
+
+
+def _seconds() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    routine = with_step(routine, 0, seconds=routine.steps[0].seconds + 1)
+    return routine.model_copy(update={"total_seconds": routine.total_seconds + 1}), PLAIN, KB
+
+
+def _exclusion(profile: Profile, sid: str, **changes: object) -> Tamper:
+    def tamper() -> tuple[Routine, Profile, KnowledgeBase]:
+        routine = run(profile)
+        excluded = tuple(
+            e.model_copy(update=changes) if e.stretch_id == sid else e for e in routine.excluded
+        )
+        return routine.model_copy(update={"excluded": excluded}), profile, KB
+
+    return tamper
+
+
+def _reason_true() -> tuple[Routine, Profile, KnowledgeBase]:
+    flag = Reason(code=ReasonCode.RED_FLAG, message="Warning signs reported.")
+    (e,) = [e for e in run(PLAIN).excluded if e.stretch_id == "adductor_strap_supine"]
+    return _exclusion(PLAIN, e.stretch_id, reasons=(flag, *e.reasons))()
+
+
+def _reasons_complete() -> tuple[Routine, Profile, KnowledgeBase]:
+    (e,) = [e for e in run(PLAIN).excluded if e.stretch_id == "adductor_strap_supine"]
+    return _exclusion(PLAIN, e.stretch_id, reasons=e.reasons[1:])()
+
+
+def unaudited(profile: Profile) -> Routine:
+    """The pipeline's routine for ``profile``, whatever the audit says of it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(safety, "PENDING", frozenset(CHECKS))
+        return recommend(profile)
+
+
+def _reason_other() -> tuple[Routine, Profile, KnowledgeBase]:
+    # The pipeline's own output, today: a step dropped for time is still "replaced by".
+    profile = Profile(context="after_sitting", minutes=1.0)
+    return unaudited(profile), profile, KB
+
+
+def _phase_order() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    return routine.model_copy(update={"steps": (routine.steps[-1], *routine.steps[:-1])}), PLAIN, KB
+
+
+def _position_blocks() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    steps = list(routine.steps)
+    steps.insert(
+        index_of(routine, "hip_flexor_half_kneeling"),
+        steps.pop(index_of(routine, "figure_four_supine")),
+    )
+    return routine.model_copy(update={"steps": tuple(steps)}), PLAIN, KB
+
+
+def _ordering() -> tuple[Routine, Profile, KnowledgeBase]:
+    kb, profile = ordered_knowledge(), Profile(context="c")
+    routine = run(profile, kb)
+    assert [s.stretch_id for s in routine.steps] == ["s2", "s1"]
+    return routine.model_copy(update={"steps": routine.steps[::-1]}), profile, kb
+
+
+def _time_budget() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    tight = Profile(context="after_sitting", minutes=(routine.total_seconds - 1) / 60)
+    return routine.model_copy(update={"profile": tight}), tight, KB
+
+
+def _max_steps() -> tuple[Routine, Profile, KnowledgeBase]:
+    profile = Profile(context="cool_down", equipment={"strap", "towel", "foam_roller"})
+    return unaudited(profile), profile, KB
+
+
+def _forbidden_combination() -> tuple[Routine, Profile, KnowledgeBase]:
+    # trunk_twist is_a rotation: the rule, written for rotation, must still catch it.
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "clinic.toml").write_text(TWIST_PACK, encoding="utf-8")
+        kb = load_knowledge(Path(tmp))
+    routine = run(PLAIN, kb)
+    assert "twist_and_reach" in {e.stretch_id for e in routine.excluded}
+    return promoted(kb, PLAIN, "twist_and_reach", len(routine.steps)), PLAIN, kb
+
+
+BREAKS: dict[str, Tamper] = {
+    "profile": _profile,
+    "status": _status,
+    "red_flag_stop": _red_flag_stop,
+    "referral_urgency": _referral(urgency="urgent"),
+    "referral_flags": _referral(red_flags=("fever", "saddle_numbness")),
+    "referral_words": _referral(message="Carry on stretching."),
+    "stop_rules": _routine(PLAIN, cautions=()),
+    "notice": _routine(PLAIN, notice="Anything goes."),
+    "provenance": _provenance,
+    "known_stretch": _known_stretch,
+    "context": _context,
+    "accounted": _accounted,
+    "step_name": _step(PLAIN, "hamstring_supine", name="Hamstring stretch, standing"),
+    "position": _step(PLAIN, "hamstring_supine", position_name="Standing"),
+    "movements": _step(PLAIN, "hamstring_supine", targets=("glutes",)),
+    "equipment": _step(WITH_KIT, "hamstring_supine", equipment="towel", equipment_name="Towel"),
+    "instructions": _step(PLAIN, "standing_side_bend", instructions=("Twist as you bend.",)),
+    "cautions": _step(PLAIN, "standing_side_bend", cautions=()),
+    "dose": _dose,
+    "seconds": _seconds,
+    "phase": _step(PLAIN, "standing_side_bend", phase="cool_down"),
+    "replaces": _step(PLAIN, "hamstring_supine", replaces="figure_four_supine"),
+    "explained": _step(PLAIN, "hamstring_supine", reasons=()),
+    "avoided_position": lambda: (
+        promoted(KB, NO_KNEELING, "child_pose_side_reach", 0),
+        NO_KNEELING,
+        KB,
+    ),
+    "pregnancy": lambda: (promoted(KB, PREGNANT, "figure_four_supine", 2), PREGNANT, KB),
+    "forbidden_combination": _forbidden_combination,
+    "exclusion_name": _exclusion(PLAIN, "hip_flexor_standing_lunge", name="Lunge"),
+    "reason_true": _reason_true,
+    "reason_other": _reason_other,
+    "reasons_complete": _reasons_complete,
+    "phase_order": _phase_order,
+    "position_blocks": _position_blocks,
+    "ordering": _ordering,
+    "total_seconds": _routine(PLAIN, total_seconds=1),
+    "time_budget": _time_budget,
+    "max_steps": _max_steps,
+}
+
+
+def test_every_check_has_a_break() -> None:
+    assert list(BREAKS) == list(CHECKS)
+
+
+@pytest.mark.usefixtures("nothing_pending")
+@pytest.mark.parametrize("check", list(BREAKS))
+def test_only_the_check_named_catches_its_break(check: str) -> None:
+    routine, profile, kb = BREAKS[check]()
+    found = audit(routine, profile, kb)
+    assert {v.rule for v in found} == {check}, [f"{v.rule}: {v.message}" for v in found]
+    assert all(v.message for v in found)
+
+
+def test_pending_checks_are_made_but_not_reported() -> None:
+    for check in sorted(safety.PENDING):
+        routine, profile, kb = BREAKS[check]()
+        assert audit(routine, profile, kb) == []
+
+
+# --- the eight tampered routines of issue 10, item 3 -----------------------------------
+
+
+def _every_step_warm_up() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    steps = tuple(s.model_copy(update={"phase": "warm_up"}) for s in routine.steps)
+    return routine.model_copy(update={"steps": steps}), PLAIN, KB
+
+
+def _all_excluded_for_a_red_flag() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    why = Reason(code=ReasonCode.RED_FLAG, message="Warning signs reported.")
+    excluded = tuple(
+        Exclusion(stretch_id=sid, name=KB.stretches[sid].name, reasons=(why,))
+        for sid in [
+            *(s.stretch_id for s in routine.steps),
+            *(e.stretch_id for e in routine.excluded),
+        ]
+    )
+    changes = {"steps": (), "excluded": excluded, "total_seconds": 0, "status": "nothing_fits"}
+    return routine.model_copy(update=changes), PLAIN, KB
+
+
+def _supine_relabelled_standing() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)
+    steps = tuple(
+        s.model_copy(update={"position_name": "Standing"}) if s.position == "supine" else s
+        for s in routine.steps
+    )
+    return routine.model_copy(update={"steps": steps}), PLAIN, KB
+
+
+def _missing_equipment_the_person_has() -> tuple[Routine, Profile, KnowledgeBase]:
+    routine = run(PLAIN)  # adductor_strap_supine left out: no strap
+    return routine.model_copy(update={"profile": WITH_KIT}), WITH_KIT, KB
+
+
+ISSUE_TAMPERS: dict[str, tuple[str, set[str], Tamper]] = {
+    "an emergency referral that says nothing is wrong and lists no red flags": (
+        "referral_words",
+        {"referral_flags", "referral_words"},
+        _referral(red_flags=(), flag_names=(), message="Nothing is wrong.", action="Carry on."),
+    ),
+    "a routine with no stop rules and no notice": (
+        "stop_rules",
+        {"stop_rules", "notice"},
+        _routine(PLAIN, cautions=(), notice=""),
+    ),
+    "an aggravated routine with the go-gently caution removed": (
+        "cautions",
+        {"cautions"},
+        _step(AGGRAVATED, "figure_four_supine", cautions=()),
+    ),
+    "a side-bend step whose instructions say to twist": (
+        "instructions",
+        {"instructions"},
+        _step(PLAIN, "standing_side_bend", instructions=("Twist your trunk as you bend.",)),
+    ),
+    "supine steps relabelled Standing": (
+        "position",
+        {"position"},
+        _supine_relabelled_standing,
+    ),
+    "every step relabelled warm-up": ("phase", {"phase"}, _every_step_warm_up),
+    "every stretch excluded for a red flag the profile does not have": (
+        "reason_true",
+        {"reason_true", "reasons_complete"},
+        _all_excluded_for_a_red_flag,
+    ),
+    "a stretch excluded for missing equipment the person has": (
+        "reason_true",
+        {"reason_true", "reasons_complete", "replaces", "equipment", "instructions"},
+        _missing_equipment_the_person_has,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ISSUE_TAMPERS))
+def test_each_tampered_routine_of_the_issue_is_caught(name: str) -> None:
+    named, expected, tamper = ISSUE_TAMPERS[name]
+    found = {v.rule for v in audit(*tamper())}
+    assert named in found
+    assert found == expected
+
+
+def test_a_referral_at_the_urgency_of_an_unknown_tier_is_caught() -> None:
+    kb, profile = ordered_knowledge(), Profile(context="c", red_flags={"f"})
+    routine = run(profile, kb)
+    assert routine.referral is not None
+    referral = routine.referral.model_copy(update={"urgency": "emergency"})  # not in kb
+    found = audit(routine.model_copy(update={"referral": referral}), profile, kb)
+    assert {v.rule for v in found} == {"referral_urgency"}
+
+
+def test_a_routine_of_another_context_is_reported() -> None:
+    broken = run(PLAIN).model_copy(update={"context": "after_sleep"})
+    assert [v.rule for v in audit(broken, PLAIN, KB)] == ["profile"]
+
+
+def test_steps_and_no_referral_despite_red_flags_are_reported() -> None:
+    flagged = Profile(context="after_sitting", red_flags={"fever"})
+    routine = run(PLAIN).model_copy(update={"profile": flagged})
+    found = [v.message for v in audit(routine, flagged, KB) if v.rule == "red_flag_stop"]
+    assert found == [
+        "red flags reported, yet the routine has steps",
+        "red flags reported, yet no referral",
+    ]
+
+
+def test_a_step_of_an_unknown_stretch_is_reported_once() -> None:
+    routine = run(PLAIN)
+    broken = with_step(routine, 0, stretch_id="no_such_stretch")
+    assert {v.rule for v in audit(broken, PLAIN, KB)} == {"known_stretch", "accounted"}
+
+
+def test_a_step_in_an_unknown_position_is_reported() -> None:
+    broken = _step(PLAIN, "hamstring_supine", position="nowhere")()
+    assert "position" in {v.rule for v in audit(*broken)}
+
+
+def test_a_stand_in_whose_stretch_is_also_a_step_is_reported() -> None:
+    routine = run(PLAIN)  # butterfly_seated stands in for adductor_strap_supine
+    steps = list(routine.steps)
+    steps.insert(1, step_as_knowledge_says(KB, WITH_KIT, "adductor_strap_supine"))
+    found = audit(routine.model_copy(update={"steps": tuple(steps)}), PLAIN, KB)
+    assert ("replaces", "butterfly_seated") in {(v.rule, v.stretch_id) for v in found}
+
+
+def test_a_referral_with_unknown_sources_is_reported() -> None:
+    routine, profile, kb = _referral(sources=("no-such-source",))()
+    assert {v.rule for v in audit(routine, profile, kb)} == {"explained"}
+
+
+def test_an_exclusion_without_the_red_flag_is_reported() -> None:
+    routine = run(FLAGGED)
+    why = Reason(code=ReasonCode.NO_ALTERNATIVE, message="None.")
+    excluded = (routine.excluded[0].model_copy(update={"reasons": (why,)}), *routine.excluded[1:])
+    found = audit(routine.model_copy(update={"excluded": excluded}), FLAGGED, KB)
+    assert {v.rule for v in found} == {"reason_true", "reasons_complete"}
+
+
+def test_a_blocked_primary_that_says_nothing_of_its_alternative_is_reported() -> None:
+    (e,) = [e for e in run(PLAIN).excluded if e.stretch_id == "adductor_strap_supine"]
+    found = audit(*_exclusion(PLAIN, e.stretch_id, reasons=e.reasons[:1])())
+    assert [v.rule for v in found] == ["reasons_complete"]
+
+
+@pytest.mark.parametrize(
+    ("code", "other"),
+    [
+        (ReasonCode.REPLACED, None),
+        (ReasonCode.ALTERNATIVE_NOT_NEEDED, "figure_four_supine"),
+        (ReasonCode.NO_ALTERNATIVE, None),
+        (ReasonCode.TIME_BUDGET, None),
+        (ReasonCode.PREGNANCY, None),
+    ],
+)
+def test_each_kind_of_reason_is_checked(code: ReasonCode, other: str | None) -> None:
+    """Each code, given where it is false, is reported as untrue."""
+    (e,) = [e for e in run(PLAIN).excluded if e.stretch_id == "hip_flexor_standing_lunge"]
+    false = Reason(code=code, message="Because.", other=other, rule="pregnancy_no_supine")
+    found = audit(*_exclusion(PLAIN, e.stretch_id, reasons=(*e.reasons, false))())
+    assert "reason_true" in {v.rule for v in found}
+
+
+def test_a_reason_code_the_audit_does_not_know_is_not_taken_as_true() -> None:
+    (e,) = [e for e in run(PLAIN).excluded if e.stretch_id == "hip_flexor_standing_lunge"]
+    unknown = e.reasons[0].model_copy(update={"code": "too_many_steps"})
+    found = audit(*_exclusion(PLAIN, e.stretch_id, reasons=(unknown,))())
+    assert {v.rule for v in found} == {"reason_true", "reasons_complete"}
+
+
+def test_a_time_budget_reason_holds_at_the_cap_without_a_budget() -> None:
+    routine = run(PLAIN)
+    (e,) = [e for e in routine.excluded if e.stretch_id == "hip_flexor_standing_lunge"]
+    why = Reason(code=ReasonCode.TIME_BUDGET, message="Too long.")
+    tampered = _exclusion(PLAIN, e.stretch_id, reasons=(why,))()[0]
+    assert "reason_true" in {v.rule for v in audit(tampered, PLAIN, KB)}
+    at_cap = Profile(context="cool_down", equipment={"strap", "towel", "foam_roller"})
+    long = unaudited(at_cap)
+    assert len(long.steps) >= sirecommend._routine.MAX_STEPS
+    (last,) = long.excluded[-1:]
+    stretch = KB.stretches[last.stretch_id]
+    excluded = (*long.excluded[:-1], last.model_copy(update={"reasons": (why,)}))
+    found = audit(long.model_copy(update={"excluded": excluded}), at_cap, KB)
+    assert ("reason_true", stretch.id) not in {(v.rule, v.stretch_id) for v in found}
+
+
+def test_wrong_arguments_are_typed_errors() -> None:
+    routine = run(PLAIN)
+    with pytest.raises(InvalidArgumentError, match="got a dict for the Profile"):
+        audit(routine, {"context": "after_sitting"}, KB)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="for the KnowledgeBase"):
+        audit(routine, PLAIN, None)  # type: ignore[arg-type]
+    with pytest.raises(UnknownIdError, match="unknown red flag 'fevr' in red_flags"):
+        audit(routine, Profile(context="after_sitting", red_flags={"fevr"}), KB)
+
+
+def test_a_step_in_an_unknown_phase_is_reported() -> None:
+    routine = run(PLAIN)
+    broken = with_step(routine, len(routine.steps) - 1, phase="stretching")
+    assert {v.rule for v in audit(broken, PLAIN, KB)} == {"phase", "phase_order"}
+
+
+def test_what_a_context_offers_comes_from_the_links_and_alternatives() -> None:
+    assert safety.alternatives_of(KB) == {
+        "adductor_strap_supine": ("butterfly_seated",),
+        "hip_flexor_half_kneeling": ("hip_flexor_standing_lunge",),
+    }
+    warm_up = offered_phases(KB, "warm_up")
+    assert "hip_flexor_half_kneeling" not in warm_up
+    assert "hip_flexor_standing_lunge" not in warm_up  # its primary is not offered there
+    assert warm_up["butterfly_seated"] == warm_up["adductor_strap_supine"]
+
+
+# --- no memo ---------------------------------------------------------------------------
+
+
+def test_auditing_twice_does_the_same_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real_walk, real_rules = safety._walk, safety.rule_facts
+
+    def walk(kb: KnowledgeBase, context: str) -> object:
+        calls.append(context)
+        return real_walk(kb, context)
+
+    def rules(kb: KnowledgeBase) -> safety.RuleFacts:
+        calls.append("rules")
+        return real_rules(kb)
+
+    monkeypatch.setattr(safety, "_walk", walk)
+    monkeypatch.setattr(safety, "rule_facts", rules)
+    routine = run(PLAIN)
+    calls.clear()
+    assert audit(routine, PLAIN, KB) == audit(routine, PLAIN, KB) == []
+    assert calls == ["after_sitting", "rules", "after_sitting", "rules"]
+
+
+def test_a_routine_changed_after_its_first_audit_fails_the_next() -> None:
+    routine = run(PLAIN)
+    step = routine.steps[0]
+    assert audit(routine, PLAIN, KB) == []
+    vars(step)["movements"] = ()  # the same objects, changed in place (as an attacker could)
+    try:
+        assert {v.rule for v in audit(routine, PLAIN, KB)} == {"movements"}
+    finally:
+        vars(step)["movements"] = KB.stretches[step.stretch_id].movements
+    assert audit(routine, PLAIN, KB) == []
+
+
+def test_a_json_copy_is_audited_like_the_original() -> None:
+    routine = run(AGGRAVATED)
+    copy = Routine.model_validate_json(routine.model_dump_json())
+    assert audit(copy, AGGRAVATED, KB) == []
+    broken = copy.model_copy(update={"notice": ""})
+    assert [v.rule for v in audit(broken, AGGRAVATED, KB)] == ["notice"]
+
+
+# --- the old module name ----------------------------------------------------------------
+
+
+def test_the_function_and_the_module_no_longer_share_a_name() -> None:
+    assert sirecommend.audit is safety.audit
+    assert importlib.import_module("sirecommend.safety") is safety
+    assert "audit" in sirecommend.__all__
+
+
+def test_the_old_module_still_imports_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "sirecommend.audit", raising=False)
+    monkeypatch.setattr(sirecommend, "audit", safety.audit)  # restored afterwards
+    with pytest.warns(DeprecationWarning, match=r"sirecommend\.audit is deprecated"):
+        old = importlib.import_module("sirecommend.audit")
+    assert old.audit is safety.audit
+    assert old.CHECKS is CHECKS
+    # Importing the submodule binds it to the package: it must still work as the function.
+    assert sirecommend.audit is old
+    routine = run(PLAIN)
+    assert old(routine, PLAIN, KB) == []
+    assert [
+        v.rule for v in sirecommend.audit(routine.model_copy(update={"notice": ""}), PLAIN, KB)
+    ] == ["notice"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from sirecommend import audit as again  # already imported: no second warning
+
+        assert again is old
