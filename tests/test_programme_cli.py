@@ -288,3 +288,128 @@ def test_plan_writes_a_calendar(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert wake[0].decoded("DTSTART").strftime("%Y-%m-%d %H:%M") == "2026-12-07 06:45"
     assert run("plan", "--context", "warm_up", "--days", "tue") == 0
     assert "ACSM" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def test_bare_sirecommend_lists_the_programme_commands(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run() == 0
+    out = capsys.readouterr().out
+    for command in ("log", "next", "history", "plan"):
+        assert f"    {command}" in out
+
+
+@pytest.mark.parametrize("command", ["log", "next", "history", "plan"])
+def test_help_of_each_command(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(command, "--help") == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: sirecommend {command}")
+    if command != "plan":
+        assert "SIRECOMMEND_JOURNAL" in " ".join(out.split())
+
+
+def test_the_journal_comes_from_the_flag_then_the_environment_then_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    feedback = ("--feedback", "hamstring_supine:2:1")
+    assert run("log", "--context", "after_sitting", *feedback) == 0
+    default = tmp_path / "data" / "sirecommend" / "journal.sqlite3"
+    assert f"recorded in {default}." in capsys.readouterr().out
+    env = tmp_path / "env.sqlite3"
+    monkeypatch.setenv(ENV_VAR, str(env))
+    assert run("log", "--context", "warm_up", *feedback) == 0
+    flag = tmp_path / "flag.sqlite3"
+    assert run("log", "--context", "cool_down", "--journal", str(flag), *feedback) == 0
+    contexts = [[s.context for s in Journal(p).sessions()] for p in (default, env, flag)]
+    assert contexts == [["after_sitting"], ["warm_up"], ["cool_down"]]
+    home = tmp_path / "home"
+    home.mkdir()
+    assert run("history", "--journal", "~/flag.sqlite3") == 0  # ~ is expanded
+    assert "No sessions" in capsys.readouterr().out
+
+
+def test_journal_errors_name_where_the_path_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    (tmp_path / "sirecommend" / "journal.sqlite3").mkdir(parents=True)
+
+    def error(*argv: str) -> str:
+        assert run(*argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        return err
+
+    default = tmp_path / "sirecommend" / "journal.sqlite3"
+    assert error("history") == (
+        f"sirecommend history: error: journal {str(default)!r} (choose another with "
+        f"--journal) is a directory: name a file in it, such as "
+        f"{str(default / 'journal.sqlite3')!r}\n"
+    )
+    assert "--journal needs a file path" in error("history", "--journal", " ")
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("not a journal " * 100, encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(not_sqlite))
+    assert f"${ENV_VAR} {str(not_sqlite)!r}: damaged or not SQLite" in error("history")
+    under_a_file = not_sqlite / "journal.sqlite3"
+    line = error(
+        "log", "--context", "warm_up", "--journal", str(under_a_file),
+        "--feedback", "hamstring_supine:1:1",
+    )  # fmt: skip
+    assert f"--journal {str(under_a_file)!r}: cannot open it" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("log", "--context", "warm_up", "--red-flag", "fevr",
+             "--feedback", "hamstring_supine:1:1"),
+            "unknown red flag 'fevr' in --red-flag; did you mean 'fever'?",
+        ),
+        (
+            ("log", "--context", "warm_up", "--feedback", "hamstring_supine:1:1",
+             "--feedback", "hamstring_supine:1:2"),
+            "invalid --feedback: feedback repeats stretch hamstring_supine",
+        ),
+        (
+            ("next", "--context", "after_sittin"),
+            "unknown context 'after_sittin' in --context; did you mean 'after_sitting'?",
+        ),
+        (("next", "--context", "warm_up", "--equipment", "strp"), "'strp' in --equipment"),
+        (("next", "--context", "warm_up", "--focus", "hams"), "'hams' in --focus"),
+        (("next", "--context", "warm_up", "--minutes", "0"), "argument --minutes"),
+        (("plan", "--context", "warm_up", "--also", "warmup"), "'warmup' in --also"),
+        (("plan", "--context", "warmup"), "'warmup' in --context"),
+        (("plan", "--context", "warm_up", "--avoid", "sofa"), "'sofa' in --avoid"),
+        (("next", "--context", "warm_up", "--pack", "no/such/pack"), "no such knowledge pack"),
+    ],
+)  # fmt: skip
+def test_messages_name_the_flag_typed(
+    journal: str, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
+) -> None:
+    extra = () if argv[0] == "plan" else ("--journal", journal)
+    assert run(*argv, *extra) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+    assert "red_flags" not in err
+    assert "avoid_positions" not in err
+
+
+def test_writing_the_calendar_or_the_chart_can_fail(
+    journal: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no" / "dir"
+    assert run("plan", "--context", "warm_up", "--ics", str(missing / "p.ics")) == 2
+    assert f"cannot write --ics {str(missing / 'p.ics')!r}: No such file" in capsys.readouterr().err
+    for name in ("c.svg", "c.png"):
+        assert run("history", "--journal", journal, "--chart", str(missing / name)) == 2
+        assert f"cannot write --chart {str(missing / name)!r}" in capsys.readouterr().err

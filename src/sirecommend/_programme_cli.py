@@ -30,12 +30,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sirecommend._feedback import Feedback, Session, check_session
+from sirecommend._feedback import Feedback, Session
 from sirecommend._kb import KnowledgeBase
 from sirecommend._plan import plan
 from sirecommend._recommend import recommend
 from sirecommend._routine import Profile
-from sirecommend.errors import InvalidArgumentError, UnknownIdError
+from sirecommend.errors import UnknownIdError
 from sirecommend.journal import ENV_VAR, Journal, JournalError, default_journal_path
 from sirecommend.progression import band_of, model_of, progress
 
@@ -91,14 +91,13 @@ def _guard(run: Handler) -> Handler:
         except _BadInputError as exc:
             message = str(exc)
         except UnknownIdError as exc:
-            message = str(UnknownIdError(exc.kind, exc.value, exc.choices, where=_flag_of(exc, args)))
+            flag = _flag_of(exc, args)
+            message = str(UnknownIdError(exc.kind, exc.value, exc.choices, where=flag))
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             field = str(first["loc"][0]) if first["loc"] else ""
             flag = _FIELD_FLAGS.get(field, field or "value")
             message = f"invalid {flag}: {first['msg'].removeprefix('Value error, ')}"
-        except InvalidArgumentError as exc:
-            message = exc.message
         except JournalError as exc:
             detail = exc.message.removeprefix(f"journal {exc.path}: ")
             message = f"{_journal_label(args)}: {detail}"
@@ -576,9 +575,7 @@ def register(
     )
     pl = add("plan", _cmd_plan, "a dated plan for some weeks, and a calendar", profile, packs)
     pl.add_argument("--start", type=_date, help="the first day, YYYY-MM-DD (default: today)")
-    pl.add_argument(
-        "--weeks", type=_weeks, default=4, help="how many weeks, 1 to 52 (default: 4)"
-    )
+    pl.add_argument("--weeks", type=_weeks, default=4, help="how many weeks, 1 to 52 (default: 4)")
     pl.add_argument(
         "--days",
         type=_days,

@@ -162,8 +162,9 @@ def focus_note(routine: Routine, kb: KnowledgeBase) -> str | None:
     >>> from sirecommend import load_knowledge, recommend
     >>> routine = recommend(context="after_sitting", avoid_positions={"floor"},
     ...                     focus={"hamstrings"})
-    >>> print(focus_note(routine, load_knowledge()))
-    Focus not met: you asked to focus on Hamstrings, but no step in this routine works that area. "Left out" says why.
+    >>> print(focus_note(routine, load_knowledge()))  # doctest: +NORMALIZE_WHITESPACE
+    Focus not met: you asked to focus on Hamstrings, but no step in this routine works
+    that area. "Left out" says why.
     >>> print(focus_note(recommend(context="warm_up", focus={"glutes", "piriformis"}),
     ...                  load_knowledge()))  # doctest: +NORMALIZE_WHITESPACE
     Focus not met: you asked to focus on Glutes and Piriformis, but no step in this
@@ -178,9 +179,7 @@ def focus_note(routine: Routine, kb: KnowledgeBase) -> str | None:
     unmet = unmet_focus(routine)
     if not unmet:
         return None
-    names = [
-        kb.muscles[m].name if m in kb.muscles else m.replace("_", " ") for m in unmet
-    ]
+    names = [kb.muscles[m].name if m in kb.muscles else m.replace("_", " ") for m in unmet]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     area = "that area" if len(names) == 1 else "those areas"
     left_out = {

@@ -272,12 +272,15 @@ def _check_handout_options(args: argparse.Namespace, fmt: str) -> None:
     }
     for flag, formats in _HANDOUT_ONLY.items():
         if given[flag] and fmt not in formats:
-            wanted = " or ".join(formats)
-            hint = "; for the clinician's text view use 'sirecommend explain'" if fmt == "text" else ""
+            files = "FILE.html, FILE.md" if "markdown" in formats else "FILE.html"
+            hint = (
+                "; for the clinician's view as text use 'sirecommend explain'"
+                if flag == "--clinician" and fmt == "text"
+                else ""
+            )
             raise _UsageError(
-                f"{flag} applies to --format {wanted} (or -o FILE.html"
-                + (", FILE.md" if "markdown" in formats else "")
-                + f"), not {fmt}{hint if flag == '--clinician' else ''}"
+                f"{flag} applies to --format {' or '.join(formats)} (or -o {files}), "
+                f"not {fmt}{hint}"
             )
 
 
