@@ -43,6 +43,9 @@ def test_the_four_session_story(journal: str, capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "45 s x 2 each side [start]" in line_of(out, ham)
     assert "the journal does not change them yet" in out
+    assert "Rules: Traffic-light pain monitoring, from: Stretches for SI joint pain" in out
+    assert "Achilles tendinopathy" in out  # where the bands come from, in words
+    assert "si-stretch-guide" not in out  # no citation ids
     assert log(journal, "2025-11-02", "hamstring_supine:2:2:1:same") == 0
     assert log(journal, "2025-11-03", "hamstring_supine:2:3:2:better") == 0
     assert "recorded" in capsys.readouterr().out

@@ -34,6 +34,7 @@ from sirecommend._feedback import Feedback, Session
 from sirecommend._kb import KnowledgeBase
 from sirecommend._plan import plan
 from sirecommend._recommend import recommend
+from sirecommend._render import cited_sources, reference
 from sirecommend._routine import Profile
 from sirecommend.errors import UnknownIdError
 from sirecommend.journal import ENV_VAR, Journal, JournalError, default_journal_path
@@ -314,7 +315,9 @@ def _cmd_next(args: argparse.Namespace) -> int:
             print(f"- Left out: {kb.stretches[p.stretch_id].name}: {p.reason}")
     if prog.hold_reason:
         print(f"Nothing goes up: {prog.hold_reason}.")
-    print(f"Rules: {model_of(kb).name} ({', '.join(model_of(kb).cites)}).")
+    model = model_of(kb)
+    sources = "; ".join(reference(c, p, kb)[0] for c, p in cited_sources(model.cites).items())
+    print(f"Rules: {model.name}, from: {sources}.")
     print(_NOT_WIRED)
     return 0
 
@@ -537,7 +540,9 @@ def register(
 
     log = add("log", _cmd_log, "record how a session went, in the journal", journal, packs)
     log.add_argument(
-        "--context", required=True, help="the situation the session was for (see 'list contexts')"
+        "--context",
+        required=True,
+        help="the situation the session was for (see 'sirecommend list contexts')",
     )
     log.add_argument("--date", type=_date, help="the session's day, YYYY-MM-DD (default: today)")
     log.add_argument(
@@ -555,7 +560,8 @@ def register(
         nargs="+",
         default=[],
         metavar="F",
-        help="a warning sign you noticed (see 'list red-flags'); 'next' then says what to do",
+        help="a warning sign you noticed (see 'sirecommend list red-flags'); 'next' then "
+        "says what to do",
     )
     nxt = add(
         "next", _cmd_next, "the next session, dosed from the journal", journal, profile, packs
