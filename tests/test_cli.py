@@ -231,6 +231,43 @@ class TestRecommend:
         assert run(capsys, "recommend", *self.PROFILE, "-o", str(target))[0] == 0
         assert target.read_text(encoding="utf-8").startswith(start)
 
+    def test_handout_options_reach_the_handout(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        routine = recommend(**self.SAME)
+        _, md, _ = run(capsys, "recommend", *self.PROFILE, "--format", "markdown", "--clinician")
+        assert md == to_markdown(routine, clinician=True)
+        assert "Why:" in md
+        page = tmp_path / "r.html"
+        argv = ["--clinician", "--paper", "Letter", "--large-print", "-o", str(page)]
+        assert run(capsys, "recommend", *self.PROFILE, *argv)[0] == 0
+        want = to_html(routine, clinician=True, paper="Letter", large_print=True)
+        assert page.read_text(encoding="utf-8") == want
+        _, plain, _ = run(capsys, "recommend", *self.PROFILE, "--format", "html")
+        assert plain == to_html(routine, paper="A4")
+        assert "size: A4" in plain
+        assert "Why:" not in plain
+
+    @pytest.mark.parametrize(
+        ("argv", "message"),
+        [
+            (("--clinician",), "--clinician applies to --format markdown or html"),
+            (("--clinician", "--format", "json"), "not json"),
+            (("--paper", "A4", "--format", "markdown"), "--paper applies to --format html"),
+            (("--large-print", "-o", "x.md"), "--large-print applies to --format html"),
+        ],
+    )
+    def test_handout_options_need_a_handout(
+        self, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
+    ) -> None:
+        line = bad_input(capsys, "recommend", "--context", "warm_up", *argv)
+        assert message in line
+        assert ("sirecommend explain" in line) == (argv == ("--clinician",))
+
+    def test_bad_paper(self, capsys: pytest.CaptureFixture[str]) -> None:
+        line = bad_input(capsys, "recommend", "--context", "warm_up", "--paper", "A5")
+        assert "argument --paper: invalid choice: 'A5'" in line
+
     def test_format_wins_over_the_extension(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path
     ) -> None:
@@ -348,7 +385,8 @@ class TestBadInput:
         status, out, err = run(capsys)
         assert (status, err) == (0, "")
         assert out.startswith("usage: sirecommend")
-        for command in ("recommend", "explain", "list", "show", "validate", "graph", "schema"):
+        for command in ("recommend", "explain", "list", "show", "validate", "graph", "schema",
+                        "log", "next", "history", "plan"):  # fmt: skip
             assert f"    {command}" in out
 
     @pytest.mark.parametrize(
@@ -627,6 +665,15 @@ class TestExplain:
         _, out, _ = run(capsys, *argv, "--focus", "hamstrings", "--red-flag", "fever")
         assert "Focus not met" not in out  # a referral has no steps to meet it
 
+    def test_recommend_says_an_unmet_focus_in_plain_words(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        argv = ["recommend", "--context", "after_sitting", "--avoid", "floor"]
+        _, out, _ = run(capsys, *argv, "--focus", "hamstrings")
+        flat = " ".join(out.split())
+        assert "Focus not met: you asked to focus on Hamstrings, but no step" in flat
+        assert "hamstrings" not in out  # no ids in the patient's text
+
     def test_rules_are_named(self, capsys: pytest.CaptureFixture[str]) -> None:
         _, out, _ = run(capsys, "explain", "--context", "after_sitting", "--trimester", "3")
         assert "pregnancy: From the second trimester" in out
@@ -844,7 +891,7 @@ class TestSchemaAndMeta:
         "command",
         [
             "recommend", "explain", "list", "contexts", "stretches", "show", "validate",
-            "graph", "schema",
+            "graph", "schema", "log", "next", "history", "plan",
         ],
     )  # fmt: skip
     def test_help(self, capsys: pytest.CaptureFixture[str], command: str) -> None:
@@ -855,7 +902,7 @@ class TestSchemaAndMeta:
     def test_every_option_has_help(self) -> None:
         commands = cli._build_parser()._actions[-1]
         assert isinstance(commands, argparse._SubParsersAction)
-        assert len(commands.choices) == 9
+        assert len(commands.choices) == 13
         for name, sub in commands.choices.items():
             for action in sub._actions:
                 assert action.help, (name, action.dest)

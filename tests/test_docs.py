@@ -88,7 +88,8 @@ def test_every_page_is_built(site: Path) -> None:
     for page in ["index", "getting-started", "cli", "evidence", "api", "benchmarks",
                  "changelog", "decisions", "mutation-survivors", "concepts/knowledge",
                  "concepts/pipeline", "concepts/safety", "concepts/triage",
-                 "howto/clinic-pack", "howto/testing", "howto/fhir", "howto/handout"]:  # fmt: skip
+                 "howto/clinic-pack", "howto/testing", "howto/fhir", "howto/handout",
+                 "howto/programme"]:  # fmt: skip
         assert (site / f"{page}.html").is_file(), page
 
 
@@ -108,9 +109,21 @@ def test_the_evidence_page_holds_the_whole_knowledge(site: Path) -> None:
 def test_the_cli_reference_is_the_parser(site: Path) -> None:
     text = text_of(site / "cli.html")
     for command in ("recommend", "explain", "list", "contexts", "stretches", "show",
-                    "validate", "graph", "schema"):  # fmt: skip
+                    "validate", "graph", "schema", "log", "next", "history", "plan"):  # fmt: skip
         assert f"sirecommend {command}" in text
     assert "foam_roller, strap, towel" in text  # the help lists the shipped ids
+    for option in ("--journal PATH", "--clinician", "--large-print", "--ics FILE"):
+        assert option in text
+    assert "/root" not in text  # no path of the build machine
+    assert "/home/" not in text
+
+
+def test_the_programme_guide_tells_the_story(site: Path) -> None:
+    text = text_of(site / "howto" / "programme.html")
+    for words in ("[start]", "[up]", "[down]", "SIRECOMMEND_JOURNAL", "--journal",
+                  "tendon rehabilitation, not from SI joint studies", "physical therapist",
+                  "VEVENT"):  # fmt: skip
+        assert words in text, words
 
 
 def test_the_changelog_is_included(site: Path) -> None:

@@ -19,6 +19,7 @@ from sirecommend import (
     load_knowledge,
     recommend,
 )
+from sirecommend._render import focus_note
 from sirecommend.handout import (
     PICTOGRAMS,
     STRETCH_PICTOGRAMS,
@@ -583,3 +584,62 @@ class TestHtml:
         assert "On a &lt;sofa&gt; &amp; &quot;chair&quot;" in page
         assert ">?</text>" in page  # the neutral pictogram
         assert "packs: " in page
+
+
+class TestUnmetFocus:
+    """A focus no step works is said plainly, in the text and both handouts (issue 14)."""
+
+    AVOID_FLOOR = recommend(
+        context="after_sitting", avoid_positions={"floor"}, focus={"hamstrings", "hip_flexors"}
+    )
+
+    def test_said_in_every_patient_text(self) -> None:
+        routine = self.AVOID_FLOOR
+        want = "Focus not met: you asked to focus on Hamstrings, but no step in this routine"
+        text = " ".join(str(routine).split())
+        assert want in text
+        assert '"Left out" says why.' in text
+        lines = str(routine).splitlines()
+        assert lines.index("Focus not met: you asked to focus on Hamstrings, but no step in "
+                           "this routine works that") < lines.index("Left out")  # fmt: skip
+        md = to_markdown(routine)
+        assert f"> {want}" in " ".join(md.split()).replace("\\", "")
+        page = to_html(routine)
+        assert f'<p class="focus-unmet">{want}' in page
+        for rendered in (str(routine), md, page):
+            assert "hamstrings" not in rendered.replace("Hamstrings", "")  # no id
+
+    def test_several_muscles_and_none_offered(self) -> None:
+        routine = recommend(context="warm_up", focus={"piriformis", "glutes"})
+        assert "on Glutes and Piriformis" in " ".join(str(routine).split())
+        alone = recommend(context="warm_up", focus={"piriformis"})
+        assert "None of the stretches for this situation works that area." in " ".join(
+            str(alone).split()
+        )
+
+    @pytest.mark.parametrize(
+        "routine",
+        [
+            recommend(context="after_sitting", focus={"hamstrings"}),  # met
+            recommend(context="after_sitting"),  # no focus
+            recommend(context="warm_up", focus={"piriformis"}, red_flags={"fever"}),  # referral
+        ],
+    )
+    def test_not_said_when_met_or_referred(self, routine: Routine) -> None:
+        for rendered in (str(routine), to_markdown(routine), to_html(routine)):
+            assert "Focus not met" not in rendered
+
+    def test_nothing_fits_still_says_it(self) -> None:
+        routine = recommend(context="warm_up", avoid_positions={"floor"}, focus={"glutes"})
+        assert routine.status == "nothing_fits"
+        assert "Focus not met" in str(routine)
+
+    def test_ids_the_knowledge_lacks_are_shown_in_words(self, kb: KnowledgeBase) -> None:
+        """A routine made with a pack, rendered with the shipped knowledge only."""
+        routine = self.AVOID_FLOOR
+        profile = routine.profile.model_copy(update={"focus": frozenset({"deep_rotators"})})
+        excluded = tuple(e.model_copy(update={"stretch_id": "pack_only"}) for e in routine.excluded)
+        odd = routine.model_copy(update={"profile": profile, "excluded": excluded})
+        note = focus_note(odd, kb) or ""
+        assert note.startswith("Focus not met: you asked to focus on deep rotators,")
+        assert note.endswith("None of the stretches for this situation works that area.")

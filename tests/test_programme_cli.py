@@ -1,8 +1,7 @@
-"""The programme's commands (log, next, history, plan), through a parser built by register()."""
+"""The programme's commands (log, next, history, plan), through ``sirecommend.cli.main``."""
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -11,16 +10,13 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from sirecommend._programme_cli import history_svg, register
-from sirecommend.journal import Journal
+from sirecommend._programme_cli import history_svg
+from sirecommend.cli import main
+from sirecommend.journal import ENV_VAR, Journal
 
 
 def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="sirecommend")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    status: int = args.run(args)
-    return status
+    return main(list(argv))
 
 
 @pytest.fixture
@@ -46,7 +42,10 @@ def test_the_four_session_story(journal: str, capsys: pytest.CaptureFixture[str]
     assert run("next", "--context", "after_sitting", "--journal", journal) == 0
     out = capsys.readouterr().out
     assert "45 s x 2 each side [start]" in line_of(out, ham)
-    assert "recommend(history=...)" in out
+    assert "the journal does not change them yet" in out
+    assert "Rules: Traffic-light pain monitoring, from: Stretches for SI joint pain" in out
+    assert "Achilles tendinopathy" in out  # where the bands come from, in words
+    assert "si-stretch-guide" not in out  # no citation ids
     assert log(journal, "2025-11-02", "hamstring_supine:2:2:1:same") == 0
     assert log(journal, "2025-11-03", "hamstring_supine:2:3:2:better") == 0
     assert "recorded" in capsys.readouterr().out
@@ -93,7 +92,7 @@ def test_log_twice_and_by_prompts(
 ) -> None:
     assert log(journal, "2025-11-02", "hamstring_supine:2:1") == 0
     assert log(journal, "2025-11-02", "hamstring_supine:2:1") == 0
-    assert "already in the journal" in capsys.readouterr().out
+    assert f"(after_sitting) already in {journal}." in capsys.readouterr().out
     # Prompts: skip the first stretch, then a bad answer, then sets, pains.
     answers = "\nx\n2\n11\n3\n\n" + "\n" * 10
     monkeypatch.setattr("sys.stdin", io.StringIO(answers))
@@ -125,7 +124,7 @@ def test_log_twice_and_by_prompts(
         (("log", "--context", "after_sitting", "--feedback", "hamstring:1:1"), "unknown stretch"),
         (
             ("log", "--context", "after_sitting", "--feedback", "hamstring_supine:1:12"),
-            "pain_during",
+            "argument --feedback: invalid value 'hamstring_supine:1:12': pain during 12",
         ),
         (
             (
@@ -140,7 +139,6 @@ def test_log_twice_and_by_prompts(
             "future",
         ),
         (("history", "--chart", "chart.gif"), ".svg or .png"),
-        (("plan", "--context", "warm_up", "--weeks", "0"), "weeks"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -172,23 +170,38 @@ def test_a_damaged_journal_is_reported(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 @pytest.mark.parametrize("flag", ["x", "x:1", "x:a:1", "x:1:1:b", "a:1:1:1:fine:z"])
-def test_bad_feedback_flags(flag: str, journal: str) -> None:
-    with pytest.raises(SystemExit):
-        run("log", "--context", "after_sitting", "--journal", journal, "--feedback", flag)
+def test_bad_feedback_flags(flag: str, journal: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("log", "--context", "after_sitting", "--journal", journal, "--feedback", flag) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"sirecommend log: error: argument --feedback: invalid value {flag!r}: "
+        "use STRETCH:SETS:PAIN_DURING[:PAIN_AFTER[:MORNING]]\n"
+    )
 
 
 @pytest.mark.parametrize(
-    ("argv"),
+    ("argv", "message"),
     [
-        ("plan", "--context", "warm_up", "--days", "mon,funday"),
-        ("plan", "--context", "warm_up", "--days", "8"),
-        ("plan", "--context", "warm_up", "--wake", "7h"),
-        ("log", "--context", "warm_up", "--date", "yesterday"),
+        (("plan", "--context", "warm_up", "--days", "mon,funday"), "--days: invalid day 'funday'"),
+        (("plan", "--context", "warm_up", "--days", "8"), "--days: invalid day '8'"),
+        (("plan", "--context", "warm_up", "--wake", "7h"), "--wake: invalid time '7h'"),
+        (("plan", "--context", "warm_up", "--weeks", "0"), "--weeks: invalid value '0'"),
+        (("plan", "--context", "warm_up", "--weeks", "53"), "from 1 to 52"),
+        (("log", "--context", "warm_up", "--date", "yesterday"), "--date: invalid date"),
+        (
+            ("log", "--context", "warm_up", "--feedback", "hamstring_supine:1:1:2:meh"),
+            "next morning 'meh': Input should be 'better', 'same' or 'worse'",
+        ),
     ],
 )
-def test_bad_option_values(argv: tuple[str, ...]) -> None:
-    with pytest.raises(SystemExit):
-        run(*argv)
+def test_bad_option_values(
+    argv: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(*argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"sirecommend {argv[0]}: error: argument ")
+    assert message in err
+    assert err.count("\n") == 1
 
 
 def test_history_table_json_and_charts(
@@ -278,3 +291,128 @@ def test_plan_writes_a_calendar(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert wake[0].decoded("DTSTART").strftime("%Y-%m-%d %H:%M") == "2026-12-07 06:45"
     assert run("plan", "--context", "warm_up", "--days", "tue") == 0
     assert "ACSM" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def test_bare_sirecommend_lists_the_programme_commands(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run() == 0
+    out = capsys.readouterr().out
+    for command in ("log", "next", "history", "plan"):
+        assert f"    {command}" in out
+
+
+@pytest.mark.parametrize("command", ["log", "next", "history", "plan"])
+def test_help_of_each_command(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(command, "--help") == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: sirecommend {command}")
+    if command != "plan":
+        assert "SIRECOMMEND_JOURNAL" in " ".join(out.split())
+
+
+def test_the_journal_comes_from_the_flag_then_the_environment_then_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    feedback = ("--feedback", "hamstring_supine:2:1")
+    assert run("log", "--context", "after_sitting", *feedback) == 0
+    default = tmp_path / "data" / "sirecommend" / "journal.sqlite3"
+    assert f"recorded in {default}." in capsys.readouterr().out
+    env = tmp_path / "env.sqlite3"
+    monkeypatch.setenv(ENV_VAR, str(env))
+    assert run("log", "--context", "warm_up", *feedback) == 0
+    flag = tmp_path / "flag.sqlite3"
+    assert run("log", "--context", "cool_down", "--journal", str(flag), *feedback) == 0
+    contexts = [[s.context for s in Journal(p).sessions()] for p in (default, env, flag)]
+    assert contexts == [["after_sitting"], ["warm_up"], ["cool_down"]]
+    home = tmp_path / "home"
+    home.mkdir()
+    assert run("history", "--journal", "~/flag.sqlite3") == 0  # ~ is expanded
+    assert "No sessions" in capsys.readouterr().out
+
+
+def test_journal_errors_name_where_the_path_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    (tmp_path / "sirecommend" / "journal.sqlite3").mkdir(parents=True)
+
+    def error(*argv: str) -> str:
+        assert run(*argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        return err
+
+    default = tmp_path / "sirecommend" / "journal.sqlite3"
+    assert error("history") == (
+        f"sirecommend history: error: journal {str(default)!r} (choose another with "
+        f"--journal) is a directory: name a file in it, such as "
+        f"{str(default / 'journal.sqlite3')!r}\n"
+    )
+    assert "--journal needs a file path" in error("history", "--journal", " ")
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("not a journal " * 100, encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(not_sqlite))
+    assert f"${ENV_VAR} {str(not_sqlite)!r}: damaged or not SQLite" in error("history")
+    under_a_file = not_sqlite / "journal.sqlite3"
+    line = error(
+        "log", "--context", "warm_up", "--journal", str(under_a_file),
+        "--feedback", "hamstring_supine:1:1",
+    )  # fmt: skip
+    assert f"--journal {str(under_a_file)!r}: cannot open it" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("log", "--context", "warm_up", "--red-flag", "fevr",
+             "--feedback", "hamstring_supine:1:1"),
+            "unknown red flag 'fevr' in --red-flag; did you mean 'fever'?",
+        ),
+        (
+            ("log", "--context", "warm_up", "--feedback", "hamstring_supine:1:1",
+             "--feedback", "hamstring_supine:1:2"),
+            "invalid --feedback: feedback repeats stretch hamstring_supine",
+        ),
+        (
+            ("next", "--context", "after_sittin"),
+            "unknown context 'after_sittin' in --context; did you mean 'after_sitting'?",
+        ),
+        (("next", "--context", "warm_up", "--equipment", "strp"), "'strp' in --equipment"),
+        (("next", "--context", "warm_up", "--focus", "hams"), "'hams' in --focus"),
+        (("next", "--context", "warm_up", "--minutes", "0"), "argument --minutes"),
+        (("plan", "--context", "warm_up", "--also", "warmup"), "'warmup' in --also"),
+        (("plan", "--context", "warmup"), "'warmup' in --context"),
+        (("plan", "--context", "warm_up", "--avoid", "sofa"), "'sofa' in --avoid"),
+        (("next", "--context", "warm_up", "--pack", "no/such/pack"), "no such knowledge pack"),
+    ],
+)  # fmt: skip
+def test_messages_name_the_flag_typed(
+    journal: str, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
+) -> None:
+    extra = () if argv[0] == "plan" else ("--journal", journal)
+    assert run(*argv, *extra) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+    assert "red_flags" not in err
+    assert "avoid_positions" not in err
+
+
+def test_writing_the_calendar_or_the_chart_can_fail(
+    journal: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no" / "dir"
+    assert run("plan", "--context", "warm_up", "--ics", str(missing / "p.ics")) == 2
+    assert f"cannot write --ics {str(missing / 'p.ics')!r}: No such file" in capsys.readouterr().err
+    for name in ("c.svg", "c.png"):
+        assert run("history", "--journal", journal, "--chart", str(missing / name)) == 2
+        assert f"cannot write --chart {str(missing / name)!r}" in capsys.readouterr().err

@@ -10,7 +10,8 @@
 - ``console`` blocks: each ``$ command`` gives exactly the output shown.
 
 Commands run in a temporary directory holding a link to ``examples/``, as from the root
-of a clone, so the files they write (``routine.html``, ``graph.svg``) land there.
+of a clone, so the files they write (``routine.html``, ``graph.svg``, the programme's
+``journal.sqlite3`` and ``plan.ics``) land there.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import icalendar
 import pytest
 
 from sirecommend.cli import main
+from sirecommend.journal import Journal
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -138,6 +141,37 @@ def test_every_sh_command_runs_as_written(clone: Path, capsys: pytest.CaptureFix
     assert ran >= 15
     assert (clone / "routine.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert (clone / "graph.svg").read_text(encoding="utf-8").startswith("<svg")
+    assert "Why:" in (clone / "review.md").read_text(encoding="utf-8")  # --clinician
+    assert "size: letter" in (clone / "large.html").read_text(encoding="utf-8")
+
+
+def test_the_programme_story_writes_only_where_it_says(
+    clone: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The story of "A programme": its journal and calendar are local files; the dose
+    goes up after two greens and down after a red, with the reason."""
+    monkeypatch.setenv("SIRECOMMEND_JOURNAL", str(clone / "not-this-one.sqlite3"))
+    story = [c for c in commands() if c.startswith(("sirecommend log", "sirecommend next"))]
+    assert len(story) == 6
+    outs = []
+    for command in story:
+        assert main(shlex.split(command)[1:]) == 0, command
+        outs.append(capsys.readouterr().out)
+    hamstring = [
+        next(line for line in out.splitlines() if "Hamstring stretch" in line)
+        for out, command in zip(outs, story, strict=True)
+        if "next" in command
+    ]
+    start, up, down = hamstring
+    assert "45 s x 2 each side [start]" in start
+    assert "60 s x 2 each side [up]" in up
+    assert "45 s x 2 each side [down] - red session" in down
+    assert len(Journal(clone / "journal.sqlite3").sessions()) == 3
+    assert not (clone / "not-this-one.sqlite3").exists()
+    plan = next(c for c in commands() if c.startswith("sirecommend plan"))
+    assert main(shlex.split(plan)[1:]) == 0
+    calendar = icalendar.Calendar.from_ical((clone / "plan.ics").read_bytes())
+    assert len(list(calendar.walk("VEVENT"))) == 4 * 7 + 1  # daily, and the review
 
 
 def test_console_blocks_print_what_they_show(

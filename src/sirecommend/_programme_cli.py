@@ -21,6 +21,8 @@ import argparse
 import datetime as dt
 import functools
 import json
+import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,30 +30,58 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sirecommend._feedback import Feedback, Session, check_session
+from sirecommend._feedback import Feedback, Session
 from sirecommend._kb import KnowledgeBase
-from sirecommend._loader import load_knowledge
 from sirecommend._plan import plan
 from sirecommend._recommend import recommend
+from sirecommend._render import cited_sources, reference
 from sirecommend._routine import Profile
-from sirecommend.errors import SirecommendError
-from sirecommend.journal import Journal
+from sirecommend.errors import UnknownIdError
+from sirecommend.journal import ENV_VAR, Journal, JournalError, default_journal_path
 from sirecommend.progression import band_of, model_of, progress
 
 __all__ = ["history_svg", "register"]
 
 Handler = Callable[[argparse.Namespace], int]
+Loader = Callable[[Sequence[str]], KnowledgeBase]
 _DAY_NAMES = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 _MORNING = ("better", "same", "worse")
 _NOT_WIRED = (
-    "Note: doses come from your journal by the progression rules; the routine itself "
-    "(safety filters, order) is today's recommend() without history until "
-    "recommend(history=...) is wired in."
+    "Note: the doses above come from your journal. Which stretches are in the session, "
+    "and their order, come from today's options only: the journal does not change them yet."
 )
 
 
 class _BadInputError(Exception):
     """Bad input found here: one line on standard error, exit 2."""
+
+
+#: UnknownIdError kind -> the option that gave an id of that kind.
+_KIND_FLAGS = {
+    "context": "--context",
+    "stretch": "--feedback",
+    "red flag": "--red-flag",
+    "equipment": "--equipment",
+    "position": "--avoid",
+    "muscle": "--focus",
+}
+#: Model field -> the option that set it, for validation errors.
+_FIELD_FLAGS = {
+    "date": "--date",
+    "feedback": "--feedback",
+    "context": "--context",
+    "red_flags": "--red-flag",
+    "equipment": "--equipment",
+    "avoid_positions": "--avoid",
+    "focus": "--focus",
+}
+
+
+def _flag_of(exc: UnknownIdError, args: argparse.Namespace) -> str:
+    """The option an unknown id came from (``plan --also`` gives contexts too)."""
+    if exc.kind == "context" and exc.value != args.context:
+        return "--also"
+    return _KIND_FLAGS.get(exc.kind, "")
 
 
 def _guard(run: Handler) -> Handler:
@@ -61,14 +91,19 @@ def _guard(run: Handler) -> Handler:
             return run(args)
         except _BadInputError as exc:
             message = str(exc)
+        except UnknownIdError as exc:
+            flag = _flag_of(exc, args)
+            message = str(UnknownIdError(exc.kind, exc.value, exc.choices, where=flag))
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"])
-            message = f"invalid {where or 'value'}: {first['msg']} (got {first.get('input')!r})"
-        except SirecommendError as exc:
-            message = exc.message
-        except OSError as exc:
-            message = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+            field = str(first["loc"][0]) if first["loc"] else ""
+            flag = _FIELD_FLAGS.get(field, field or "value")
+            message = f"invalid {flag}: {first['msg'].removeprefix('Value error, ')}"
+        except JournalError as exc:
+            detail = exc.message.removeprefix(f"journal {exc.path}: ")
+            message = f"{_journal_label(args)}: {detail}"
+        except (sqlite3.Error, OSError) as exc:
+            message = f"{_journal_label(args)}: cannot open it ({exc})"
         print(f"sirecommend {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
         return 2
 
@@ -76,11 +111,37 @@ def _guard(run: Handler) -> Handler:
 
 
 def _knowledge(args: argparse.Namespace) -> KnowledgeBase:
-    return load_knowledge(*args.pack)
+    loader: Loader = args.load_knowledge
+    return loader(args.pack)
+
+
+def _journal_path(args: argparse.Namespace) -> Path:
+    if args.journal is None:
+        return default_journal_path()
+    return Path(args.journal).expanduser()
+
+
+def _journal_label(args: argparse.Namespace) -> str:
+    """Where the journal's path came from, as the person set it."""
+    path = _journal_path(args)
+    if args.journal is not None:
+        return f"--journal {str(path)!r}"
+    if os.environ.get(ENV_VAR):
+        return f"${ENV_VAR} {str(path)!r}"
+    return f"journal {str(path)!r} (choose another with --journal)"
 
 
 def _journal(args: argparse.Namespace) -> Journal:
-    return Journal(args.journal)
+    """The journal ``--journal`` names, else ``$SIRECOMMEND_JOURNAL``, else the default."""
+    if args.journal is not None and not args.journal.strip():
+        raise _BadInputError("--journal needs a file path, not an empty string")
+    path = _journal_path(args)
+    if path.is_dir():
+        raise _BadInputError(
+            f"{_journal_label(args)} is a directory: name a file in it, such as "
+            f"{str(path / 'journal.sqlite3')!r}"
+        )
+    return Journal(path)
 
 
 def _date(text: str) -> dt.date:
@@ -112,10 +173,19 @@ def _days(text: str) -> list[int]:
     return out
 
 
-def _feedback_flag(text: str) -> dict[str, Any]:
-    """``STRETCH:SETS:DURING[:AFTER[:MORNING]]`` -> Feedback fields."""
+#: Feedback field -> how the person would name it.
+_FEEDBACK_WORDS = {
+    "sets_done": "sets",
+    "pain_during": "pain during",
+    "pain_after": "pain after",
+    "next_morning": "next morning",
+}
+
+
+def _feedback_flag(text: str) -> Feedback:
+    """``STRETCH:SETS:DURING[:AFTER[:MORNING]]`` -> a :class:`Feedback`."""
     parts = text.split(":")
-    usage = f"invalid --feedback {text!r}: use STRETCH:SETS:PAIN_DURING[:PAIN_AFTER[:MORNING]]"
+    usage = f"invalid value {text!r}: use STRETCH:SETS:PAIN_DURING[:PAIN_AFTER[:MORNING]]"
     if not 3 <= len(parts) <= 5:
         raise argparse.ArgumentTypeError(usage)
     try:
@@ -130,7 +200,14 @@ def _feedback_flag(text: str) -> dict[str, Any]:
         raise argparse.ArgumentTypeError(usage) from None
     if len(parts) > 4:
         fields["next_morning"] = parts[4]
-    return fields
+    try:
+        return Feedback.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        what = _FEEDBACK_WORDS.get(str(first["loc"][0]), str(first["loc"][0]))
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: {what} {first.get('input')!r}: {first['msg']}"
+        ) from None
 
 
 def _ask(prompt: str, allowed: Callable[[str], bool]) -> str:
@@ -149,7 +226,7 @@ def _score(answer: str) -> bool:
     return answer.isdigit() and int(answer) <= 10
 
 
-def _prompt_feedback(kb: KnowledgeBase, context: str) -> list[dict[str, Any]]:
+def _prompt_feedback(kb: KnowledgeBase, context: str) -> list[Feedback]:
     print(f"How did each stretch of '{context}' go? Press Enter to skip one you did not do.")
     out = []
     for sid in kb.order(context):
@@ -165,26 +242,26 @@ def _prompt_feedback(kb: KnowledgeBase, context: str) -> list[dict[str, Any]]:
         }
         if after:
             fields["pain_after"] = int(after)
-        out.append(fields)
+        out.append(Feedback.model_validate(fields))
     return out
 
 
 @_guard
 def _cmd_log(args: argparse.Namespace) -> int:
     kb = _knowledge(args)
+    journal = _journal(args)
     if args.context not in kb.contexts:
-        check_session(Session(date=dt.date.today(), context=args.context), kb)
-    day = args.date or dt.date.today()
+        raise UnknownIdError("context", args.context, kb.contexts)
     rows = args.feedback or _prompt_feedback(kb, args.context)
     session = Session(
-        date=day,
+        date=args.date or dt.date.today(),
         context=args.context,
-        feedback=tuple(Feedback.model_validate(r) for r in rows),
+        feedback=tuple(rows),
         red_flags=frozenset(args.red_flag),
     )
-    added = _journal(args).record(session, knowledge=kb)
-    what = "recorded" if added else "already in the journal"
-    print(f"Session of {session.date.isoformat()} ({session.context}) {what}.")
+    added = journal.record(session, knowledge=kb)
+    what = "recorded in" if added else "already in"
+    print(f"Session of {session.date.isoformat()} ({session.context}) {what} {journal.path}.")
     if session.red_flags:
         print(
             "You reported a warning sign: run 'sirecommend next' to see what to do, "
@@ -238,7 +315,9 @@ def _cmd_next(args: argparse.Namespace) -> int:
             print(f"- Left out: {kb.stretches[p.stretch_id].name}: {p.reason}")
     if prog.hold_reason:
         print(f"Nothing goes up: {prog.hold_reason}.")
-    print(f"Rules: {model_of(kb).name} ({', '.join(model_of(kb).cites)}).")
+    model = model_of(kb)
+    sources = "; ".join(reference(c, p, kb)[0] for c, p in cited_sources(model.cites).items())
+    print(f"Rules: {model.name}, from: {sources}.")
     print(_NOT_WIRED)
     return 0
 
@@ -349,11 +428,18 @@ def history_svg(sessions: Sequence[Session]) -> str:
 
 def _write_chart(path: Path, sessions: Sequence[Session]) -> None:
     suffix = path.suffix.lower()
-    if suffix == ".svg":
-        path.write_text(history_svg(sessions), encoding="utf-8")
-        return
-    if suffix != ".png":
+    if suffix not in {".svg", ".png"}:
         raise _BadInputError(f"--chart {str(path)!r}: give a file ending in .svg or .png")
+    try:
+        if suffix == ".svg":
+            path.write_text(history_svg(sessions), encoding="utf-8")
+        else:
+            _write_png(path, sessions)
+    except OSError as exc:
+        raise _BadInputError(f"cannot write --chart {str(path)!r}: {exc.strerror}") from None
+
+
+def _write_png(path: Path, sessions: Sequence[Session]) -> None:
     try:
         from PIL import Image, ImageDraw
     except ImportError:  # pragma: no cover - the test extra installs Pillow
@@ -396,59 +482,123 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     for note in p.notes:
         print(f"Note: {note}")
     if args.ics:
-        Path(args.ics).write_bytes(p.to_ical())
+        try:
+            Path(args.ics).write_bytes(p.to_ical())
+        except OSError as exc:
+            raise _BadInputError(f"cannot write --ics {args.ics!r}: {exc.strerror}") from None
         print(f"Calendar written to {args.ics}.")
     return 0
 
 
-def register(subparsers: Any) -> None:
-    """Add ``log``, ``next``, ``history`` and ``plan`` to ``subparsers``
-    (the object ``ArgumentParser.add_subparsers()`` returns).
+def _weeks(text: str) -> int:
+    if not (text.strip().isdigit() and 1 <= int(text) <= 52):
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: give a whole number of weeks from 1 to 52"
+        )
+    return int(text)
 
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser(prog="sirecommend")
-    >>> register(parser.add_subparsers(dest="command", required=True))
-    >>> parser.parse_args(["history", "--journal", "j.db"]).format
-    'table'
+
+_JOURNAL_HELP = (
+    f"the journal file (default: ${ENV_VAR} if set, else sirecommend/journal.sqlite3 in "
+    "your user data directory, such as ~/.local/share on Linux); created on the first 'log'"
+)
+
+
+def register(
+    subparsers: Any,
+    *,
+    profile: argparse.ArgumentParser,
+    packs: argparse.ArgumentParser,
+    knowledge: Loader,
+) -> None:
+    """Add ``log``, ``next``, ``history`` and ``plan`` to ``subparsers``.
+
+    Parameters
+    ----------
+    subparsers
+        What ``ArgumentParser.add_subparsers()`` returns.
+    profile, packs : argparse.ArgumentParser
+        The parent parsers of the profile options (``--context`` ...) and of ``--pack``,
+        shared with ``recommend``, so that both read and fail the same way.
+    knowledge : callable
+        Loads the knowledge from the ``--pack`` paths.
+
+    Examples
+    --------
+    >>> from sirecommend.cli import _build_parser
+    >>> args = _build_parser().parse_args(["history", "--journal", "j.db"])
+    >>> args.format, args.journal
+    ('table', 'j.db')
     """
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--journal", metavar="PATH", help="the journal file")
-    common.add_argument("--pack", action="extend", nargs="+", default=[], metavar="DIR")
-    who = argparse.ArgumentParser(add_help=False)
-    who.add_argument("--context", required=True, help="the situation (see 'contexts')")
-    who.add_argument("--aggravated", action="store_true", help="symptoms are stirred up today")
-    who.add_argument("--equipment", action="extend", nargs="+", default=[], metavar="E")
-    who.add_argument("--avoid", action="extend", nargs="+", default=[], metavar="P")
-    who.add_argument("--red-flag", action="extend", nargs="+", default=[], metavar="F")
-    who.add_argument("--trimester", type=int, choices=(1, 2, 3), metavar="N")
-    who.add_argument("--minutes", type=float, metavar="M")
-    who.add_argument("--focus", action="extend", nargs="+", default=[], metavar="MUSCLE")
+    journal = argparse.ArgumentParser(add_help=False)
+    journal.add_argument("--journal", metavar="PATH", help=_JOURNAL_HELP)
 
     def add(name: str, run: Handler, help_: str, *parents: argparse.ArgumentParser) -> Any:
         cmd = subparsers.add_parser(name, help=help_, description=help_, parents=list(parents))
-        cmd.set_defaults(run=run)
+        cmd.set_defaults(run=run, load_knowledge=knowledge)
         return cmd
 
-    log = add("log", _cmd_log, "record how a session went", common)
-    log.add_argument("--context", required=True)
-    log.add_argument("--date", type=_date, help="the session's day, YYYY-MM-DD (today)")
+    log = add("log", _cmd_log, "record how a session went, in the journal", journal, packs)
+    log.add_argument(
+        "--context",
+        required=True,
+        help="the situation the session was for (see 'sirecommend list contexts')",
+    )
+    log.add_argument("--date", type=_date, help="the session's day, YYYY-MM-DD (default: today)")
     log.add_argument(
         "--feedback",
         type=_feedback_flag,
         action="append",
         metavar="S:SETS:DURING[:AFTER[:MORNING]]",
-        help="one stretch (repeat it); without it, you are asked for each stretch",
+        help="how one stretch went: its id, the sets done, pain during and after (0-10) and "
+        "the next morning (better, same or worse); repeat it for each stretch; without it, "
+        "you are asked for each stretch",
     )
-    log.add_argument("--red-flag", action="extend", nargs="+", default=[], metavar="F")
-    nxt = add("next", _cmd_next, "the next session's doses from the journal", common, who)
-    nxt.add_argument("--format", choices=("text", "json"), default="text")
-    hist = add("history", _cmd_history, "the sessions in the journal", common)
-    hist.add_argument("--format", choices=("table", "json"), default="table")
-    hist.add_argument("--chart", metavar="FILE", help="a chart of pain and sets (.svg or .png)")
-    pl = add("plan", _cmd_plan, "a dated plan for some weeks", common, who)
-    pl.add_argument("--start", type=_date, help="the first day, YYYY-MM-DD (today)")
-    pl.add_argument("--weeks", type=int, default=4)
-    pl.add_argument("--days", type=_days, help="e.g. mon,wed,fri (default: every day)")
-    pl.add_argument("--wake", type=_time, default=dt.time(7, 30), help="after-waking time")
-    pl.add_argument("--also", action="append", default=[], metavar="CONTEXT")
-    pl.add_argument("--ics", metavar="FILE", help="write the plan as an iCalendar file")
+    log.add_argument(
+        "--red-flag",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="F",
+        help="a warning sign you noticed (see 'sirecommend list red-flags'); 'next' then "
+        "says what to do",
+    )
+    nxt = add(
+        "next", _cmd_next, "the next session, dosed from the journal", journal, profile, packs
+    )
+    nxt.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (the default) or json"
+    )
+    hist = add("history", _cmd_history, "the sessions in the journal", journal, packs)
+    hist.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (the default) or json",
+    )
+    hist.add_argument(
+        "--chart", metavar="FILE", help="write a chart of pain and sets over time (.svg or .png)"
+    )
+    pl = add("plan", _cmd_plan, "a dated plan for some weeks, and a calendar", profile, packs)
+    pl.add_argument("--start", type=_date, help="the first day, YYYY-MM-DD (default: today)")
+    pl.add_argument("--weeks", type=_weeks, default=4, help="how many weeks, 1 to 52 (default: 4)")
+    pl.add_argument(
+        "--days",
+        type=_days,
+        help="the days to stretch, such as mon,wed,fri or 1,3,5 (default: every day)",
+    )
+    pl.add_argument(
+        "--wake",
+        type=_time,
+        default=dt.time(7, 30),
+        metavar="HH:MM",
+        help="the time of an after-waking session, HH:MM (default: 07:30)",
+    )
+    pl.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="CONTEXT",
+        help="another context to plan on the same days (repeat it for more)",
+    )
+    pl.add_argument("--ics", metavar="FILE", help="also write the plan as an iCalendar file")

@@ -27,6 +27,7 @@ __all__ = [
     "count",
     "dose_line",
     "equipment_words",
+    "focus_note",
     "format_duration",
     "hold_words",
     "how_far",
@@ -38,6 +39,7 @@ __all__ = [
     "routine_citations",
     "span",
     "steps_and_time",
+    "unmet_focus",
     "urgency_word",
 ]
 
@@ -132,6 +134,69 @@ def steps_and_time(routine: Routine) -> str:
     '6 steps, about 10 min 40 s'
     """
     return f"{count(len(routine.steps), 'step')}, about {format_duration(routine.total_seconds)}"
+
+
+def unmet_focus(routine: Routine) -> tuple[str, ...]:
+    """The focus muscles (ids, sorted) that no step of the routine works.
+
+    Empty for a referral, which has no steps to meet a focus.
+
+    >>> from sirecommend import recommend
+    >>> unmet_focus(recommend(context="after_sitting", avoid_positions={"floor"},
+    ...                       focus={"hamstrings", "hip_flexors"}))
+    ('hamstrings',)
+    >>> unmet_focus(recommend(context="after_sitting", focus={"hamstrings"}))
+    ()
+    """
+    if routine.referral is not None:
+        return ()
+    worked = {m for step in routine.steps for m in step.targets}
+    return tuple(sorted(routine.profile.focus - worked))
+
+
+def focus_note(routine: Routine, kb: KnowledgeBase) -> str | None:
+    """The sentence that says, in plain words, a requested focus could not be met.
+
+    Muscles are named as ``kb`` names them (an id it does not define, in words).
+
+    >>> from sirecommend import load_knowledge, recommend
+    >>> routine = recommend(context="after_sitting", avoid_positions={"floor"},
+    ...                     focus={"hamstrings"})
+    >>> print(focus_note(routine, load_knowledge()))  # doctest: +NORMALIZE_WHITESPACE
+    Focus not met: you asked to focus on Hamstrings, but no step in this routine works
+    that area. "Left out" says why.
+    >>> print(focus_note(recommend(context="warm_up", focus={"glutes", "piriformis"}),
+    ...                  load_knowledge()))  # doctest: +NORMALIZE_WHITESPACE
+    Focus not met: you asked to focus on Glutes and Piriformis, but no step in this
+    routine works those areas. "Left out" says why.
+    >>> print(focus_note(recommend(context="warm_up", focus={"piriformis"}),
+    ...                  load_knowledge()))  # doctest: +NORMALIZE_WHITESPACE
+    Focus not met: you asked to focus on Piriformis, but no step in this routine works
+    that area. None of the stretches for this situation works that area.
+    >>> focus_note(recommend(context="after_sitting"), load_knowledge()) is None
+    True
+    """
+    unmet = unmet_focus(routine)
+    if not unmet:
+        return None
+    names = [kb.muscles[m].name if m in kb.muscles else m.replace("_", " ") for m in unmet]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    area = "that area" if len(names) == 1 else "those areas"
+    left_out = {
+        m
+        for e in routine.excluded
+        if e.stretch_id in kb.stretches
+        for m in kb.stretches[e.stretch_id].targets
+    }
+    why = (
+        '"Left out" says why.'
+        if left_out.intersection(unmet)
+        else f"None of the stretches for this situation works {area}."
+    )
+    return (
+        f"Focus not met: you asked to focus on {listed}, but no step in this routine "
+        f"works {area}. {why}"
+    )
 
 
 def phase_title(context: str, phase: str) -> str:
@@ -304,6 +369,9 @@ def render_text(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> 
         lines += ["", "No step could be given for this profile; see why below."]
     else:
         lines.append(steps_and_time(routine))
+    note = focus_note(routine, kb)
+    if note is not None:
+        lines += ["", *_wrap(note, "", hanging="")]
     phase = None
     for n, step in enumerate(routine.steps, 1):
         if step.phase != phase:

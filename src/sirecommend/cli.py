@@ -13,7 +13,15 @@ show ID      one knowledge entry, where it came from, and its links in the graph
 validate     lint the shipped knowledge or extra packs (exit 2 listing every problem)
 graph        the knowledge graph as DOT, GraphML, node-link JSON, SVG or PNG
 schema       the JSON Schema of a knowledge-pack file
+log          record how a session went, in the journal (flags or prompts)
+next         the next session, dosed from the journal by the progression rules
+history      the journal as a table, JSON or a chart of pain and sets
+plan         a dated plan for some weeks, and an iCalendar file with ``--ics``
 ===========  =====================================================================
+
+The programme commands (``log``, ``next``, ``history``) read and write the journal
+named by ``--journal PATH``, else ``$SIRECOMMEND_JOURNAL``, else the platform's user
+data directory (see :mod:`sirecommend.journal`).
 
 ``sirecommend`` alone prints the usage and the list of commands. ``-o FILE`` takes the
 format from the file's extension (``.html``, ``.md``, ``.json``...) unless ``--format``
@@ -67,7 +75,8 @@ from sirecommend import (
     schema_of_packs,
 )
 from sirecommend._draw import layout, plain_graph, to_dot, to_png, to_svg
-from sirecommend._render import count
+from sirecommend._programme_cli import register
+from sirecommend._render import count, unmet_focus
 from sirecommend.errors import nearest
 from sirecommend.handout import describe_profile, to_html, to_markdown
 
@@ -246,16 +255,53 @@ def _name_of(kb: KnowledgeBase, kind: str, ident: str) -> str:
 # --------------------------------------------------------------------------- commands
 
 
+#: Handout option -> the formats it applies to.
+_HANDOUT_ONLY = {
+    "--clinician": ("markdown", "html"),
+    "--paper": ("html",),
+    "--large-print": ("html",),
+}
+
+
+def _check_handout_options(args: argparse.Namespace, fmt: str) -> None:
+    """A handout option with a format it does nothing for is bad input, not ignored."""
+    given = {
+        "--clinician": args.clinician,
+        "--paper": args.paper is not None,
+        "--large-print": args.large_print,
+    }
+    for flag, formats in _HANDOUT_ONLY.items():
+        if given[flag] and fmt not in formats:
+            files = "FILE.html, FILE.md" if "markdown" in formats else "FILE.html"
+            hint = (
+                "; for the clinician's view as text use 'sirecommend explain'"
+                if flag == "--clinician" and fmt == "text"
+                else ""
+            )
+            raise _UsageError(
+                f"{flag} applies to --format {' or '.join(formats)} (or -o {files}), "
+                f"not {fmt}{hint}"
+            )
+
+
 def _cmd_recommend(args: argparse.Namespace) -> int:
     kb = _knowledge(args.pack)
+    fmt = _format(args, _RECOMMEND_EXTENSIONS, "text")
+    _check_handout_options(args, fmt)
     routine = _routine(args, kb)
     renderers: dict[str, Callable[[Routine], str]] = {
         "text": str,
         "json": Routine.model_dump_json,
-        "markdown": lambda r: to_markdown(r, knowledge=kb),
-        "html": lambda r: to_html(r, knowledge=kb),
+        "markdown": lambda r: to_markdown(r, knowledge=kb, clinician=args.clinician),
+        "html": lambda r: to_html(
+            r,
+            knowledge=kb,
+            clinician=args.clinician,
+            paper=args.paper or "A4",
+            large_print=args.large_print,
+        ),
     }
-    _emit(renderers[_format(args, _RECOMMEND_EXTENSIONS, "text")](routine), args.output)
+    _emit(renderers[fmt](routine), args.output)
     return 0
 
 
@@ -272,8 +318,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         out += [f"     - {reason}" for reason in step.reasons]
     if not routine.steps:
         out.append("  (none)")
-    unmet = sorted(routine.profile.focus - {m for step in routine.steps for m in step.targets})
-    if unmet and routine.referral is None:
+    unmet = unmet_focus(routine)
+    if unmet:
         names = ", ".join(_name_of(kb, "muscle", m) for m in unmet)
         out.append(f"  Focus not met: no step here works {names} (--focus).")
     out += ["", f"Left out ({len(routine.excluded)}):"]
@@ -704,6 +750,23 @@ def _build_parser(kb: KnowledgeBase | None = None) -> _Parser:
         help=f"{formats}; with -o FILE and no --format, taken from FILE's extension "
         "(.json, .md, .html)",
     )
+    hand = rec.add_argument_group("handout (markdown and html)")
+    hand.add_argument(
+        "--clinician",
+        action="store_true",
+        help="the clinician's copy of the handout: adds each step's reasons and citations, "
+        "and the ids, codes and rules of what was left out",
+    )
+    hand.add_argument(
+        "--paper",
+        choices=("A4", "Letter"),
+        help="the paper an html handout is laid out for: A4 (the default) or Letter",
+    )
+    hand.add_argument(
+        "--large-print",
+        action="store_true",
+        help="an html handout in large type (about 14 pt), one step per row",
+    )
     add("explain", _cmd_explain, "why each stretch is in or out for a profile", profile, packs)
     ls = add("list", _cmd_list, "list every id of a kind, as a table or JSON", packs, output)
     ls.add_argument(
@@ -740,6 +803,7 @@ def _build_parser(kb: KnowledgeBase | None = None) -> _Parser:
         "with -o FILE and no --format, taken from FILE's extension",
     )
     add("schema", _cmd_schema, "the JSON Schema of knowledge-pack files", output)
+    register(sub, profile=profile, packs=packs, knowledge=_knowledge)
     return parser
 
 

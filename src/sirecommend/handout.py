@@ -14,7 +14,8 @@ that comes from the routine or the knowledge is escaped, so a pack cannot inject
 
 Both handouts hold, in this order: the title; on a red-flag sheet, what to do (the
 highest tier's action), every flag reported in words and why, and no stretching advice;
-the profile in words; the numbered steps (name, phase, position, equipment, hold, sets,
+the profile in words; the summary, and, when a focus muscle is worked by no step, a
+plain sentence that says so; the numbered steps (name, phase, position, equipment, hold, sets,
 sides, how far, instructions, cautions); what was left out and why; the stop rules; when
 to get help (on a red-flag sheet, only the faster tiers); the sources and the
 education-not-diagnosis notice.
@@ -43,6 +44,7 @@ from sirecommend._floor import relaxation_lines
 from sirecommend._render import (
     cited_sources,
     equipment_words,
+    focus_note,
     format_duration,
     hold_words,
     how_far,
@@ -478,6 +480,9 @@ def to_markdown(
     if clinician:
         out += ["*Clinician's copy: with reasons, rules and citations.*", ""]
     out += [f"**{_md(_summary(routine))}**", ""]
+    note = focus_note(routine, kb)
+    if note is not None:
+        out += [f"> {_md(note)}", ""]
     if routine.steps:
         out += ["## Steps", ""]
     for n, step in enumerate(routine.steps, 1):
@@ -542,6 +547,7 @@ h2 { font-size: 1.2em; margin: 3mm 0 1.5mm; border-bottom: 1px solid #767676; }
 h3 { font-size: 1.05em; margin: 0 0 .5mm; }
 p { margin: .8mm 0; }
 .summary { font-weight: bold; }
+.focus-unmet { border-left: 3px solid #1a1a1a; padding-left: 2mm; }
 .referral { border: 3px solid #1a1a1a; padding: 3mm 4mm; margin: 3mm 0; }
 .referral h2 { border: 0; margin-top: 0; }
 .action { font-weight: bold; font-size: 1.1em; }
@@ -672,6 +678,9 @@ def to_html(
     if clinician:
         body.append("<p><i>Clinician's copy: with reasons, rules and citations.</i></p>")
     body.append(f'<p class="summary">{_e(_summary(routine))}</p>')
+    note = focus_note(routine, kb)
+    if note is not None:
+        body.append(f'<p class="focus-unmet">{_e(note)}</p>')
     if routine.steps:
         steps = "".join(
             _step_html(n, s, routine.context, kb, clinician) for n, s in enumerate(routine.steps, 1)
