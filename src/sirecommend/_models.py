@@ -383,7 +383,9 @@ class Relaxation(_Entry):
     A relaxation that relaxes nothing is an error.
     """
 
-    table: Literal["red_flag", "urgency", "rule", "position_group", "movement", "position"]
+    table: Literal[
+        "red_flag", "urgency", "rule", "position_group", "movement", "position", "stretch"
+    ]
     entry: Id = Field(
         description="The id of the entry relaxed (an urgency tier's id for table 'urgency')."
     )

@@ -1,0 +1,148 @@
+"""Attacks on the safety floor and the loader that issue 10 does not list (red team, H7).
+
+Each test is one attack. Where the code was wrong, the fix is in the same commit; where the
+behaviour is acceptable, the test pins it and a comment says why it is safe.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sirecommend import KnowledgeBase, KnowledgeError, audit, load_knowledge, recommend
+from sirecommend._loader import TABLES
+
+SOURCE = """
+[[source]]
+id = "clinic-protocol"
+kind = "guideline"
+title = "Clinic protocol"
+publisher = "Clinic"
+"""
+
+STRETCH = """
+[[stretch]]
+id = "{id}"
+name = "Gentle stretch"
+phase = "targeted"
+position = "{position}"
+movements = {movements}
+targets = ["lateral_trunk"]
+cites = ["clinic-protocol"]
+dosage = {{hold_seconds = [30, 60], sets = [2, 3], per_side = true, cites = ["clinic-protocol"]}}
+instructions = [{{text = "Ease into it.", cites = ["clinic-protocol"]}}]
+suits = [{{context = "after_sitting", cites = ["clinic-protocol"]}}]
+"""
+
+
+def write(folder: Path, text: str, *, source: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    body = (SOURCE if source else "") + textwrap.dedent(text)
+    (folder / "clinic.toml").write_text(body, encoding="utf-8")
+    return folder
+
+
+def problems(*packs: Path) -> list[tuple[str, str, str]]:
+    """(file name, entry, field) of every problem loading ``packs`` raises."""
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(*packs)
+    return [(Path(p.file).name, p.entry, p.field) for p in info.value.problems]
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{k} = {_toml(v)}" for k, v in value.items() if v is not None)
+        return "{" + ", ".join(pairs) + "}"
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace('"', '\\"') + '"'
+
+
+def override(kb: KnowledgeBase, table: str, ident: str, **changes: object) -> str:
+    """A TOML override of a shipped entry, with ``changes``."""
+    data = {**getattr(kb, TABLES[table])[ident].model_dump(), **changes, "override": True}
+    lines = (f"{k} = {_toml(v)}\n" for k, v in data.items() if v is not None)
+    return f"[[{table}]]\n" + "".join(lines)
+
+
+def steps(routine: object) -> list[str]:
+    return [s.stretch_id for s in routine.steps]  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------- overriding a shipped stretch (fixed)
+
+
+class TestShippedStretchOverrides:
+    """Stretches were outside the floor: an override could move a stretch out of a rule's
+    reach while its shipped instructions still described the shipped position. Now a
+    shipped stretch's base position kind, and every movement kind a shipped forbid rule
+    names, are part of the floor."""
+
+    def test_a_supine_stretch_moved_to_standing_is_refused(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        # Before the fix, trimester 3 got hamstring_supine with "Lie on your back ...".
+        text = override(kb, "stretch", "hamstring_supine", position="standing")
+        assert problems(write(tmp_path, text)) == [
+            ("clinic.toml", "stretch 'hamstring_supine'", "position")
+        ]
+
+    def test_a_side_bend_dropped_from_a_stretch_is_refused(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        # Before the fix, standing_side_bend lost its "do not twist" caution.
+        text = override(kb, "stretch", "standing_side_bend", movements=["trunk_flexion"])
+        assert problems(write(tmp_path, text)) == [
+            ("clinic.toml", "stretch 'standing_side_bend'", "movements")
+        ]
+
+    def test_stricter_or_unrelated_stretch_edits_load(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        # Adding a movement kind (now blocked by the rule), changing the dose, respelling
+        # the position by another position of the same kind, or dropping a movement no
+        # rule names: none lets a step through that the shipped knowledge blocks.
+        dose = {**kb.stretches["hamstring_supine"].dosage.model_dump(), "hold_seconds": [20, 30]}
+        both = ["rotation", "side_bend"]
+        text = "\n".join(
+            [
+                override(kb, "stretch", "lower_trunk_rotation", movements=both),
+                override(kb, "stretch", "hamstring_supine", position="lying_on_back", dosage=dose),
+                override(kb, "stretch", "child_pose_side_reach", movements=["side_bend"]),
+                "[[position]]\nid = 'lying_on_back'\nname = 'On the back'\nis_a = 'supine'\n"
+                "sequence = 41\ncites = ['clinic-protocol']\n",
+            ]
+        )
+        stricter = load_knowledge(write(tmp_path, text))
+        routine = recommend(context="after_sleep", knowledge=stricter, pregnancy_trimester=2)
+        assert "hamstring_supine" not in steps(routine)
+        assert "lower_trunk_rotation" not in steps(
+            recommend(context="after_sleep", knowledge=stricter)
+        )
+        assert audit(routine, routine.profile, stricter) == []
+
+    def test_a_declared_relaxation_allows_it(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = (
+            override(kb, "stretch", "hamstring_supine", position="standing")
+            + """
+        [[relaxation]]
+        id = "standing_hamstring"
+        table = "stretch"
+        entry = "hamstring_supine"
+        field = "position"
+        reason = "Our handout teaches this stretch standing, one heel on a low step."
+        clinician = "Dr B. Example"
+        cites = ["clinic-protocol"]
+        """
+        )
+        relaxed = load_knowledge(write(tmp_path, text))
+        assert [r.id for r in relaxed.relaxations.values()] == ["standing_hamstring"]
+        routine = recommend(context="after_sleep", knowledge=relaxed, pregnancy_trimester=3)
+        assert "hamstring_supine" in steps(routine)  # relaxed, as declared
+        assert routine.provenance.relaxations == tuple(relaxed.relaxations.values())
