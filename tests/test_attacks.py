@@ -146,3 +146,63 @@ class TestShippedStretchOverrides:
         routine = recommend(context="after_sleep", knowledge=relaxed, pregnancy_trimester=3)
         assert "hamstring_supine" in steps(routine)  # relaxed, as declared
         assert routine.provenance.relaxations == tuple(relaxed.relaxations.values())
+
+
+# ------------------------------------------ hidden characters in text a person reads (fixed)
+
+
+class TestHiddenCharacters:
+    """A new general caution needs no override. With terminal escapes it erased the shipped
+    stop rule printed above it (``sirecommend recommend`` writes text as it is); with a
+    bidirectional override it could read differently from what it holds."""
+
+    @pytest.mark.parametrize(
+        ("escaped", "char"),
+        [
+            ("Use a mat.\\u001b[1A\\u001b[2K", "'\\x1b'"),
+            ("Use a mat.\\rCarry on.", "'\\r'"),
+            ("Use a \\u202emat", "'\\u202e'"),
+            ("Use a mat.\\u009b2K", "'\\x9b'"),
+        ],
+    )
+    def test_control_and_direction_characters_are_refused(
+        self, tmp_path: Path, escaped: str, char: str
+    ) -> None:
+        text = f"""
+        [[rule]]
+        id = "a_use_a_mat"
+        kind = "general_caution"
+        name = "Use a mat"
+        text = "{escaped}"
+        cites = ["clinic-protocol"]
+        """
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(write(tmp_path, text))
+        (problem,) = info.value.problems
+        assert (problem.entry, problem.field) == ("rule 'a_use_a_mat'", "text")
+        assert f"control or direction character {char}" in problem.message
+
+    def test_in_a_description_too(self, tmp_path: Path) -> None:
+        text = """
+        [[muscle]]
+        id = "calves"
+        name = "Calves"
+        description = "Back of the leg\\u001b[2J"
+        cites = ["clinic-protocol"]
+        """
+        assert problems(write(tmp_path, text)) == [
+            ("clinic.toml", "muscle 'calves'", "description")
+        ]
+
+    def test_tabs_newlines_and_any_printable_text_load(self, tmp_path: Path) -> None:
+        text = '''
+        [[rule]]
+        id = "a_use_a_mat"
+        kind = "general_caution"
+        name = "Use a mat — “gently”"
+        text = """Use a mat.\r
+        \tKeep it dry: naïve façade ✓"""
+        cites = ["clinic-protocol"]
+        '''
+        kb = load_knowledge(write(tmp_path, text))
+        assert kb.rules["a_use_a_mat"].text == "Use a mat.\n\tKeep it dry: naïve façade ✓"  # type: ignore[union-attr]
