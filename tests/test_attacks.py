@@ -206,3 +206,121 @@ class TestHiddenCharacters:
         '''
         kb = load_knowledge(write(tmp_path, text))
         assert kb.rules["a_use_a_mat"].text == "Use a mat.\n\tKeep it dry: naïve façade ✓"  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------- loader hazards (fixed)
+
+MUSCLE = '[[muscle]]\nid = "calves"\nname = "Calves"\ncites = ["clinic-protocol"]\n'
+
+
+def one(*packs: object) -> tuple[str, str]:
+    """(file, message) of the one problem loading ``packs`` raises."""
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(*packs)  # type: ignore[arg-type]
+    (problem,) = info.value.problems
+    return problem.file, problem.message
+
+
+class TestPathArguments:
+    @pytest.mark.parametrize("name", ["a" * 300, "a/" * 3000])
+    def test_a_name_too_long(self, tmp_path: Path, name: str) -> None:
+        # Before: Path.exists() raised a bare OSError (ENAMETOOLONG) out of load_knowledge.
+        path = tmp_path / name
+        assert one(path) == (str(path), "cannot read pack: File name too long")
+
+    def test_an_os_pathlike_giving_bytes(self) -> None:
+        # Before: Path() raised a bare TypeError.
+        class BytesPath:
+            def __fspath__(self) -> bytes:
+                return b"/tmp"
+
+        import os
+
+        os.PathLike.register(BytesPath)
+        file, message = one(BytesPath())
+        assert message == "a pack must be a path (str or os.PathLike)"
+        assert file.startswith("<")
+
+    @pytest.mark.parametrize("pack", [b"/tmp", 3, None])
+    def test_bytes_or_other_objects(self, pack: object) -> None:
+        assert one(pack) == (repr(pack), "a pack must be a path (str or os.PathLike)")
+
+    def test_str_and_path_both_load(self, tmp_path: Path) -> None:
+        folder = write(tmp_path, MUSCLE)
+        assert "calves" in load_knowledge(str(folder)).muscles
+        assert "calves" in load_knowledge(folder).muscles
+
+    def test_a_symlinked_directory_is_reported_not_skipped(self, tmp_path: Path) -> None:
+        # rglob does not follow it: a clinic's stricter rules there were dropped silently.
+        real = write(tmp_path / "real", MUSCLE)
+        pack = write(tmp_path / "pack", "")
+        (pack / "extra").symlink_to(real)
+        assert one(pack) == (
+            str(pack / "extra"),
+            "a symlink to a directory is not followed: give that directory as a pack",
+        )
+
+    def test_a_symlink_loop_is_reported(self, tmp_path: Path) -> None:
+        pack = write(tmp_path / "pack", MUSCLE)
+        (pack / "loop").symlink_to(pack)
+        (pack / "dead.toml").symlink_to(tmp_path / "missing.toml")
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(pack)
+        assert [(Path(p.file).name, p.message[:24]) for p in info.value.problems] == [
+            ("loop", "a symlink to a directory"),
+            ("dead.toml", "cannot read file: [Errno"),
+        ]
+
+
+class TestEncodings:
+    def test_a_byte_order_mark_is_read(self, tmp_path: Path) -> None:
+        # Before: "TOML syntax error: Invalid statement (at line 1, column 1)".
+        (tmp_path / "clinic.toml").write_bytes(b"\xef\xbb\xbf" + (SOURCE + MUSCLE).encode())
+        assert "calves" in load_knowledge(tmp_path).muscles
+
+    def test_crlf_line_endings_are_read(self, tmp_path: Path) -> None:
+        # Acceptable as it is: TOML allows CRLF, and tomllib reads it.
+        text = (SOURCE + MUSCLE).replace("\n", "\r\n")
+        (tmp_path / "clinic.toml").write_bytes(text.encode())
+        assert load_knowledge(tmp_path).muscles["calves"].name == "Calves"
+
+    @pytest.mark.parametrize(
+        "raw", [b"\xff\xfe" + "x = 1".encode("utf-16-le"), b'x = "\xc3\x28"', b"x = 1\x00"]
+    )
+    def test_utf16_invalid_utf8_and_nul_are_a_problem_naming_the_file(
+        self, tmp_path: Path, raw: bytes
+    ) -> None:
+        # Acceptable as it is: a clear KnowledgeError naming the file, no traceback.
+        (tmp_path / "clinic.toml").write_bytes(raw)
+        file, message = one(tmp_path)
+        assert file == str(tmp_path / "clinic.toml")
+        assert message.startswith(("cannot read file: 'utf-8' codec", "TOML syntax error"))
+
+
+class TestManySmallTables:
+    def test_a_mebibyte_of_empty_rules_lists_a_hundred_problems(self, tmp_path: Path) -> None:
+        # Before: 116,000 problems (one line each in validate) after about 8 s; with
+        # 340,000 empty inline tables, 1,020,000 problems after about 39 s.
+        (tmp_path / "clinic.toml").write_text("[[rule]]\n" * 116_000, encoding="utf-8")
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(tmp_path)
+        found = info.value.problems
+        assert len(found) == 101
+        assert found[0].entry == "rule #1"
+        assert found[-1].message == "116000 problems in all, 100 listed: the file is refused"
+
+    def test_when_the_first_entries_are_good(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from sirecommend import _loader
+
+        monkeypatch.setattr(_loader, "MAX_PROBLEMS_PER_FILE", 3)
+        # (Cut to 3, entries of at most 3 fields: a real entry has far fewer than 100.)
+        good = "".join(MUSCLE.replace("calves", f"m{i}") for i in range(3))
+        good = good.replace("clinic-protocol", "si-stretch-guide#p1")
+        write(tmp_path, good + "[[muscle]]\n" * 2, source=False)
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(tmp_path)
+        assert [(p.entry, p.message) for p in info.value.problems] == [
+            ("", "6 problems in all, 0 listed: the file is refused")
+        ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
@@ -129,6 +130,11 @@ def _short(value: Any) -> str:
 MAX_FILE_BYTES = 1 << 20
 
 
+#: The most schema problems listed for one file. Past it the file is refused whole and
+#: the rest are counted, so that a small file of many bad tables stays quick to report.
+MAX_PROBLEMS_PER_FILE = 100
+
+
 def _pack_files(pack: Path) -> list[Path]:
     if not pack.is_dir():
         return [pack]  # a single file; _read_file refuses it unless it is a regular one
@@ -176,7 +182,8 @@ def _parse(label: str, raw: bytes) -> tuple[Any, KnowledgeProblem | None]:
     import tomllib  # only when building knowledge: not at import
 
     try:
-        return tomllib.loads(raw.decode("utf-8")), None
+        # utf-8-sig: a byte-order mark, as some editors write, is not a syntax error.
+        return tomllib.loads(raw.decode("utf-8-sig")), None
     except UnicodeDecodeError as exc:
         return None, KnowledgeProblem(label, "", "", f"cannot read file: {exc}")
     except tomllib.TOMLDecodeError as exc:
@@ -187,6 +194,25 @@ def _parse(label: str, raw: bytes) -> tuple[Any, KnowledgeProblem | None]:
         return None, KnowledgeProblem(label, "", "", "cannot read file: out of memory")
     except Exception as exc:
         return None, KnowledgeProblem(label, "", "", f"cannot read file: {exc}")
+
+
+def _head(value: Any) -> Any:
+    """``value`` with every table and array cut to its first :data:`MAX_PROBLEMS_PER_FILE`."""
+    if isinstance(value, dict):
+        items = itertools.islice(value.items(), MAX_PROBLEMS_PER_FILE)
+        return {k: _head(v) for k, v in items}
+    if isinstance(value, list):
+        return [_head(v) for v in value[:MAX_PROBLEMS_PER_FILE]]
+    return value
+
+
+def _head_problems(label: str, head: Any) -> list[KnowledgeProblem]:
+    try:
+        PackFile.model_validate(head)
+    except ValidationError as exc:
+        found = _validation_problems(label, head, exc)
+        return list(itertools.islice(found, MAX_PROBLEMS_PER_FILE))
+    return []
 
 
 def _validate_file(
@@ -201,6 +227,23 @@ def _validate_file(
     try:
         return PackFile.model_validate(data)
     except ValidationError as exc:
+        count = exc.error_count()
+        if count > MAX_PROBLEMS_PER_FILE:
+            # Hundreds of thousands of tiny bad tables fit in 1 MiB, and listing a
+            # million errors takes seconds: list the problems of the file's first
+            # entries only, count the rest, and refuse the file whole.
+            head = _head(data)
+            listed = _head_problems(label, head)
+            problems.extend(listed)
+            problems.append(
+                KnowledgeProblem(
+                    label,
+                    "",
+                    "",
+                    f"{count} problems in all, {len(listed)} listed: the file is refused",
+                )
+            )
+            return PackFile()
         problems.extend(_validation_problems(label, data, exc))
     good: dict[str, list[Any]] = {}
     for table, entries in data.items():
@@ -221,10 +264,26 @@ def _validate_file(
 def _read_pack(
     pack: Path, problems: list[KnowledgeProblem], broken: set[tuple[str, str]] | None = None
 ) -> list[tuple[str, PackFile]]:
-    if not pack.exists():
-        problems.append(KnowledgeProblem(str(pack), "", "", "no such file or directory"))
+    try:
+        if not pack.exists():
+            problems.append(KnowledgeProblem(str(pack), "", "", "no such file or directory"))
+            return []
+        files = _pack_files(pack)
+        # rglob does not follow a symlink to a directory: say so, rather than drop what
+        # it holds (a clinic's stricter rules, say) without a word. A loop is one too.
+        linked = sorted(p for p in pack.rglob("*") if p.is_symlink() and p.is_dir())
+    except OSError as exc:  # e.g. a name too long for the file system
+        problems.append(KnowledgeProblem(str(pack), "", "", f"cannot read pack: {exc.strerror}"))
         return []
-    files = _pack_files(pack)
+    for link in linked:
+        problems.append(
+            KnowledgeProblem(
+                str(link),
+                "",
+                "",
+                "a symlink to a directory is not followed: give that directory as a pack",
+            )
+        )
     if not files:
         problems.append(KnowledgeProblem(str(pack), "", "", "no .toml files in this pack"))
     broken = set() if broken is None else broken
@@ -634,12 +693,14 @@ def load_knowledge(*packs: PathArg) -> KnowledgeBase:
     problems: list[KnowledgeProblem] = []
     paths: list[Path] = []
     for pack in packs:
-        if not isinstance(pack, (str, os.PathLike)):
+        try:
+            if not isinstance(pack, (str, os.PathLike)):
+                raise TypeError
+            paths.append(Path(pack))  # TypeError too for an os.PathLike giving bytes
+        except TypeError:
             problems.append(
                 KnowledgeProblem(repr(pack), "", "", "a pack must be a path (str or os.PathLike)")
             )
-            continue
-        paths.append(Path(pack))
     if problems:
         raise KnowledgeError(problems)
 
