@@ -324,3 +324,58 @@ class TestManySmallTables:
         assert [(p.entry, p.message) for p in info.value.problems] == [
             ("", "6 problems in all, 0 listed: the file is refused")
         ]
+
+
+# ------------------------------------------------ problems that named the wrong place (fixed)
+
+
+class TestProblemsNameThePack:
+    def test_a_second_when_aggravated_rule(self, tmp_path: Path) -> None:
+        # Refused before too, but as "<graph>" with no entry or field.
+        text = """
+        [[rule]]
+        id = "aggravated_push_on"
+        kind = "when_aggravated"
+        name = "Push on"
+        range_of_motion = "reduced"
+        dose = "lowest"
+        caution = "Push through the pain."
+        cites = ["clinic-protocol"]
+        """
+        assert problems(write(tmp_path, text)) == [
+            ("clinic.toml", "rule 'aggravated_push_on'", "kind")
+        ]
+
+    def test_a_position_named_like_a_shipped_group(self, tmp_path: Path) -> None:
+        # Refused before too, but blamed on the shipped group in vocabulary.toml. A
+        # position "floor" that is standing would make avoiding "floor" mean standing.
+        text = """
+        [[position]]
+        id = "floor"
+        name = "Standing on the floor"
+        is_a = "standing"
+        sequence = 5
+        cites = ["clinic-protocol"]
+        """
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(write(tmp_path, text))
+        (problem,) = info.value.problems
+        assert (Path(problem.file).name, problem.entry, problem.field) == (
+            "clinic.toml",
+            "position 'floor'",
+            "id",
+        )
+        assert problem.message == "a position and a group cannot share an id"
+
+    @pytest.mark.parametrize("ident", ["supine", "kneeling"])
+    def test_a_group_named_like_a_position_or_a_kind(self, tmp_path: Path, ident: str) -> None:
+        text = f"""
+        [[position_group]]
+        id = "{ident}"
+        name = "Upright"
+        members = ["standing"]
+        cites = ["clinic-protocol"]
+        """
+        assert problems(write(tmp_path, text)) == [
+            ("clinic.toml", f"position_group {ident!r}", "id")
+        ]

@@ -33,6 +33,7 @@ from sirecommend._models import (
     PackFile,
     PregnancyRule,
     Stretch,
+    WhenAggravatedRule,
 )
 from sirecommend.audit import prepare_audit
 from sirecommend.errors import InvalidArgumentError, KnowledgeError, KnowledgeProblem, nearest
@@ -367,9 +368,12 @@ class _Checker:
         tables: dict[str, dict[str, Any]],
         origins: Mapping[tuple[str, str], str],
         problems: list[KnowledgeProblem],
-        broken: Iterable[tuple[str, str]] = (),
+        broken: Iterable[tuple[str, str]],
+        order: Mapping[str, int],
     ) -> None:
         self.t = tables
+        #: Each file's place in load order (later is higher).
+        self.order = order
         self.origins = origins
         self.problems = problems
         # Entries dropped for their own problems: not reported again as unknown ids.
@@ -446,7 +450,14 @@ class _Checker:
                         table, e.id, "is_a", f"a {table} named like a base kind must be that kind"
                     )
         for g in t["position_group"].values():
-            if g.id in t["position"] or g.id in t["position_kind"]:
+            if g.id in t["position"]:
+                # Blame the later of the two: a pack's position "floor", not the shipped group.
+                table = max(
+                    ("position_group", "position"),
+                    key=lambda tb: self.order[self.origins[(tb, g.id)]],
+                )
+                self.problem(table, g.id, "id", "a position and a group cannot share an id")
+            elif g.id in t["position_kind"]:
                 self.problem(
                     "position_group", g.id, "id", "a group cannot share a position's or kind's id"
                 )
@@ -478,6 +489,16 @@ class _Checker:
                         "position_group",
                         "position_kind",
                     )
+        # Tables keep load order: the first when_aggravated rule is the earliest loaded.
+        aggravated = [r for r in t["rule"].values() if isinstance(r, WhenAggravatedRule)]
+        for r in aggravated[1:]:
+            self.problem(
+                "rule",
+                r.id,
+                "kind",
+                f"a second when_aggravated rule, after {aggravated[0].id!r}: the two "
+                "contradict, only one may apply; set override = true on that one to change it",
+            )
         for f in t["red_flag"].values():
             self.ref("red_flag", f.id, "urgency", f.urgency, "urgency")
         if t["red_flag"] and not any(r.kind == "red_flag_referral" for r in t["rule"].values()):
@@ -593,7 +614,8 @@ def _build(
     problems = [] if problems is None else problems
     broken = set() if broken is None else broken
     tables, origins = _merge(files, problems, shipped, broken)
-    _Checker(tables, origins, problems, broken).run()
+    order = {label: i for i, (label, _) in enumerate(files)}
+    _Checker(tables, origins, problems, broken, order).run()
     _check_floor(files[:shipped], tables, origins, problems, broken)
     if problems:
         raise KnowledgeError(problems)
