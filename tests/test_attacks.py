@@ -379,3 +379,64 @@ class TestProblemsNameThePack:
         assert problems(write(tmp_path, text)) == [
             ("clinic.toml", f"position_group {ident!r}", "id")
         ]
+
+
+# ------------------------------------------------------------- the CLI, with each bad pack
+
+
+def _bad_pack(tmp_path: Path, kind: str) -> Path:
+    """A pack that must be refused, of the given kind."""
+    import os
+
+    if kind == "too long":
+        return tmp_path / ("a" * 300)
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "clinic.toml")
+        return tmp_path
+    text = {
+        "floor": "[[rule]]\nid = 'pregnancy_no_supine'\noverride = true\n"
+        "kind = 'pregnancy_avoid_position'\nname = 'Late'\nfrom_trimester = 3\n"
+        "positions = ['supine']\nreason = 'Late.'\ncites = ['clinic-protocol']\n",
+        "stretch": "[[stretch]]\nid = 'standing_side_bend'\noverride = true\n"
+        + STRETCH.split("\n", 3)[3].format(
+            id="x", position="standing", movements='["trunk_flexion"]'
+        ),
+        "escape": "[[rule]]\nid = 'a_mat'\nkind = 'general_caution'\nname = 'Mat'\n"
+        "text = \"Use a mat.\\u001b[2J\"\ncites = ['clinic-protocol']\n",
+        "many": "[[rule]]\n" * 500,
+        "nested": "a = " + "[" * 5000 + "]" * 5000,
+        "bom and bad toml": "\ufeffx = = 1",
+    }[kind]
+    return write(tmp_path, text)
+
+
+class TestCli:
+    """``recommend --pack`` with each bad pack: exit 2, one line, no traceback."""
+
+    @pytest.mark.parametrize(
+        ("kind", "words"),
+        [
+            ("floor", "weakens the shipped safety floor"),
+            ("stretch", "drops side_bend"),
+            ("escape", "control or direction character"),
+            ("many", "(and 100 more)"),
+            ("nested", "nested too deeply"),
+            ("bom and bad toml", "TOML syntax error"),
+            ("fifo", "not a regular file"),
+            ("too long", "cannot read pack: File name too long"),
+        ],
+    )
+    def test_recommend_with_a_bad_pack(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, words: str
+    ) -> None:
+        from sirecommend.cli import main
+
+        pack = _bad_pack(tmp_path, kind)
+        status = main(["recommend", "--context", "warm_up", "--pack", str(pack)])
+        out, err = capsys.readouterr()
+        assert status == 2
+        assert out == ""
+        assert err.count("\n") == 1
+        assert "Traceback" not in err
+        assert err.startswith("sirecommend recommend: error: invalid knowledge: ")
+        assert words in err
