@@ -440,3 +440,282 @@ class TestCli:
         assert "Traceback" not in err
         assert err.startswith("sirecommend recommend: error: invalid knowledge: ")
         assert words in err
+
+
+# ------------------------------------------------ attacks that end safely (pinned as they are)
+
+
+def shipped_cautions_kept(routine: object) -> bool:
+    shipped = [r.text for r in load_knowledge().rules.values() if r.kind == "general_caution"]
+    return all(text in routine.cautions for text in shipped)  # type: ignore[attr-defined]
+
+
+class TestNoOverrideNeeded:
+    def test_a_new_general_caution_that_contradicts_a_stop_rule_loads(self, tmp_path: Path) -> None:
+        # Allowed: adding text cannot lower the floor in code (no rule reads it), every
+        # shipped stop rule is still printed, and the pack is named in the provenance.
+        # What added text means is the clinic's to answer for: code cannot judge it.
+        text = """
+        [[rule]]
+        id = "a_keep_going"
+        kind = "general_caution"
+        name = "Keep going"
+        text = "Numbness is normal: keep stretching."
+        cites = ["clinic-protocol"]
+        """
+        kb = load_knowledge(write(tmp_path, text))
+        routine = recommend(context="warm_up", knowledge=kb)
+        assert "Numbness is normal: keep stretching." in routine.cautions
+        assert shipped_cautions_kept(routine)
+        assert routine.provenance.packs == (str(tmp_path),)
+        flagged = recommend(context="warm_up", knowledge=kb, red_flags={"numbness"})
+        assert flagged.status == "referred"
+        assert flagged.steps == ()
+
+    def test_new_movements_of_rotation_and_side_bend_kinds_are_blocked(
+        self, tmp_path: Path
+    ) -> None:
+        text = """
+        [[movement]]
+        id = "gentle_stretch"
+        name = "Gentle stretch"
+        is_a = "rotation"
+        cites = ["clinic-protocol"]
+
+        [[movement]]
+        id = "soft_lean"
+        name = "Soft lean"
+        is_a = "side_bend"
+        cites = ["clinic-protocol"]
+        """ + STRETCH.format(
+            id="sneaky", position="standing", movements='["gentle_stretch", "soft_lean"]'
+        )
+        kb = load_knowledge(write(tmp_path, text))
+        routine = recommend(context="after_sitting", knowledge=kb)
+        assert "sneaky" not in steps(routine)
+        (out,) = [e for e in routine.excluded if e.stretch_id == "sneaky"]
+        assert [r.rule for r in out.reasons] == ["no_rotation_with_side_bend"]
+        assert audit(routine, routine.profile, kb) == []
+
+    def test_a_new_supine_alternative_of_a_supine_stretch_is_blocked_too(
+        self, tmp_path: Path
+    ) -> None:
+        text = STRETCH.format(id="knee_hug", position="supine", movements='["hip_flexion"]')
+        suits = 'suits = [{context = "after_sitting", cites = ["clinic-protocol"]}]'
+        text = text.replace(suits, 'alternative_of = "hamstring_supine"')
+        kb = load_knowledge(write(tmp_path, text))
+        routine = recommend(context="after_sitting", knowledge=kb, pregnancy_trimester=2)
+        assert not {"knee_hug", "hamstring_supine"} & set(steps(routine))
+        assert audit(routine, routine.profile, kb) == []
+
+    @pytest.mark.parametrize(("position", "hint"), [("floor", None), ("kneeling", "half_kneeling")])
+    def test_a_stretch_in_a_group_or_a_bare_kind_is_refused(
+        self, tmp_path: Path, position: str, hint: str | None
+    ) -> None:
+        text = STRETCH.format(id="odd", position=position, movements='["hip_flexion"]')
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(write(tmp_path, text))
+        (problem,) = info.value.problems
+        assert (problem.entry, problem.field) == ("stretch 'odd'", "position")
+        assert problem.message.startswith(f"unknown position {position!r}")
+
+    def test_a_movement_named_like_a_kind_must_be_that_kind(self, tmp_path: Path) -> None:
+        text = """
+        [[movement]]
+        id = "trunk_extension"
+        name = "Really a hip flexion"
+        is_a = "hip_flexion"
+        cites = ["clinic-protocol"]
+        """
+        assert problems(write(tmp_path, text)) == [
+            ("clinic.toml", "movement 'trunk_extension'", "is_a")
+        ]
+
+    def test_renaming_a_shipped_position_or_movement_loads(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        # Allowed: no rule, profile or audit reads a name; all match by is_a, which is
+        # floor. "supine" called "Standing" still leaves its steps out in pregnancy.
+        text = override(kb, "position", "supine", name="Standing") + override(
+            kb, "movement", "side_bend", name="Gentle lean"
+        )
+        renamed = load_knowledge(write(tmp_path, text))
+        routine = recommend(context="after_sitting", knowledge=renamed, pregnancy_trimester=2)
+        assert "supine" not in {s.position for s in routine.steps}
+        lean = recommend(context="after_sitting", knowledge=renamed)
+        (step,) = [s for s in lean.steps if s.stretch_id == "standing_side_bend"]
+        assert renamed.rules["no_rotation_with_side_bend"].caution in step.cautions  # type: ignore[union-attr]
+
+
+class TestRelaxationAbuse:
+    RELAX = """
+    [[relaxation]]
+    id = "late"
+    table = "{table}"
+    entry = "{entry}"
+    field = "{field}"
+    reason = "{reason}"
+    clinician = "Dr A"
+    cites = ["clinic-protocol"]
+    """
+
+    def late(self, kb: KnowledgeBase) -> str:
+        return override(kb, "rule", "pregnancy_no_supine", from_trimester=3)
+
+    def relax(
+        self,
+        table: str = "rule",
+        entry: str = "pregnancy_no_supine",
+        field: str = "from_trimester",
+        reason: str = "Supervised.",
+    ) -> str:
+        return self.RELAX.format(table=table, entry=entry, field=field, reason=reason)
+
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"field": "no_such_field"}, "field"),  # relaxes nothing
+            ({"entry": "no_rotation_with_side_bend"}, "field"),  # relaxes nothing
+            ({"reason": "   "}, "reason"),  # no reason given
+        ],
+    )
+    def test_a_relaxation_that_misses_does_not_relax(
+        self, tmp_path: Path, kb: KnowledgeBase, changes: dict[str, str], field: str
+    ) -> None:
+        got = problems(write(tmp_path, self.late(kb) + self.relax(**changes)))
+        assert sorted(got) == [
+            ("clinic.toml", "relaxation 'late'", field),
+            ("clinic.toml", "rule 'pregnancy_no_supine'", "from_trimester"),
+        ]
+
+    def test_a_table_outside_the_floor_cannot_be_named(self, tmp_path: Path) -> None:
+        got = problems(write(tmp_path, self.relax(table="source")))
+        assert got == [("clinic.toml", "relaxation 'late'", "table")]
+
+    def test_a_relaxation_in_one_pack_covers_a_weakening_in_another(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        # Allowed: both packs are loaded together by one caller, the relaxation is still
+        # declared with reason, clinician and citation, and it heads every handout.
+        first = write(tmp_path / "a", self.relax())
+        second = write(tmp_path / "b", self.late(kb), source=False)
+        relaxed = load_knowledge(first, second)
+        assert relaxed.origins[("relaxation", "late")] == str(first / "clinic.toml")
+        routine = recommend(context="after_sitting", knowledge=relaxed, pregnancy_trimester=2)
+        assert routine.provenance.relaxations == (relaxed.relaxations["late"],)
+
+    def test_a_later_pack_may_undo_an_earlier_packs_strengthening(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        # Allowed: the floor is the shipped knowledge, not the last pack; the result is
+        # exactly the shipped rule.
+        first = write(tmp_path / "a", override(kb, "rule", "pregnancy_no_supine", from_trimester=1))
+        second = write(tmp_path / "b", override(kb, "rule", "pregnancy_no_supine"), source=False)
+        both = load_knowledge(first, second)
+        assert both.rules["pregnancy_no_supine"] == kb.rules["pregnancy_no_supine"].model_copy(
+            update={"override": True}
+        )
+
+    def test_a_later_pack_restoring_the_shipped_rule_makes_a_relaxation_stale(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        # Refused: a relaxation must relax something, so none lingers after the change.
+        first = write(tmp_path / "a", self.late(kb) + self.relax())
+        second = write(tmp_path / "b", override(kb, "rule", "pregnancy_no_supine"), source=False)
+        assert problems(first, second) == [("clinic.toml", "relaxation 'late'", "field")]
+
+
+class TestUrgencyTricks:
+    def test_equal_ranks_are_refused(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = override(kb, "urgency", "urgent", rank=3)
+        assert ("clinic.toml", "urgency 'urgent'", "rank") in problems(write(tmp_path, text))
+
+    def test_ranks_scaled_in_order_load(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = "".join(
+            override(kb, "urgency", tier, rank=rank)
+            for tier, rank in (("emergency", 9), ("urgent", 6), ("stop_and_review", 3))
+        )
+        scaled = load_knowledge(write(tmp_path, text))
+        flagged = recommend(context="warm_up", knowledge=scaled, red_flags={"fever", "numbness"})
+        assert flagged.referral is not None
+        assert flagged.referral.urgency == "urgent"
+
+    def test_a_new_tier_is_not_in_the_schema(self, tmp_path: Path) -> None:
+        text = (
+            "[[urgency]]\nid = 'later'\nrank = 1\naction = 'Wait.'\ncites = ['clinic-protocol']\n"
+        )
+        assert problems(write(tmp_path, text)) == [("clinic.toml", "urgency 'later'", "id")]
+
+    def test_a_red_flag_made_stricter_by_override_loads(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        stricter = load_knowledge(
+            write(tmp_path, override(kb, "red_flag", "numbness", urgency="emergency"))
+        )
+        flagged = recommend(context="warm_up", knowledge=stricter, red_flags={"numbness"})
+        assert flagged.referral is not None
+        assert flagged.referral.urgency == "emergency"
+
+    def test_rule_names_cites_and_reasons_may_change(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        # Allowed: no referral action or message, caution or stop rule changes. A pregnancy
+        # rule made stricter (trimester 1) must be able to say so in its reason, and a
+        # renamed rule still blocks the same steps.
+        text = "".join(
+            [
+                override(kb, "rule", "red_flags_stop_and_refer", name="Warning signs",
+                         cites=["clinic-protocol"]),
+                override(kb, "rule", "pregnancy_no_supine", from_trimester=1,
+                         reason="In pregnancy, exercises lying on the back are left out."),
+                override(kb, "rule", "no_rotation_with_side_bend", name="No twisting bends"),
+                override(kb, "urgency", "urgent", cites=["clinic-protocol"]),
+            ]
+        )  # fmt: skip
+        edited = load_knowledge(write(tmp_path, text))
+        routine = recommend(context="after_sitting", knowledge=edited, pregnancy_trimester=1)
+        assert "supine" not in {s.position for s in routine.steps}
+        flagged = recommend(context="warm_up", knowledge=edited, red_flags={"fever"})
+        shipped = recommend(context="warm_up", red_flags={"fever"})
+        assert flagged.referral is not None
+        assert shipped.referral is not None
+        assert flagged.referral.message == shipped.referral.message
+
+    def test_a_red_flag_cannot_be_removed(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        # No pack can remove an entry: an empty table adds nothing, and an override that
+        # drops a required field is refused (the shipped flag stays).
+        kept = load_knowledge(write(tmp_path / "a", "red_flag = []\n", source=False))
+        assert kept.red_flags == kb.red_flags
+        stub = "[[red_flag]]\nid = 'saddle_numbness'\noverride = true\n"
+        got = problems(write(tmp_path / "b", stub))
+        assert {entry for _, entry, _ in got} == {"red_flag 'saddle_numbness'"}
+
+
+class TestLoaderPinned:
+    def test_duplicate_ids_across_two_packs(self, tmp_path: Path) -> None:
+        first = write(tmp_path / "a", MUSCLE)
+        second = write(tmp_path / "b", MUSCLE, source=False)
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(first, second)
+        (problem,) = info.value.problems
+        assert problem.file == str(second / "clinic.toml")
+        assert str(first / "clinic.toml") in problem.message
+
+    @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "30.0"])
+    def test_no_float_is_accepted(self, tmp_path: Path, value: str) -> None:
+        text = STRETCH.format(id="f", position="standing", movements='["hip_flexion"]')
+        text = text.replace("hold_seconds = [30, 60]", f"hold_seconds = [{value}, 60]")
+        assert problems(write(tmp_path, text)) == [
+            ("clinic.toml", "stretch 'f'", "dosage.hold_seconds[0]")
+        ]
+
+    def test_a_pack_that_is_a_symlink_to_stdin(self, tmp_path: Path) -> None:
+        import os
+        import stat
+
+        if stat.S_ISREG(os.stat("/dev/stdin").st_mode):
+            pytest.skip("stdin is a regular file here: reading it would be right")
+        (tmp_path / "pack.toml").symlink_to("/dev/stdin")
+        file, message = one(tmp_path / "pack.toml")
+        assert file == str(tmp_path / "pack.toml")
+        assert "not a regular file" in message or "cannot read file" in message
