@@ -272,6 +272,21 @@ class TestPathArguments:
         ]
 
 
+class TestDeepDirectories:
+    def test_a_pack_nested_deeper_than_the_recursion_limit(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Before: a bare RecursionError from Path.rglob.
+        import os
+        import sys
+
+        monkeypatch.chdir(tmp_path)
+        for _ in range(sys.getrecursionlimit() + 100):
+            os.mkdir("a")
+            os.chdir("a")
+        assert one(tmp_path) == (str(tmp_path), "cannot read pack: nested too deeply")
+
+
 class TestEncodings:
     def test_a_byte_order_mark_is_read(self, tmp_path: Path) -> None:
         # Before: "TOML syntax error: Invalid statement (at line 1, column 1)".

@@ -276,6 +276,9 @@ def _read_pack(
     except OSError as exc:  # e.g. a name too long for the file system
         problems.append(KnowledgeProblem(str(pack), "", "", f"cannot read pack: {exc.strerror}"))
         return []
+    except RecursionError:  # rglob recurses once per directory level
+        problems.append(KnowledgeProblem(str(pack), "", "", "cannot read pack: nested too deeply"))
+        return []
     for link in linked:
         problems.append(
             KnowledgeProblem(
