@@ -251,7 +251,7 @@ class TestPathArguments:
         assert "calves" in load_knowledge(folder).muscles
 
     def test_a_symlinked_directory_is_reported_not_skipped(self, tmp_path: Path) -> None:
-        # rglob does not follow it: a clinic's stricter rules there were dropped silently.
+        # Not followed (a loop would not end); before, the rules there were dropped silently.
         real = write(tmp_path / "real", MUSCLE)
         pack = write(tmp_path / "pack", "")
         (pack / "extra").symlink_to(real)
@@ -272,19 +272,56 @@ class TestPathArguments:
         ]
 
 
+def _dig(depth: int) -> None:
+    """Make ``depth`` nested directories ``a`` below the working directory, and enter them."""
+    import os
+
+    for _ in range(depth):
+        os.mkdir("a")
+        os.chdir("a")
+
+
+def _fill_in(top: Path, depth: int) -> None:
+    """Remove what :func:`_dig` made, bottom up: pytest's own clean-up recurses per level."""
+    import os
+
+    os.chdir(top)
+    for _ in range(depth):
+        os.chdir("a")
+    for name in os.listdir("."):
+        os.remove(name)
+    for _ in range(depth):
+        os.chdir("..")
+        os.rmdir("a")
+
+
 class TestDeepDirectories:
     def test_a_pack_nested_deeper_than_the_recursion_limit(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        # Before: a bare RecursionError from Path.rglob.
-        import os
+        # Before: a bare RecursionError from Path.rglob, which recursed once per level.
+        # The walk is a loop now: the file at the bottom is read.
         import sys
 
+        depth = sys.getrecursionlimit() + 100
         monkeypatch.chdir(tmp_path)
-        for _ in range(sys.getrecursionlimit() + 100):
-            os.mkdir("a")
-            os.chdir("a")
-        assert one(tmp_path) == (str(tmp_path), "cannot read pack: nested too deeply")
+        _dig(depth)
+        try:
+            Path("clinic.toml").write_text(SOURCE + MUSCLE, encoding="utf-8")
+            assert "calves" in load_knowledge(tmp_path).muscles
+        finally:
+            _fill_in(tmp_path, depth)
+
+    def test_a_pack_deeper_than_the_file_system_allows(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        depth = 2100  # 4,200 characters below tmp_path: past PATH_MAX (4,096)
+        monkeypatch.chdir(tmp_path)
+        _dig(depth)
+        try:
+            assert one(tmp_path) == (str(tmp_path), "cannot read pack: File name too long")
+        finally:
+            _fill_in(tmp_path, depth)
 
 
 class TestEncodings:
@@ -381,6 +418,19 @@ class TestProblemsNameThePack:
             "id",
         )
         assert problem.message == "a position and a group cannot share an id"
+
+    def test_a_stretch_no_context_reaches_is_still_a_graph_problem(self, tmp_path: Path) -> None:
+        # Left as it is (the graph lint catches it, harmless to safety): no routine can
+        # include a stretch no context offers.
+        text = STRETCH.format(id="orphan", position="standing", movements='["hip_flexion"]')
+        text = text.replace(
+            'suits = [{context = "after_sitting", cites = ["clinic-protocol"]}]', ""
+        )
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(write(tmp_path, text))
+        (problem,) = info.value.problems
+        assert problem.file == "<graph>"
+        assert problem.message == "stretch:orphan: not reachable from any context"
 
     @pytest.mark.parametrize("ident", ["supine", "kneeling"])
     def test_a_group_named_like_a_position_or_a_kind(self, tmp_path: Path, ident: str) -> None:

@@ -136,10 +136,31 @@ MAX_FILE_BYTES = 1 << 20
 MAX_PROBLEMS_PER_FILE = 100
 
 
-def _pack_files(pack: Path) -> list[Path]:
+def _pack_files(pack: Path) -> tuple[list[Path], list[Path]]:
+    """Every ``*.toml`` under ``pack``, and every symlink to a directory found there.
+
+    A symlink to a directory is not followed (a loop would never end) but returned, so
+    that what it holds is not dropped without a word. The walk is a loop, not recursion,
+    so no depth of directories exhausts the stack, and each directory is closed at once.
+    """
     if not pack.is_dir():
-        return [pack]  # a single file; _read_file refuses it unless it is a regular one
-    return sorted(pack.rglob("*.toml"))
+        return [pack], []  # a single file; _read_file refuses it unless it is a regular one
+    files: list[Path] = []
+    links: list[Path] = []
+    folders = [pack]
+    while folders:
+        folder = folders.pop()
+        with os.scandir(folder) as entries:
+            found = list(entries)
+        for entry in found:
+            path = folder / entry.name
+            if entry.name.endswith(".toml"):
+                files.append(path)  # of any kind: _read_file refuses all but regular files
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(path)
+            elif entry.is_symlink() and entry.is_dir() and not entry.name.endswith(".toml"):
+                links.append(path)
+    return sorted(files), sorted(links)
 
 
 def _read_file(path: Path) -> bytes:
@@ -269,15 +290,9 @@ def _read_pack(
         if not pack.exists():
             problems.append(KnowledgeProblem(str(pack), "", "", "no such file or directory"))
             return []
-        files = _pack_files(pack)
-        # rglob does not follow a symlink to a directory: say so, rather than drop what
-        # it holds (a clinic's stricter rules, say) without a word. A loop is one too.
-        linked = sorted(p for p in pack.rglob("*") if p.is_symlink() and p.is_dir())
+        files, linked = _pack_files(pack)
     except OSError as exc:  # e.g. a name too long for the file system
         problems.append(KnowledgeProblem(str(pack), "", "", f"cannot read pack: {exc.strerror}"))
-        return []
-    except RecursionError:  # rglob recurses once per directory level
-        problems.append(KnowledgeProblem(str(pack), "", "", "cannot read pack: nested too deeply"))
         return []
     for link in linked:
         problems.append(
