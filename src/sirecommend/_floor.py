@@ -86,7 +86,12 @@ def weakenings(shipped: Tables, merged: Tables) -> list[Weakening]:
       ``general_caution`` rule's ``text`` changes;
     - ``position_group``: its ``members`` lose a kind (avoiding the group would let a
       position through);
-    - ``movement`` and ``position``: a shipped one's ``is_a`` changes.
+    - ``movement`` and ``position``: a shipped one's ``is_a`` changes;
+    - ``stretch``: a shipped one, replaced, is done in a position of another base kind
+      (its shipped instructions describe the shipped one, and a person who avoids that
+      kind, or a rule that rules it out, would no longer leave it out), or loses a
+      movement kind that a shipped ``forbid_movement_combination`` rule names (so the
+      rule or its caution would no longer apply to it).
 
     Kinds are compared through ``is_a`` in each knowledge, so spelling a rule with other
     ids of the same kinds is no change. Only an entry a pack replaced (or added) is
@@ -103,7 +108,7 @@ def weakenings(shipped: Tables, merged: Tables) -> list[Weakening]:
     >>> weakenings(t, t)
     []
     """
-    checks = (_red_flags, _urgencies, _rules, _groups, _is_a)
+    checks = (_red_flags, _urgencies, _rules, _groups, _is_a, _stretches)
     return [w for check in checks for w in check(shipped, merged)]
 
 
@@ -246,6 +251,40 @@ def _is_a(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
                     "is_a",
                     f"changes its kind from {old.is_a!r} to {new.is_a!r}: rules match by kind",
                 )
+
+
+def _stretches(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
+    named = frozenset(
+        kind
+        for rule in shipped["rule"].values()
+        if isinstance(rule, ForbidCombinationRule)
+        for kind in _movement_kinds(shipped, (*rule.movements, *rule.caution_movements))
+    )
+    for old in shipped["stretch"].values():
+        new = merged["stretch"][old.id]
+        if new == old:
+            continue
+        was = _position_kinds(shipped, (old.position,))
+        now = _position_kinds(merged, (new.position,))
+        if now != was:
+            yield Weakening(
+                "stretch",
+                old.id,
+                "position",
+                f"moves it from {_listed(was)} to {_listed(now)}: whoever avoids {_listed(was)}, "
+                "or a rule against it, would get it; add a new stretch for another position",
+            )
+        lost = (
+            _movement_kinds(shipped, old.movements) - _movement_kinds(merged, new.movements)
+        ) & named
+        if lost:
+            yield Weakening(
+                "stretch",
+                old.id,
+                "movements",
+                f"drops {_listed(lost)}, which a safety rule names: the rule or its caution "
+                "would no longer apply to it",
+            )
 
 
 def unrelaxed(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,6 +33,7 @@ from sirecommend._models import (
     PackFile,
     PregnancyRule,
     Stretch,
+    WhenAggravatedRule,
 )
 from sirecommend.errors import InvalidArgumentError, KnowledgeError, KnowledgeProblem, nearest
 from sirecommend.pipeline import prepare
@@ -129,10 +131,36 @@ def _short(value: Any) -> str:
 MAX_FILE_BYTES = 1 << 20
 
 
-def _pack_files(pack: Path) -> list[Path]:
+#: The most schema problems listed for one file. Past it the file is refused whole and
+#: the rest are counted, so that a small file of many bad tables stays quick to report.
+MAX_PROBLEMS_PER_FILE = 100
+
+
+def _pack_files(pack: Path) -> tuple[list[Path], list[Path]]:
+    """Every ``*.toml`` under ``pack``, and every symlink to a directory found there.
+
+    A symlink to a directory is not followed (a loop would never end) but returned, so
+    that what it holds is not dropped without a word. The walk is a loop, not recursion,
+    so no depth of directories exhausts the stack, and each directory is closed at once.
+    """
     if not pack.is_dir():
-        return [pack]  # a single file; _read_file refuses it unless it is a regular one
-    return sorted(pack.rglob("*.toml"))
+        return [pack], []  # a single file; _read_file refuses it unless it is a regular one
+    files: list[Path] = []
+    links: list[Path] = []
+    folders = [pack]
+    while folders:
+        folder = folders.pop()
+        with os.scandir(folder) as entries:
+            found = list(entries)
+        for entry in found:
+            path = folder / entry.name
+            if entry.name.endswith(".toml"):
+                files.append(path)  # of any kind: _read_file refuses all but regular files
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(path)
+            elif entry.is_symlink() and entry.is_dir() and not entry.name.endswith(".toml"):
+                links.append(path)
+    return sorted(files), sorted(links)
 
 
 def _read_file(path: Path) -> bytes:
@@ -176,7 +204,8 @@ def _parse(label: str, raw: bytes) -> tuple[Any, KnowledgeProblem | None]:
     import tomllib  # only when building knowledge: not at import
 
     try:
-        return tomllib.loads(raw.decode("utf-8")), None
+        # utf-8-sig: a byte-order mark, as some editors write, is not a syntax error.
+        return tomllib.loads(raw.decode("utf-8-sig")), None
     except UnicodeDecodeError as exc:
         return None, KnowledgeProblem(label, "", "", f"cannot read file: {exc}")
     except tomllib.TOMLDecodeError as exc:
@@ -187,6 +216,25 @@ def _parse(label: str, raw: bytes) -> tuple[Any, KnowledgeProblem | None]:
         return None, KnowledgeProblem(label, "", "", "cannot read file: out of memory")
     except Exception as exc:
         return None, KnowledgeProblem(label, "", "", f"cannot read file: {exc}")
+
+
+def _head(value: Any) -> Any:
+    """``value`` with every table and array cut to its first :data:`MAX_PROBLEMS_PER_FILE`."""
+    if isinstance(value, dict):
+        items = itertools.islice(value.items(), MAX_PROBLEMS_PER_FILE)
+        return {k: _head(v) for k, v in items}
+    if isinstance(value, list):
+        return [_head(v) for v in value[:MAX_PROBLEMS_PER_FILE]]
+    return value
+
+
+def _head_problems(label: str, head: Any) -> list[KnowledgeProblem]:
+    try:
+        PackFile.model_validate(head)
+    except ValidationError as exc:
+        found = _validation_problems(label, head, exc)
+        return list(itertools.islice(found, MAX_PROBLEMS_PER_FILE))
+    return []
 
 
 def _validate_file(
@@ -201,6 +249,23 @@ def _validate_file(
     try:
         return PackFile.model_validate(data)
     except ValidationError as exc:
+        count = exc.error_count()
+        if count > MAX_PROBLEMS_PER_FILE:
+            # Hundreds of thousands of tiny bad tables fit in 1 MiB, and listing a
+            # million errors takes seconds: list the problems of the file's first
+            # entries only, count the rest, and refuse the file whole.
+            head = _head(data)
+            listed = _head_problems(label, head)
+            problems.extend(listed)
+            problems.append(
+                KnowledgeProblem(
+                    label,
+                    "",
+                    "",
+                    f"{count} problems in all, {len(listed)} listed: the file is refused",
+                )
+            )
+            return PackFile()
         problems.extend(_validation_problems(label, data, exc))
     good: dict[str, list[Any]] = {}
     for table, entries in data.items():
@@ -221,10 +286,23 @@ def _validate_file(
 def _read_pack(
     pack: Path, problems: list[KnowledgeProblem], broken: set[tuple[str, str]] | None = None
 ) -> list[tuple[str, PackFile]]:
-    if not pack.exists():
-        problems.append(KnowledgeProblem(str(pack), "", "", "no such file or directory"))
+    try:
+        if not pack.exists():
+            problems.append(KnowledgeProblem(str(pack), "", "", "no such file or directory"))
+            return []
+        files, linked = _pack_files(pack)
+    except OSError as exc:  # e.g. a name too long for the file system
+        problems.append(KnowledgeProblem(str(pack), "", "", f"cannot read pack: {exc.strerror}"))
         return []
-    files = _pack_files(pack)
+    for link in linked:
+        problems.append(
+            KnowledgeProblem(
+                str(link),
+                "",
+                "",
+                "a symlink to a directory is not followed: give that directory as a pack",
+            )
+        )
     if not files:
         problems.append(KnowledgeProblem(str(pack), "", "", "no .toml files in this pack"))
     broken = set() if broken is None else broken
@@ -308,9 +386,12 @@ class _Checker:
         tables: dict[str, dict[str, Any]],
         origins: Mapping[tuple[str, str], str],
         problems: list[KnowledgeProblem],
-        broken: Iterable[tuple[str, str]] = (),
+        broken: Iterable[tuple[str, str]],
+        order: Mapping[str, int],
     ) -> None:
         self.t = tables
+        #: Each file's place in load order (later is higher).
+        self.order = order
         self.origins = origins
         self.problems = problems
         # Entries dropped for their own problems: not reported again as unknown ids.
@@ -387,7 +468,14 @@ class _Checker:
                         table, e.id, "is_a", f"a {table} named like a base kind must be that kind"
                     )
         for g in t["position_group"].values():
-            if g.id in t["position"] or g.id in t["position_kind"]:
+            if g.id in t["position"]:
+                # Blame the later of the two: a pack's position "floor", not the shipped group.
+                table = max(
+                    ("position_group", "position"),
+                    key=lambda tb: self.order[self.origins[(tb, g.id)]],
+                )
+                self.problem(table, g.id, "id", "a position and a group cannot share an id")
+            elif g.id in t["position_kind"]:
                 self.problem(
                     "position_group", g.id, "id", "a group cannot share a position's or kind's id"
                 )
@@ -419,6 +507,16 @@ class _Checker:
                         "position_group",
                         "position_kind",
                     )
+        # Tables keep load order: the first when_aggravated rule is the earliest loaded.
+        aggravated = [r for r in t["rule"].values() if isinstance(r, WhenAggravatedRule)]
+        for r in aggravated[1:]:
+            self.problem(
+                "rule",
+                r.id,
+                "kind",
+                f"a second when_aggravated rule, after {aggravated[0].id!r}: the two "
+                "contradict, only one may apply; set override = true on that one to change it",
+            )
         for f in t["red_flag"].values():
             self.ref("red_flag", f.id, "urgency", f.urgency, "urgency")
         for p in t["progression"].values():
@@ -545,7 +643,8 @@ def _build(
     problems = [] if problems is None else problems
     broken = set() if broken is None else broken
     tables, origins = _merge(files, problems, shipped, broken)
-    _Checker(tables, origins, problems, broken).run()
+    order = {label: i for i, (label, _) in enumerate(files)}
+    _Checker(tables, origins, problems, broken, order).run()
     _check_floor(files[:shipped], tables, origins, problems, broken)
     if problems:
         raise KnowledgeError(problems)
@@ -644,12 +743,14 @@ def load_knowledge(*packs: PathArg) -> KnowledgeBase:
     problems: list[KnowledgeProblem] = []
     paths: list[Path] = []
     for pack in packs:
-        if not isinstance(pack, (str, os.PathLike)):
+        try:
+            if not isinstance(pack, (str, os.PathLike)):
+                raise TypeError
+            paths.append(Path(pack))  # TypeError too for an os.PathLike giving bytes
+        except TypeError:
             problems.append(
                 KnowledgeProblem(repr(pack), "", "", "a pack must be a path (str or os.PathLike)")
             )
-            continue
-        paths.append(Path(pack))
     if problems:
         raise KnowledgeError(problems)
 

@@ -8,9 +8,11 @@ entries are checked by :mod:`sirecommend._loader` once all packs are merged.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -71,10 +73,29 @@ Citation = Annotated[
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*(#p[1-9][0-9]*)?$", max_length=80),
 ]
 Cites = Annotated[tuple[Citation, ...], Field(min_length=1)]
+# Control characters (but tab and newline) and bidirectional overrides in text a person
+# reads would let a pack's new caution hide or reorder the shipped ones on a terminal
+# (``\x1b[1A\x1b[2K`` erases the line above) or disguise what it says.
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    found = _HIDDEN.search(text)
+    if found:
+        raise ValueError(
+            f"control or direction character {found.group()!r} at {found.start()}: "
+            "text a person reads may hold only printable characters, tabs and newlines"
+        )
+    return text
+
+
 Text = Annotated[
-    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    str,
+    Strict(),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(_visible),
 ]
-Str = Annotated[str, Strict()]
+Str = Annotated[str, Strict(), AfterValidator(_visible)]
 Phase = Literal["warm_up", "targeted", "cool_down"]
 Urgency = Literal["emergency", "same_day", "urgent", "stop_and_review"]
 
@@ -386,7 +407,9 @@ class Relaxation(_Entry):
     A relaxation that relaxes nothing is an error.
     """
 
-    table: Literal["red_flag", "urgency", "rule", "position_group", "movement", "position"]
+    table: Literal[
+        "red_flag", "urgency", "rule", "position_group", "movement", "position", "stretch"
+    ]
     entry: Id = Field(
         description="The id of the entry relaxed (an urgency tier's id for table 'urgency')."
     )

@@ -149,7 +149,11 @@ def _emit(text: str, output: str | None) -> None:
 def _knowledge(packs: Sequence[str]) -> KnowledgeBase:
     """The shipped knowledge plus ``packs``; a missing path is bad input (exit 2)."""
     for pack in packs:
-        if not Path(pack).exists():
+        try:
+            missing = not Path(pack).exists()
+        except OSError:  # e.g. a name too long: load_knowledge reports it as a problem
+            missing = False
+        if missing:
             raise _UsageError(
                 f"no such knowledge pack {pack!r} (give a directory of .toml files or a .toml file)"
             )
