@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from sirecommend import KnowledgeBase, KnowledgeError, audit, load_knowledge, recommend
-from sirecommend._floor import relaxation_lines, unrelaxed, weakenings
 from sirecommend._feedback import Feedback, Session
+from sirecommend._floor import relaxation_lines, unrelaxed, weakenings
 from sirecommend._loader import TABLES
 from sirecommend.handout import to_html, to_markdown
 from sirecommend.progression import ladder, progress
@@ -442,9 +442,7 @@ class TestProgressionFloor:
     def test_each_weakening_is_refused(
         self, tmp_path: Path, kb: KnowledgeBase, changes: dict[str, object], field: str
     ) -> None:
-        assert refused(tmp_path, progression(kb, **changes)) == [
-            (f"progression {MODEL!r}", field)
-        ]
+        assert refused(tmp_path, progression(kb, **changes)) == [(f"progression {MODEL!r}", field)]
 
     def test_the_problem_says_what_rose(self, tmp_path: Path, kb: KnowledgeBase) -> None:
         text = progression(kb, pain_during={"green_max": 4, "amber_max": 6}, hold_rungs=2)

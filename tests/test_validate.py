@@ -116,7 +116,7 @@ def test_a_pack_name_too_long_for_the_file_system_is_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     name = tmp_path / ("p" * (os.pathconf(tmp_path, "PC_NAME_MAX") + 1))
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="too long"):
         name.exists()  # what the pre-check used to call unguarded
     status, lines, err = validate(capsys, name)
     assert (status, err) == (2, "")
