@@ -8,15 +8,18 @@ routine the shipped rules accept.
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from sirecommend import KnowledgeBase, KnowledgeError, audit, load_knowledge, recommend
+from sirecommend._feedback import Feedback, Session
 from sirecommend._floor import relaxation_lines, unrelaxed, weakenings
 from sirecommend._loader import TABLES
 from sirecommend.handout import to_html, to_markdown
+from sirecommend.progression import ladder, progress
 
 SOURCE = """
 [[source]]
@@ -82,6 +85,8 @@ def _toml(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
     if isinstance(value, int):
         return str(value)
     return '"' + str(value).replace('"', '\\"') + '"'
@@ -379,3 +384,169 @@ class TestRelaxation:
             load_knowledge(pack(tmp_path, TRIMESTER_3 + uncited))
         (problem,) = info.value.problems
         assert (problem.entry, problem.field) == ("relaxation 'late_pregnancy_supine'", "cites")
+
+
+# --------------------------------------------------------------------------- progression
+
+MODEL = "traffic_light"
+HAM = "hamstring_supine"
+
+
+def progression(kb: KnowledgeBase, **changes: object) -> str:
+    """A TOML override of the shipped progression model; a dict change updates a sub-table."""
+    data = kb.progression[MODEL].model_dump()
+    for key, value in changes.items():
+        data[key] = {**data[key], **value} if isinstance(value, dict) else value
+    return "[[progression]]\n" + "".join(
+        f"{k} = {_toml(v)}\n" for k, v in {**data, "override": True}.items()
+    )
+
+
+def history(*pains: int, morning: str | None = None) -> list[Session]:
+    """One after-sitting session a day, the hamstring stretch rated ``pains`` in turn."""
+    return [
+        Session(
+            date=dt.date(2026, 1, 1) + dt.timedelta(days=n),
+            context="after_sitting",
+            feedback=(
+                Feedback(
+                    stretch_id=HAM,
+                    sets_done=2,
+                    pain_during=pain,
+                    next_morning=morning,  # type: ignore[arg-type]
+                ),
+            ),
+        )
+        for n, pain in enumerate(pains)
+    ]
+
+
+class TestProgressionFloor:
+    """Issue 13: packs may override the progression model, under the safety floor."""
+
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"pain_during": {"green_max": 4}}, "pain_during"),
+            ({"pain_during": {"amber_max": 6}}, "pain_during"),
+            ({"pain_after": {"green_max": 5}}, "pain_after"),
+            ({"pain_after": {"amber_max": 7}}, "pain_after"),
+            ({"next_morning": {"worse": "amber"}}, "next_morning"),
+            ({"next_morning": {"worse": "green"}}, "next_morning"),
+            ({"hold_pain": 7}, "hold_pain"),
+            ({"reds_to_pause": 3}, "reds_to_pause"),
+            ({"greens_to_step_up": 1}, "greens_to_step_up"),
+            ({"hold_rungs": 2}, "hold_rungs"),
+        ],
+    )
+    def test_each_weakening_is_refused(
+        self, tmp_path: Path, kb: KnowledgeBase, changes: dict[str, object], field: str
+    ) -> None:
+        assert refused(tmp_path, progression(kb, **changes)) == [(f"progression {MODEL!r}", field)]
+
+    def test_the_problem_says_what_rose(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = progression(kb, pain_during={"green_max": 4, "amber_max": 6}, hold_rungs=2)
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(pack(tmp_path, text))
+        bands, rungs = (p.message for p in info.value.problems)
+        assert "raises green_max from 3 to 4 and amber_max from 5 to 6" in bands
+        assert "2 (was 3) gives 'adductor_strap_supine' 4 rungs, not 5" in rungs
+
+    def test_several_weakenings_of_the_model_are_all_listed(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        text = progression(
+            kb, next_morning={"worse": "amber"}, hold_pain=10, reds_to_pause=10,
+            greens_to_step_up=1, pain_after={"amber_max": 9},
+        )  # fmt: skip
+        fields = [field for _, field in refused(tmp_path, text)]
+        assert fields == [
+            "pain_after", "next_morning", "hold_pain", "reds_to_pause", "greens_to_step_up",
+        ]  # fmt: skip
+
+    def test_removing_the_shipped_model_weakens_the_floor(self, kb: KnowledgeBase) -> None:
+        # No pack can remove an entry (the loader merges over the shipped knowledge), but
+        # the floor says what removal would mean.
+        shipped = {table: getattr(kb, attr) for table, attr in TABLES.items()}
+        merged = {**shipped, "progression": {}}
+        (w,) = weakenings(shipped, merged)
+        assert (w.table, w.entry, w.field) == ("progression", MODEL, "id")
+        assert "removes the shipped progression model" in w.message
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"pain_during": {"green_max": 2, "amber_max": 4}},
+            {"pain_after": {"green_max": 0, "amber_max": 3}},
+            {"next_morning": {"better": "amber", "same": "amber"}},
+            {"hold_pain": 4},
+            {"reds_to_pause": 1},
+            {"greens_to_step_up": 3},
+            {"hold_rungs": 4},
+            {"hold_rungs": 5},
+            {"name": "Our stricter lights", "description": "", "cites": ["clinic-protocol"]},
+        ],
+    )
+    def test_a_stricter_or_reworded_model_loads(
+        self, tmp_path: Path, kb: KnowledgeBase, changes: dict[str, object]
+    ) -> None:
+        stricter = load_knowledge(pack(tmp_path, progression(kb, **changes)))
+        assert stricter.relaxations == {}
+        assert stricter.progression[MODEL] != kb.progression[MODEL]
+
+    def test_more_hold_rungs_means_smaller_steps(self, kb: KnowledgeBase) -> None:
+        # Why raising hold_rungs is stricter: judged from the ladder itself.
+        dosage = kb.stretches[HAM].dosage
+        model = kb.progression[MODEL]
+        lengths = [
+            len(ladder(dosage, model.model_copy(update={"hold_rungs": n}))) for n in range(2, 6)
+        ]
+        assert lengths == sorted(lengths)
+        assert lengths[0] < lengths[1] < lengths[-1]
+
+    def test_a_stricter_model_holds_where_the_shipped_one_steps_up(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        stricter = load_knowledge(pack(tmp_path, progression(kb, greens_to_step_up=3)))
+        assert progress(kb, "after_sitting", history(1, 1)).step(HAM).progression == "up"
+        assert progress(stricter, "after_sitting", history(1, 1)).step(HAM).progression == "same"
+
+    def test_a_declared_relaxation_loads_and_is_recorded(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        text = progression(kb, greens_to_step_up=1) + textwrap.dedent(
+            """
+            [[relaxation]]
+            id = "one_green_is_enough"
+            table = "progression"
+            entry = "traffic_light"
+            field = "greens_to_step_up"
+            reason = "Our supervised class steps up after one good session."
+            clinician = "Dr B. Example, physiotherapist"
+            cites = ["clinic-protocol"]
+            """
+        )
+        relaxed = load_knowledge(pack(tmp_path, text))
+        (r,) = relaxed.relaxations.values()
+        assert (r.table, r.entry, r.field) == ("progression", MODEL, "greens_to_step_up")
+        assert "- progression 'traffic_light', field 'greens_to_step_up'" in relaxed.summary()
+        routine = recommend(context="after_sitting", knowledge=relaxed)
+        assert routine.provenance.relaxations == (r,)
+        # Relaxed as declared: one green session is a step up, not two.
+        assert progress(relaxed, "after_sitting", history(1)).step(HAM).progression == "up"
+        assert progress(kb, "after_sitting", history(1)).step(HAM).progression == "same"
+
+    def test_a_relaxation_covers_only_its_field(self, tmp_path: Path, kb: KnowledgeBase) -> None:
+        text = progression(kb, greens_to_step_up=1, reds_to_pause=5) + textwrap.dedent(
+            """
+            [[relaxation]]
+            id = "one_green_is_enough"
+            table = "progression"
+            entry = "traffic_light"
+            field = "greens_to_step_up"
+            reason = "Our supervised class steps up after one good session."
+            clinician = "Dr B. Example, physiotherapist"
+            cites = ["clinic-protocol"]
+            """
+        )
+        assert refused(tmp_path, text) == [(f"progression {MODEL!r}", "reds_to_pause")]

@@ -110,3 +110,16 @@ def test_packs_given_with_the_pack_option_are_validated(
     (tmp_path / "clinic.toml").write_text(RELAXED, encoding="utf-8")
     assert _cmd_validate(argparse.Namespace(dirs=[], pack=[str(tmp_path)])) == 0
     assert capsys.readouterr().out.startswith(f"valid: {tmp_path} (1 safety rule relaxed")
+
+
+def test_a_pack_name_too_long_for_the_file_system_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    name = tmp_path / ("p" * (os.pathconf(tmp_path, "PC_NAME_MAX") + 1))
+    with pytest.raises(OSError, match="too long"):
+        name.exists()  # what the pre-check used to call unguarded
+    status, lines, err = validate(capsys, name)
+    assert (status, err) == (2, "")
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{name}: cannot read pack: ")  # e.g. "File name too long"
+    assert lines[1] == "invalid: 1 problem"

@@ -28,7 +28,9 @@ from typing import Any
 from sirecommend._models import (
     ForbidCombinationRule,
     GeneralCautionRule,
+    PainBands,
     PregnancyRule,
+    ProgressionModel,
     RedFlagRule,
     Relaxation,
     WhenAggravatedRule,
@@ -91,7 +93,15 @@ def weakenings(shipped: Tables, merged: Tables) -> list[Weakening]:
       (its shipped instructions describe the shipped one, and a person who avoids that
       kind, or a rule that rules it out, would no longer leave it out), or loses a
       movement kind that a shipped ``forbid_movement_combination`` rule names (so the
-      rule or its caution would no longer apply to it).
+      rule or its caution would no longer apply to it);
+    - ``progression``: the shipped model is removed, or a change lets a dose climb
+      sooner or a stretch pause later: a ``pain_during`` or ``pain_after`` band's
+      ``green_max`` or ``amber_max`` rises (more green, fewer red), a ``next_morning``
+      answer maps to a milder band, ``hold_pain`` or ``reds_to_pause`` rises,
+      ``greens_to_step_up`` falls, or ``hold_rungs`` gives some stretch a ladder
+      (:func:`sirecommend.progression.ladder`) of fewer rungs from its lowest dose to
+      its highest (fewer, bigger steps up). Its name, description and
+      citations are free.
 
     Kinds are compared through ``is_a`` in each knowledge, so spelling a rule with other
     ids of the same kinds is no change. Only an entry a pack replaced (or added) is
@@ -108,7 +118,7 @@ def weakenings(shipped: Tables, merged: Tables) -> list[Weakening]:
     >>> weakenings(t, t)
     []
     """
-    checks = (_red_flags, _urgencies, _rules, _groups, _is_a, _stretches)
+    checks = (_red_flags, _urgencies, _rules, _groups, _is_a, _stretches, _progression)
     return [w for check in checks for w in check(shipped, merged)]
 
 
@@ -285,6 +295,90 @@ def _stretches(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
                 f"drops {_listed(lost)}, which a safety rule names: the rule or its caution "
                 "would no longer apply to it",
             )
+
+
+_BAND_RANK = {"green": 0, "amber": 1, "red": 2}
+
+
+def _bands(old: PainBands, new: PainBands) -> list[str]:
+    return [
+        f"{limit} from {getattr(old, limit)} to {getattr(new, limit)}"
+        for limit in ("green_max", "amber_max")
+        if getattr(new, limit) > getattr(old, limit)
+    ]
+
+
+def _progression(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
+    for old in shipped["progression"].values():
+        new = merged["progression"].get(old.id)
+        if new is None:
+            yield Weakening(
+                "progression",
+                old.id,
+                "id",
+                "removes the shipped progression model: feedback would no longer hold, "
+                "lower or pause a dose",
+            )
+            continue
+        if new == old:
+            continue
+        yield from _progression_changes(merged, old, new)
+
+
+def _progression_changes(
+    merged: Tables, old: ProgressionModel, new: ProgressionModel
+) -> Iterator[Weakening]:
+    def weaker(field: str, message: str) -> Weakening:
+        return Weakening("progression", old.id, field, message)
+
+    for phase in ("pain_during", "pain_after"):
+        raised = _bands(getattr(old, phase), getattr(new, phase))
+        if raised:
+            yield weaker(
+                phase,
+                f"raises {' and '.join(raised)}: more pain would count as green "
+                "(a step up) or amber (no step down)",
+            )
+    milder = [
+        f"{answer!r} to {getattr(new.next_morning, answer)!r} "
+        f"(was {getattr(old.next_morning, answer)!r})"
+        for answer in ("better", "same", "worse")
+        if _BAND_RANK[getattr(new.next_morning, answer)]
+        < _BAND_RANK[getattr(old.next_morning, answer)]
+    ]
+    if milder:
+        yield weaker("next_morning", f"maps {', '.join(milder)}: a milder band for that morning")
+    if new.hold_pain > old.hold_pain:
+        yield weaker(
+            "hold_pain",
+            f"raises it from {old.hold_pain} to {new.hold_pain}: more pain before nothing goes up",
+        )
+    if new.reds_to_pause > old.reds_to_pause:
+        yield weaker(
+            "reds_to_pause",
+            f"raises it from {old.reds_to_pause} to {new.reds_to_pause}: a stretch that hurts "
+            "would be paused later",
+        )
+    if new.greens_to_step_up < old.greens_to_step_up:
+        yield weaker(
+            "greens_to_step_up",
+            f"lowers it from {old.greens_to_step_up} to {new.greens_to_step_up}: "
+            "doses would go up sooner",
+        )
+    if new.hold_rungs != old.hold_rungs:
+        # Imported here: the engine imports the knowledge base, which imports the loader.
+        from sirecommend.progression import ladder
+
+        for stretch in sorted(merged["stretch"].values(), key=lambda s: s.id):
+            before, after = ladder(stretch.dosage, old), ladder(stretch.dosage, new)
+            if len(after) < len(before):
+                yield weaker(
+                    "hold_rungs",
+                    f"{new.hold_rungs} (was {old.hold_rungs}) gives {stretch.id!r} "
+                    f"{len(after)} rungs, not {len(before)}: fewer, bigger steps up from its "
+                    "lowest dose to its highest",
+                )
+                break
 
 
 def unrelaxed(

@@ -408,7 +408,14 @@ class Relaxation(_Entry):
     """
 
     table: Literal[
-        "red_flag", "urgency", "rule", "position_group", "movement", "position", "stretch"
+        "red_flag",
+        "urgency",
+        "rule",
+        "position_group",
+        "movement",
+        "position",
+        "stretch",
+        "progression",
     ]
     entry: Id = Field(
         description="The id of the entry relaxed (an urgency tier's id for table 'urgency')."

@@ -590,7 +590,11 @@ def _edge_key(edge: tuple[str, str, dict[str, Any]]) -> tuple[str, str, str]:
 def _cmd_validate(args: argparse.Namespace) -> int:
     packs = [*args.dirs, *vars(args).get("pack", ())]  # positional DIRs and/or --pack DIR
     for pack in packs:
-        if not Path(pack).exists():
+        try:
+            missing = not Path(pack).exists()
+        except OSError:  # e.g. a name too long: load_knowledge reports it as a problem
+            missing = False
+        if missing:
             raise _UsageError(f"no such file or directory {pack!r}")
     try:
         kb = load_knowledge(*packs)
