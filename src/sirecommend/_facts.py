@@ -17,12 +17,10 @@ that a deliberate change of what the pipeline gives is a change of one function 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, TypeVar
-
-from pydantic import BaseModel
 
 from sirecommend._models import (
     EquipmentOption,
@@ -322,18 +320,20 @@ class KnowledgeFacts:
     provenance: Provenance
 
 
-#: The tables whose entries' citations a step or reason may give.
-_TABLES = ("stretches", "rules", "positions", "movements", "muscles", "contexts", "equipment")
-
-
-def _cites_in(entry: BaseModel) -> Iterator[str]:
-    """Every citation ``entry`` and the models in its fields give."""
-    for name, value in vars(entry).items():
-        if name == "cites" and isinstance(value, tuple):
-            yield from (c for c in value if isinstance(c, str))
-        for item in value if isinstance(value, tuple) else (value,):
-            if isinstance(item, BaseModel):
-                yield from _cites_in(item)
+def _cites(kb: KnowledgeBase) -> set[str]:
+    """Every citation a step may give: its stretch's, its dose's, its links' and notes',
+    and those of the rules, positions, movements, muscles and contexts."""
+    found: set[str] = set()
+    for st in kb.stretches.values():
+        found.update(st.cites, st.dosage.cites)
+        for link in st.suits:
+            found.update(link.cites)
+        for note in (*st.instructions, *st.cautions):
+            found.update(note.cites)
+    for table in (kb.rules, kb.positions, kb.movements, kb.muscles, kb.contexts):
+        for entry in table.values():
+            found.update(entry.cites)
+    return found
 
 
 class _Shared:
@@ -395,13 +395,7 @@ def knowledge_facts(kb: KnowledgeBase) -> KnowledgeFacts:
         referral=rules.referral,
         stop_rules=rules.stop_rules,
         sources=frozenset(kb.sources),
-        cites=frozenset(
-            cite
-            for table in _TABLES
-            for entry in getattr(kb, table).values()
-            for cite in _cites_in(entry)
-            if cite.partition("#")[0] in kb.sources
-        ),
+        cites=frozenset(c for c in _cites(kb) if c.partition("#")[0] in kb.sources),
         provenance=Provenance(
             version=__version__,
             knowledge_digest=kb.digest,
