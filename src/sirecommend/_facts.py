@@ -273,6 +273,8 @@ class PositionFacts:
     name: str
     avoided_by: frozenset[str]
     pregnancy: tuple[tuple[str, int], ...]
+    #: Per trimester (0: not pregnant, then 1-3), the pregnancy rules in force against it.
+    pregnancy_in: tuple[tuple[Blocker, ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,14 +417,17 @@ def _position_facts(
     for name in names:
         for member in kb.position_members(name):
             avoided_by[member].add(name)
-    return {
-        p.id: PositionFacts(
-            p.name,
-            share(frozenset(avoided_by[p.id])),
-            tuple((rule, first) for rule, first, ruled_out in rules.pregnancy if p.id in ruled_out),
+    found = {}
+    for p in kb.positions.values():
+        pregnancy = tuple(
+            (rule, first) for rule, first, ruled_out in rules.pregnancy if p.id in ruled_out
         )
-        for p in kb.positions.values()
-    }
+        in_force = tuple(
+            share(tuple((ReasonCode.PREGNANCY, rule) for rule, first in pregnancy if t >= first))
+            for t in range(4)
+        )
+        found[p.id] = PositionFacts(p.name, share(frozenset(avoided_by[p.id])), pregnancy, in_force)
+    return found
 
 
 def _stretch_facts(

@@ -175,18 +175,20 @@ def blocking_facts(
     ]
 
 
-def position_blockers(facts: KnowledgeFacts, profile: Profile, position: str) -> list[Blocker]:
+def position_blockers(
+    facts: KnowledgeFacts, profile: Profile, position: str
+) -> tuple[Blocker, ...]:
     """Pregnancy rules from their trimester on that rule ``position`` out; avoided."""
     known = facts.positions.get(position)
     if known is None:  # (a step's position the knowledge does not know: the position check)
-        return []
-    trimester = profile.pregnancy_trimester or 0
-    found: list[Blocker] = [
-        (ReasonCode.PREGNANCY, rule) for rule, first in known.pregnancy if trimester >= first
-    ]
+        return ()
+    found = known.pregnancy_in[profile.pregnancy_trimester or 0]
     if not known.avoided_by.isdisjoint(profile.avoid_positions):
-        found.append((ReasonCode.POSITION_AVOIDED, None))
+        found += _AVOIDED
     return found
+
+
+_AVOIDED: tuple[Blocker, ...] = ((ReasonCode.POSITION_AVOIDED, None),)
 
 
 def option_index(st: StretchFacts, equipment: frozenset[str]) -> int:
@@ -252,9 +254,6 @@ class _Case:
     facts: KnowledgeFacts
     offered: Mapping[str, Phase]
     steps: Mapping[str, Step]
-    #: Filled during this one audit and dropped with it: never shared between audits.
-    #: Per position: what rules it out for this profile.
-    by_position: dict[str, tuple[Blocker, ...]]
 
     @classmethod
     def of(cls, routine: Routine, profile: Profile, kb: KnowledgeBase) -> _Case:
@@ -267,20 +266,11 @@ class _Case:
             facts=facts,
             offered=_NO_OFFER if context is None else context.offered,
             steps={s.stretch_id: s for s in routine.steps},
-            by_position={},
         )
-
-    def position_blockers(self, position: str) -> tuple[Blocker, ...]:
-        """:func:`position_blockers` of ``position``, worked out once in this audit."""
-        found = self.by_position.get(position)
-        if found is None:
-            found = tuple(position_blockers(self.facts, self.profile, position))
-            self.by_position[position] = found
-        return found
 
     def blockers(self, st: StretchFacts) -> tuple[Blocker, ...]:
         """:func:`blocking_facts` of ``st`` as the knowledge describes it."""
-        found = self.position_blockers(st.position) + st.forbidden
+        found = position_blockers(self.facts, self.profile, st.position) + st.forbidden
         if st.needs is not None and st.needs.isdisjoint(self.profile.equipment):
             found += _MISSING
         return found
@@ -525,16 +515,14 @@ def _check_exclusions(c: _Case) -> Iterator[Violation]:
     over = _TimeBudget(c)
     time_budget, red_flag = ReasonCode.TIME_BUDGET, ReasonCode.RED_FLAG
     not_needed, steps = ReasonCode.ALTERNATIVE_NOT_NEEDED, c.steps
-    ruled, equipment = c.by_position, c.profile.equipment
+    facts, profile, equipment = c.facts, c.profile, c.profile.equipment
     total, budget, aggravated, at_cap = over.total, over.budget, over.aggravated, over.at_cap
     for e in c.routine.excluded:
         fields = vars(e)  # (the fields as given: read like this, fastest)
         st = stretches.get(fields["stretch_id"])
         if st is None:
             continue
-        blockers = ruled.get(st.position)
-        if blockers is None:
-            blockers = c.position_blockers(st.position)
+        blockers = position_blockers(facts, profile, st.position)
         if st.forbidden:
             blockers += st.forbidden
         if st.needs is not None and st.needs.isdisjoint(equipment):
