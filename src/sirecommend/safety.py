@@ -515,14 +515,18 @@ def _check_exclusions(c: _Case) -> Iterator[Violation]:
     over = _TimeBudget(c)
     time_budget, red_flag = ReasonCode.TIME_BUDGET, ReasonCode.RED_FLAG
     not_needed, steps = ReasonCode.ALTERNATIVE_NOT_NEEDED, c.steps
-    facts, profile, equipment = c.facts, c.profile, c.profile.equipment
+    positions, equipment = c.facts.positions, c.profile.equipment
+    trimester, avoid = c.profile.pregnancy_trimester or 0, c.profile.avoid_positions
     total, budget, aggravated, at_cap = over.total, over.budget, over.aggravated, over.at_cap
     for e in c.routine.excluded:
         fields = vars(e)  # (the fields as given: read like this, fastest)
         st = stretches.get(fields["stretch_id"])
         if st is None:
             continue
-        blockers = position_blockers(facts, profile, st.position)
+        position = positions[st.position]  # (position_blockers, written out)
+        blockers = position.pregnancy_in[trimester]
+        if not position.avoided_by.isdisjoint(avoid):
+            blockers += _AVOIDED
         if st.forbidden:
             blockers += st.forbidden
         if st.needs is not None and st.needs.isdisjoint(equipment):
