@@ -851,6 +851,7 @@ def test_nothing_grows_during_many_audits() -> None:
     """The facts are never filled during a call, and an audit leaves nothing behind."""
     import gc
     import random
+    import tracemalloc
 
     rng = random.Random(7)
     contexts, kit = sorted(KB.contexts), sorted(KB.equipment)
@@ -873,9 +874,16 @@ def test_nothing_grows_during_many_audits() -> None:
 
     audit_all()  # anything made once (interned strings, first-call state) is made now
     gc.collect()
-    held, tracked = _reachable(KB.facts), len(gc.get_objects())
-    for _ in range(5):
-        audit_all()
-    gc.collect()
+    tracemalloc.start()
+    try:
+        held, tracked = _reachable(KB.facts), len(gc.get_objects())
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(10):
+            audit_all()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
     assert _reachable(KB.facts) == held
-    assert len(gc.get_objects()) - tracked < 50  # (not one per audit: 300 audits ran)
+    assert len(gc.get_objects()) - tracked < 50  # (not one per audit: 600 audits ran)
+    assert grown < 1024  # bytes: not even one pointer kept per audit
