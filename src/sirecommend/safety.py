@@ -489,6 +489,10 @@ def _check_steps_allowed(c: _Case) -> Iterator[Violation]:
             yield _v(_STEP_BLOCKS[code], f"{st.id} is ruled out: {_words((code, rule))}", st.id)
 
 
+# The codes, read once: reading an enum member off its class is slow, and this is a loop.
+_TIME, _RED_FLAG = ReasonCode.TIME_BUDGET, ReasonCode.RED_FLAG
+_REPLACED, _NO_ALTERNATIVE = ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE
+_NOT_NEEDED = ReasonCode.ALTERNATIVE_NOT_NEEDED
 _POINTING = frozenset({ReasonCode.REPLACED, ReasonCode.ALTERNATIVE_NOT_NEEDED})
 _FATES = frozenset({ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE})
 _CAUSES = frozenset({ReasonCode.TIME_BUDGET, ReasonCode.ALTERNATIVE_NOT_NEEDED})
@@ -513,8 +517,7 @@ def _check_exclusions(c: _Case) -> Iterator[Violation]:
     found: list[Violation] = []
     stretches, flagged = c.facts.stretches, bool(c.profile.red_flags)
     over = _TimeBudget(c)
-    time_budget, red_flag = ReasonCode.TIME_BUDGET, ReasonCode.RED_FLAG
-    not_needed, steps = ReasonCode.ALTERNATIVE_NOT_NEEDED, c.steps
+    time_budget, red_flag, not_needed, steps = _TIME, _RED_FLAG, _NOT_NEEDED, c.steps
     positions, equipment = c.facts.positions, c.profile.equipment
     trimester, avoid = c.profile.pregnancy_trimester or 0, c.profile.avoid_positions
     total, budget, aggravated, at_cap = over.total, over.budget, over.aggravated, over.at_cap
@@ -568,26 +571,26 @@ def _exclusion_findings(
     red_flag = fate = cause = False
     for reason in e.reasons:
         code, other = reason.code, reason.other
-        if code == ReasonCode.TIME_BUDGET:
+        if code == _TIME:
             cause = True
             holds = over(st)
         elif code in _RULED_OUT:
             said.append((code, reason.rule))
             holds = said[-1] in blockers
-        elif code == ReasonCode.REPLACED:
+        elif code == _REPLACED:
             holds = other in st.alternatives
             fate = True
-        elif code == ReasonCode.ALTERNATIVE_NOT_NEEDED:
+        elif code == _NOT_NEEDED:
             cause = True
             stand_in = stretches.get(other or "")
             holds = st.alternative_of is not None and (
                 other == st.alternative_of
                 or (stand_in is not None and stand_in.alternative_of == st.alternative_of)
             )
-        elif code == ReasonCode.NO_ALTERNATIVE:
+        elif code == _NO_ALTERNATIVE:
             fate = True
             holds = bool(st.alternatives) and steps.keys().isdisjoint(st.alternatives)
-        elif code == ReasonCode.RED_FLAG:
+        elif code == _RED_FLAG:
             red_flag = True
             holds = flagged
         else:
