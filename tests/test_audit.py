@@ -30,11 +30,7 @@ from sirecommend import (
     recommend,
     safety,
 )
-from sirecommend._loader import knowledge_from_packs
-from sirecommend._models import PackFile
-from sirecommend.errors import InvalidArgumentError
-from sirecommend.safety import (
-    CHECKS,
+from sirecommend._facts import (
     expected_cautions,
     expected_dose,
     expected_instructions,
@@ -42,6 +38,10 @@ from sirecommend.safety import (
     offered_phases,
     rule_facts,
 )
+from sirecommend._loader import knowledge_from_packs
+from sirecommend._models import PackFile
+from sirecommend.errors import InvalidArgumentError
+from sirecommend.safety import CHECKS
 
 KB = load_knowledge()
 PLAIN = Profile(context="after_sitting")
@@ -626,11 +626,12 @@ def test_a_step_in_an_unknown_phase_is_reported() -> None:
 
 
 def test_what_a_context_offers_comes_from_the_links_and_alternatives() -> None:
-    assert safety.alternatives_of(KB) == {
+    assert {sid: st.alternatives for sid, st in KB.facts.stretches.items() if st.alternatives} == {
         "adductor_strap_supine": ("butterfly_seated",),
         "hip_flexor_half_kneeling": ("hip_flexor_standing_lunge",),
     }
     warm_up = offered_phases(KB, "warm_up")
+    assert dict(KB.facts.contexts["warm_up"].offered) == warm_up
     assert "hip_flexor_half_kneeling" not in warm_up
     assert "hip_flexor_standing_lunge" not in warm_up  # its primary is not offered there
     assert warm_up["butterfly_seated"] == warm_up["adductor_strap_supine"]
@@ -640,23 +641,37 @@ def test_what_a_context_offers_comes_from_the_links_and_alternatives() -> None:
 
 
 def test_auditing_twice_does_the_same_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check runs on every call and reads every step and exclusion: nothing is
+    remembered from the first audit to shorten the second."""
     calls: list[str] = []
-    real_walk, real_rules = safety._walk, safety.rule_facts
+    reads: list[str] = []
 
-    def walk(kb: KnowledgeBase, context: str) -> object:
-        calls.append(context)
-        return real_walk(kb, context)
+    def counted(check: Callable[[safety._Case], object]) -> Callable[[safety._Case], object]:
+        def run_check(case: safety._Case) -> object:
+            calls.append(check.__name__)
+            return check(case)
 
-    def rules(kb: KnowledgeBase) -> safety.RuleFacts:
-        calls.append("rules")
-        return real_rules(kb)
+        return run_check
 
-    monkeypatch.setattr(safety, "_walk", walk)
-    monkeypatch.setattr(safety, "rule_facts", rules)
+    real_known_steps = safety._Case.known_steps
+
+    def known_steps(case: safety._Case) -> object:
+        for step, st in real_known_steps(case):
+            reads.append(st.id)
+            yield step, st
+
+    names = [check.__name__ for check in safety._ALL]
+    monkeypatch.setattr(safety, "_ALL", tuple(map(counted, safety._ALL)))
+    monkeypatch.setattr(safety._Case, "known_steps", known_steps)
     routine = run(PLAIN)
     calls.clear()
-    assert audit(routine, PLAIN, KB) == audit(routine, PLAIN, KB) == []
-    assert calls == ["after_sitting", "rules", "after_sitting", "rules"]
+    reads.clear()
+    assert audit(routine, PLAIN, KB) == []
+    first = (list(calls), list(reads))
+    assert audit(routine, PLAIN, KB) == []
+    assert (calls[len(first[0]) :], reads[len(first[1]) :]) == first
+    assert first[0] == names
+    assert first[1] == [s.stretch_id for s in routine.steps] * 2  # two checks read each
 
 
 def test_a_routine_changed_after_its_first_audit_fails_the_next() -> None:
@@ -707,3 +722,168 @@ def test_the_old_module_still_imports_with_a_warning(monkeypatch: pytest.MonkeyP
         from sirecommend import audit as again  # already imported: no second warning
 
         assert again is old
+
+
+# --- the facts: derived from the tables at load, read (never filled) by every audit -------
+
+
+def test_a_stand_in_step_changed_elsewhere_is_reported_for_that_alone() -> None:
+    """A step gone through field by field still accepts a rightful stand-in."""
+    routine, profile, kb = _step(PLAIN, "butterfly_seated", name="Butterfly")()
+    assert [(v.rule, v.stretch_id) for v in audit(routine, profile, kb)] == [
+        ("step_name", "butterfly_seated")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("profile", "sid"),
+    [
+        (FLAGGED, "hamstring_supine"),  # one red-flag reason
+        (Profile(context="after_sitting", minutes=3.0), "hamstring_supine"),  # time budget
+        (PLAIN, "hip_flexor_standing_lunge"),  # not needed: its primary is a step
+    ],
+)
+def test_an_exclusion_renamed_is_reported_for_that_alone(profile: Profile, sid: str) -> None:
+    """An exclusion gone through reason by reason still accepts its true reasons."""
+    routine = run(profile)
+    (e,) = [e for e in routine.excluded if e.stretch_id == sid]
+    assert len(e.reasons) == 1
+    tampered = _exclusion(profile, sid, name="Another name")()
+    assert [(v.rule, v.stretch_id) for v in audit(*tampered)] == [("exclusion_name", sid)]
+
+
+def _pack(text: str) -> KnowledgeBase:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "clinic.toml").write_text(text, encoding="utf-8")
+        return load_knowledge(Path(tmp))
+
+
+def test_the_facts_follow_the_tables() -> None:
+    """kb.facts is derived from the tables: a pack that changes them changes the facts."""
+    kb = _pack(
+        TWIST_PACK.replace("hold_seconds = [30, 60]", "hold_seconds = [20, 40]")
+        + """
+[[ordering]]
+id = "twist_after_side_bend"
+before = "standing_side_bend"
+after = "twist_and_reach"
+cites = ["clinic-notes"]
+"""
+    )
+    assert "twist_and_reach" not in KB.facts.stretches
+    twist = kb.facts.stretches["twist_and_reach"]
+    # trunk_twist is_a rotation: the forbid rule, written for rotation, blocks it.
+    assert twist.kinds == {"rotation", "side_bend"}
+    assert [rule for _, rule in twist.forbidden] == ["no_rotation_with_side_bend"]
+    assert (twist.plain.hold_seconds, twist.aggravated.hold_seconds) == (30, 20)
+    assert twist.plain.seconds == expected_seconds(30, 2, True)
+    assert twist.orderings == (
+        (
+            list(kb.orderings).index("twist_after_side_bend"),
+            "twist_after_side_bend",
+            "standing_side_bend",
+        ),
+    )
+    assert kb.facts.contexts["after_sitting"].offered["twist_and_reach"] == "targeted"
+    assert "twist_and_reach" not in kb.facts.contexts["warm_up"].offered
+    assert "clinic-notes" in kb.facts.sources
+    assert kb.facts.provenance.packs == kb.packs != KB.facts.provenance.packs
+    # Every stretch's facts are what the expectations make of its table entry.
+    rules = rule_facts(kb)
+    for st in kb.stretches.values():
+        facts = kb.facts.stretches[st.id]
+        kinds = kb.movement_kinds_of(st.movements)
+        for aggravated, dose, cautions in (
+            (False, facts.plain, facts.cautions),
+            (True, facts.aggravated, facts.aggravated_cautions),
+        ):
+            hold, sets, motion = expected_dose(st, aggravated)
+            assert (dose.hold_seconds, dose.sets, dose.range_of_motion) == (hold, sets, motion)
+            assert cautions == expected_cautions(rules, st, kinds, aggravated)
+        assert facts.position_name == kb.positions[st.position].name
+        assert facts.options[0].instructions[-len(st.instructions) :] == tuple(
+            n.text for n in st.instructions
+        )
+
+
+def test_avoiding_and_pregnancy_are_matched_by_kind_in_the_facts() -> None:
+    kb = _pack(
+        """
+[[source]]
+id = "clinic-notes"
+kind = "guideline"
+title = "Clinic notes"
+publisher = "Clinic"
+
+[[position]]
+id = "lying_on_back"
+name = "Lying on your back"
+sequence = 9
+is_a = "supine"
+cites = ["clinic-notes"]
+"""
+    )
+    back = kb.facts.positions["lying_on_back"]
+    assert {"supine", "floor", "lying_on_back"} <= back.avoided_by
+    assert "standing" not in back.avoided_by
+    assert back.pregnancy == kb.facts.positions["supine"].pregnancy != ()
+
+
+def _reachable(root: object) -> int:
+    """How many objects ``root`` holds, all the way down (each counted once)."""
+    import gc
+
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, type):
+            continue
+        seen.add(id(obj))
+        todo.extend(gc.get_referents(obj))
+    return len(seen)
+
+
+def test_nothing_grows_during_many_audits() -> None:
+    """The facts are never filled during a call, and an audit leaves nothing behind."""
+    import gc
+    import random
+    import tracemalloc
+
+    rng = random.Random(7)
+    contexts, kit = sorted(KB.contexts), sorted(KB.equipment)
+    avoidable = sorted([*KB.positions, *KB.position_groups])
+    cases = []
+    for _ in range(60):
+        profile = Profile(
+            context=rng.choice(contexts),
+            aggravated=rng.random() < 0.5,
+            equipment=set(rng.sample(kit, rng.randint(0, len(kit)))),
+            avoid_positions=set(rng.sample(avoidable, rng.randint(0, 2))),
+            pregnancy_trimester=rng.choice([None, 1, 2, 3]),
+            minutes=rng.choice([None, 3.0, 10.0]),
+        )
+        cases.append((unaudited(profile), profile))
+
+    def audit_all() -> None:
+        for routine, profile in cases:
+            audit(routine, profile, KB)
+
+    audit_all()  # anything made once (interned strings, first-call state) is made now
+    gc.collect()
+    tracemalloc.start()
+    try:
+        held, tracked = _reachable(KB.facts), len(gc.get_objects())
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(10):
+            audit_all()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert _reachable(KB.facts) == held
+    assert len(gc.get_objects()) - tracked < 50  # (not one per audit: 600 audits ran)
+    assert grown < 1024  # bytes: not even one pointer kept per audit

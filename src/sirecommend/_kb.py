@@ -30,6 +30,7 @@ from sirecommend._models import (
 if TYPE_CHECKING:
     import networkx as nx
 
+    from sirecommend._facts import KnowledgeFacts
     from sirecommend.pipeline.order import ContextPlan
 
 __all__ = ["KnowledgeBase"]
@@ -83,6 +84,9 @@ class KnowledgeBase:
     graph: nx.MultiDiGraph[str] = field(repr=False)
     #: Per context: candidates, alternatives and the one precedence order.
     plans: Mapping[str, ContextPlan] = field(repr=False)
+    #: What the tables say about each stretch, position, context and rule, derived from
+    #: the tables at load for the audit alone (see :mod:`sirecommend._facts`).
+    facts: KnowledgeFacts = field(repr=False)
     #: sha256 of the canonical JSON of every entry: identifies the knowledge in use.
     digest: str = ""
     # Derived values computed on first use (indexes, step templates). Only ever holds

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from sirecommend._facts import knowledge_facts
 from sirecommend._floor import unrelaxed, weakenings
 from sirecommend._graph import build_graph, lint_graph
 from sirecommend._kb import KnowledgeBase, digest_of, freeze_table
@@ -678,6 +679,7 @@ def _build(
         packs=packs,
         graph=None,  # type: ignore[arg-type]  # set just below, once the tables exist
         plans=freeze_table(plans),
+        facts=None,  # type: ignore[arg-type]  # derived from the tables below (audit facts)
         digest=digest_of(frozen),
     )
     graph = build_graph(kb)
@@ -685,6 +687,7 @@ def _build(
     if lint:
         raise KnowledgeError([KnowledgeProblem("<graph>", "", "", p) for p in lint])
     kb = dataclasses.replace(kb, graph=graph)
+    kb = dataclasses.replace(kb, facts=knowledge_facts(kb))  # from the tables, for the audit
     prepare(kb)
     return kb
 

@@ -1,0 +1,542 @@
+"""What the knowledge tables say about each stretch, position, context and rule.
+
+:func:`knowledge_facts` reads the tables of a :class:`~sirecommend.KnowledgeBase`
+(``stretches``, ``rules``, ``positions``, ``red_flags``, ``urgencies``, ``orderings`` ...)
+with its base-kind methods, once, when the knowledge is loaded, into fixed-size, frozen,
+slotted :class:`KnowledgeFacts` (``kb.facts``). Only the audit (:mod:`sirecommend.safety`)
+reads them. They are an independent derivation: nothing here reads the graph or the
+pipeline's compiled form, and neither the pipeline nor its compiler imports this module.
+
+Everything here depends on the knowledge alone, so its size depends on the knowledge
+alone; what depends on a profile (the trimester, the equipment a person has, the positions
+they avoid, whether they are aggravated, the time budget) is left to the audit, which picks
+among these facts on every call and fills nothing. Each expectation (a step's dose, its
+cautions, its instructions, what rules a stretch out ...) is one small function below, so
+that a deliberate change of what the pipeline gives is a change of one function here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from sirecommend._models import (
+    EquipmentOption,
+    ForbidCombinationRule,
+    GeneralCautionRule,
+    Phase,
+    PregnancyRule,
+    Stretch,
+    WhenAggravatedRule,
+)
+from sirecommend._routine import Provenance, ReasonCode
+from sirecommend._version import __version__
+
+if TYPE_CHECKING:
+    from sirecommend._kb import KnowledgeBase
+
+__all__ = [
+    "SETUP_SECONDS",
+    "STEP_FIELDS",
+    "ContextFacts",
+    "Dose",
+    "FlagFacts",
+    "KnowledgeFacts",
+    "OptionFacts",
+    "PositionFacts",
+    "RuleFacts",
+    "StretchFacts",
+    "expected_cautions",
+    "expected_dose",
+    "expected_instructions",
+    "expected_seconds",
+    "knowledge_facts",
+    "offered_phases",
+    "rule_facts",
+]
+
+#: Seconds allowed to get into and out of each step's position (docs/decisions.md).
+SETUP_SECONDS = 15
+
+#: A reason a stretch is ruled out: its code and the rule that says so (if any).
+Blocker = tuple[ReasonCode, str | None]
+
+_H = TypeVar("_H", bound=Hashable)
+
+
+# --- the expectations, one per function --------------------------------------------------
+
+
+def offered_phases(kb: KnowledgeBase, context: str) -> dict[str, Phase]:
+    """Every stretch ``context`` offers, with its phase there.
+
+    A stretch whose ``suits`` names the context is offered in the link's phase, or its
+    own when the link gives none; its alternatives are offered in the same phase.
+
+    >>> from sirecommend import load_knowledge
+    >>> offered_phases(load_knowledge(), "warm_up")["butterfly_seated"]
+    'warm_up'
+    """
+    phases: dict[str, Phase] = {}
+    alternatives: dict[str, list[str]] = {}
+    for st in kb.stretches.values():
+        if st.alternative_of is not None:
+            alternatives.setdefault(st.alternative_of, []).append(st.id)
+        for link in st.suits:
+            if link.context == context:
+                phases[st.id] = link.phase or st.phase
+    for primary, alts in alternatives.items():
+        if primary in phases:
+            phases.update(dict.fromkeys(alts, phases[primary]))
+    return phases
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFacts:
+    """The rules of the knowledge, read in rule order, matched by kind.
+
+    ``pregnancy``: per pregnancy rule, its id, first trimester and the positions it rules
+    out; ``forbidden``: per forbid-combination rule, its id and the movement kinds it
+    forbids together; ``cautions``: per forbid-combination or ``when_aggravated`` rule,
+    the movement kinds its caution is for (``None``: every step when aggravated) and the
+    caution; ``stop_rules``: the general cautions' texts; ``referral``: the red-flag
+    referral rules' messages.
+    """
+
+    pregnancy: tuple[tuple[str, int, frozenset[str]], ...]
+    forbidden: tuple[tuple[str, frozenset[str]], ...]
+    cautions: tuple[tuple[frozenset[str] | None, str], ...]
+    stop_rules: tuple[str, ...]
+    referral: tuple[str, ...]
+
+
+def rule_facts(kb: KnowledgeBase) -> RuleFacts:
+    """Read :class:`RuleFacts` from ``kb.rules``.
+
+    >>> from sirecommend import load_knowledge
+    >>> rule_facts(load_knowledge()).forbidden[0][0]
+    'no_rotation_with_side_bend'
+    """
+    pregnancy: list[tuple[str, int, frozenset[str]]] = []
+    forbidden: list[tuple[str, frozenset[str]]] = []
+    cautions: list[tuple[frozenset[str] | None, str]] = []
+    stop_rules: list[str] = []
+    referral: list[str] = []
+    for rule in kb.rules.values():
+        if isinstance(rule, PregnancyRule):
+            positions = frozenset(p for name in rule.positions for p in kb.position_members(name))
+            pregnancy.append((rule.id, int(rule.from_trimester), positions))
+        elif isinstance(rule, ForbidCombinationRule):
+            forbidden.append((rule.id, kb.movement_kinds_of(rule.movements)))
+            cautions.append((kb.movement_kinds_of(rule.caution_movements), rule.caution))
+        elif isinstance(rule, WhenAggravatedRule):
+            cautions.append((None, rule.caution))
+        elif isinstance(rule, GeneralCautionRule):
+            stop_rules.append(rule.text)
+        else:
+            referral.append(rule.message)
+    return RuleFacts(
+        tuple(pregnancy), tuple(forbidden), tuple(cautions), tuple(stop_rules), tuple(referral)
+    )
+
+
+def expected_dose(st: Stretch, aggravated: bool) -> tuple[int, int, Literal["full", "reduced"]]:
+    """``(hold_seconds, sets, range_of_motion)`` of a step of ``st``.
+
+    Not aggravated: the middle of the hold range rounded down to 5 s (at least its low
+    end), the fewest sets, full range. Aggravated: the lowest hold and sets, reduced range.
+
+    >>> from sirecommend import load_knowledge
+    >>> st = load_knowledge().stretches["hamstring_supine"]
+    >>> expected_dose(st, False), expected_dose(st, True)
+    ((45, 2, 'full'), (30, 2, 'reduced'))
+    """
+    (low, high), sets = st.dosage.hold_seconds, st.dosage.sets[0]
+    if aggravated:
+        return low, sets, "reduced"
+    middle = (low + high) // 2
+    return max(low, middle - middle % 5), sets, "full"
+
+
+def expected_seconds(hold_seconds: int, sets: int, per_side: bool) -> int:
+    """How long a step takes: holds x sets x sides, plus :data:`SETUP_SECONDS`.
+
+    >>> expected_seconds(30, 2, True)
+    135
+    """
+    return hold_seconds * sets * (2 if per_side else 1) + SETUP_SECONDS
+
+
+def expected_instructions(st: Stretch, option: EquipmentOption | None) -> tuple[str, ...]:
+    """The equipment option's how (when the stretch lists options), then its instructions.
+
+    >>> from sirecommend import load_knowledge
+    >>> st = load_knowledge().stretches["standing_side_bend"]
+    >>> expected_instructions(st, None) == tuple(n.text for n in st.instructions)
+    True
+    """
+    return (*([option.how] if option else []), *(note.text for note in st.instructions))
+
+
+def expected_cautions(
+    rules: RuleFacts, st: Stretch, kinds: frozenset[str], aggravated: bool
+) -> tuple[str, ...]:
+    """The stretch's cautions, then in rule order each forbid-combination rule's caution
+    when the stretch moves in a kind (``kinds``) of its ``caution_movements``, and the
+    ``when_aggravated`` caution when aggravated; each text once.
+
+    >>> from sirecommend import load_knowledge
+    >>> kb = load_knowledge()
+    >>> st = kb.stretches["hamstring_supine"]
+    >>> kinds = kb.movement_kinds_of(st.movements)
+    >>> rules = rule_facts(kb)
+    >>> plain, aggravated = (expected_cautions(rules, st, kinds, a) for a in (False, True))
+    >>> len(aggravated) > len(plain)
+    True
+    """
+    texts = [note.text for note in st.cautions]
+    for caution_kinds, text in rules.cautions:
+        if aggravated if caution_kinds is None else caution_kinds & kinds:
+            texts.append(text)
+    return tuple(dict.fromkeys(texts))
+
+
+# --- the facts ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dose:
+    """A step's expected hold, sets, range of motion and seconds (set-up included)."""
+
+    hold_seconds: int
+    sets: int
+    range_of_motion: Literal["full", "reduced"]
+    seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class OptionFacts:
+    """One way to do a stretch: the equipment it uses (``None``: none) and its name, and
+    the instructions a step done this way gives."""
+
+    uses: str | None
+    name: str | None
+    instructions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StretchFacts:
+    """What the tables say about one stretch, for any profile.
+
+    ``options``: the equipment options in order (one with no equipment when the stretch
+    lists none); ``needs``: the equipment of which the person must have one (``None``: an
+    option needs nothing); ``forbidden``: the forbid-combination rules its movements break,
+    as blockers; ``plain``/``aggravated`` and ``cautions``/``aggravated_cautions``: its dose
+    and cautions either way (``seconds``: both doses' seconds); ``cites``: the sources every
+    step of it cites; ``orderings``: per ordering that puts a stretch before this one,
+    ``(its index in the ordering table, its id, the stretch that comes before)``;
+    ``looks``: not aggravated and aggravated, per option, the values of every field of
+    :data:`STEP_FIELDS` a step of it must have.
+    """
+
+    id: str
+    name: str
+    position: str
+    position_name: str
+    movements: tuple[str, ...]
+    targets: tuple[str, ...]
+    kinds: frozenset[str]
+    per_side: bool
+    options: tuple[OptionFacts, ...]
+    needs: frozenset[str] | None
+    forbidden: tuple[Blocker, ...]
+    plain: Dose
+    aggravated: Dose
+    seconds: tuple[int, int]
+    cautions: tuple[str, ...]
+    aggravated_cautions: tuple[str, ...]
+    cites: frozenset[str]
+    alternative_of: str | None
+    alternatives: tuple[str, ...]
+    orderings: tuple[tuple[int, str, str], ...]
+    looks: tuple[tuple[tuple[object, ...], ...], tuple[tuple[object, ...], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class PositionFacts:
+    """What the tables say about one position: its name, every position, group or kind id
+    whose avoidance covers it (matched by kind), and the pregnancy rules that rule it out,
+    with the trimester from which they do, in rule order."""
+
+    name: str
+    avoided_by: frozenset[str]
+    pregnancy: tuple[tuple[str, int], ...]
+    #: Per trimester (0: not pregnant, then 1-3), the pregnancy rules in force against it.
+    pregnancy_in: tuple[tuple[Blocker, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContextFacts:
+    """Every stretch a context offers (those that suit it and their alternatives), with
+    its phase there."""
+
+    offered: Mapping[str, Phase]
+
+
+@dataclass(frozen=True, slots=True)
+class FlagFacts:
+    """One red flag: its name, its tier's rank and action, and its message."""
+
+    id: str
+    name: str
+    rank: int
+    action: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeFacts:
+    """Everything the audit reads about the knowledge, derived once from its tables.
+
+    ``forbid_rules``: per forbid-combination rule, its id and the movement kinds it
+    forbids together (for a step that claims other movements than its stretch's);
+    ``urgency_ranks``: per tier, its rank; ``referral``: the red-flag referral rules'
+    messages; ``stop_rules``: the general cautions' texts; ``sources``: every source id;
+    ``cites``: every citation a stretch gives (itself, its dose, its links, its notes)
+    whose source is one of ``sources``; ``provenance``: what every routine made from this
+    knowledge must say of it.
+    """
+
+    stretches: Mapping[str, StretchFacts]
+    positions: Mapping[str, PositionFacts]
+    contexts: Mapping[str, ContextFacts]
+    red_flags: Mapping[str, FlagFacts]
+    urgency_ranks: Mapping[str, int]
+    forbid_rules: tuple[tuple[str, frozenset[str]], ...]
+    referral: tuple[str, ...]
+    stop_rules: tuple[str, ...]
+    sources: frozenset[str]
+    cites: frozenset[str]
+    provenance: Provenance
+
+
+def _cites(kb: KnowledgeBase) -> set[str]:
+    """Every citation a step may give: its stretch's, its dose's, its links' and notes',
+    and those of the rules, positions, movements, muscles and contexts."""
+    found: set[str] = set()
+    for st in kb.stretches.values():
+        found.update(st.cites, st.dosage.cites)
+        for link in st.suits:
+            found.update(link.cites)
+        for note in (*st.instructions, *st.cautions):
+            found.update(note.cites)
+    for table in (kb.rules, kb.positions, kb.movements, kb.muscles, kb.contexts):
+        for entry in table.values():
+            found.update(entry.cites)
+    return found
+
+
+class _Shared:
+    """Equal values built for many stretches, kept once (only while building)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Hashable, Hashable] = {}
+
+    def __call__(self, value: _H) -> _H:
+        return self._seen.setdefault(value, value)  # type: ignore[return-value]
+
+
+def knowledge_facts(kb: KnowledgeBase) -> KnowledgeFacts:
+    """Derive :class:`KnowledgeFacts` from the tables of ``kb`` (at load, once).
+
+    >>> from sirecommend import load_knowledge
+    >>> facts = knowledge_facts(load_knowledge())
+    >>> facts.stretches["standing_side_bend"].forbidden
+    ()
+    >>> facts.positions["supine"].pregnancy
+    (('pregnancy_no_supine', 2),)
+    """
+    rules = rule_facts(kb)
+    share = _Shared()
+    positions = _position_facts(kb, rules, share)
+    alternatives: dict[str, list[str]] = {}
+    for st in kb.stretches.values():
+        if st.alternative_of is not None:
+            alternatives.setdefault(st.alternative_of, []).append(st.id)
+    before: dict[str, list[tuple[int, str, str]]] = {}
+    for i, o in enumerate(kb.orderings.values()):
+        before.setdefault(o.after, []).append((i, o.id, o.before))
+    stretches = {
+        st.id: _stretch_facts(
+            kb,
+            rules,
+            share,
+            st,
+            positions[st.position].name,
+            tuple(alternatives.get(st.id, ())),
+            tuple(before.get(st.id, ())),
+        )
+        for st in kb.stretches.values()
+    }
+    contexts = {ctx: ContextFacts(MappingProxyType(offered_phases(kb, ctx))) for ctx in kb.contexts}
+    flags = {
+        f.id: FlagFacts(
+            f.id, f.name, kb.urgencies[f.urgency].rank, kb.urgencies[f.urgency].action, f.message
+        )
+        for f in kb.red_flags.values()
+    }
+    return KnowledgeFacts(
+        stretches=MappingProxyType(stretches),
+        positions=MappingProxyType(positions),
+        contexts=MappingProxyType(contexts),
+        red_flags=MappingProxyType(flags),
+        urgency_ranks=MappingProxyType({u.id: u.rank for u in kb.urgencies.values()}),
+        forbid_rules=rules.forbidden,
+        referral=rules.referral,
+        stop_rules=rules.stop_rules,
+        sources=frozenset(kb.sources),
+        cites=frozenset(c for c in _cites(kb) if c.partition("#")[0] in kb.sources),
+        provenance=Provenance(
+            version=__version__,
+            knowledge_digest=kb.digest,
+            packs=kb.packs,
+            relaxations=tuple(kb.relaxations.values()),
+        ),
+    )
+
+
+def _position_facts(
+    kb: KnowledgeBase, rules: RuleFacts, share: _Shared
+) -> dict[str, PositionFacts]:
+    """Per position: its name, what avoiding covers it, the pregnancy rules against it."""
+    avoided_by: dict[str, set[str]] = {p: set() for p in kb.positions}
+    names = {*kb.positions, *kb.position_groups, *kb.position_kinds}
+    names.update(p.is_a for p in kb.positions.values())
+    for name in names:
+        for member in kb.position_members(name):
+            avoided_by[member].add(name)
+    found = {}
+    for p in kb.positions.values():
+        pregnancy = tuple(
+            (rule, first) for rule, first, ruled_out in rules.pregnancy if p.id in ruled_out
+        )
+        in_force = tuple(
+            share(tuple((ReasonCode.PREGNANCY, rule) for rule, first in pregnancy if t >= first))
+            for t in range(4)
+        )
+        found[p.id] = PositionFacts(p.name, share(frozenset(avoided_by[p.id])), pregnancy, in_force)
+    return found
+
+
+def _stretch_facts(
+    kb: KnowledgeBase,
+    rules: RuleFacts,
+    share: _Shared,
+    st: Stretch,
+    position_name: str,
+    alternatives: tuple[str, ...],
+    orderings: tuple[tuple[int, str, str], ...],
+) -> StretchFacts:
+    kinds = share(kb.movement_kinds_of(st.movements))
+    options = tuple(
+        OptionFacts(
+            o.uses,
+            None if o.uses is None else kb.equipment[o.uses].name,
+            share(expected_instructions(st, o)),
+        )
+        for o in st.equipment
+    ) or (OptionFacts(None, None, share(expected_instructions(st, None))),)
+    needs = (
+        None
+        if any(o.uses is None for o in options)
+        else share(frozenset(o.uses for o in options if o.uses is not None))
+    )
+    doses = []
+    for aggravated in (False, True):
+        hold, sets, motion = expected_dose(st, aggravated)
+        doses.append(
+            share(Dose(hold, sets, motion, expected_seconds(hold, sets, st.dosage.per_side)))
+        )
+    cautions = [
+        share(expected_cautions(rules, st, kinds, aggravated)) for aggravated in (False, True)
+    ]
+    return StretchFacts(
+        id=st.id,
+        name=st.name,
+        position=st.position,
+        position_name=position_name,
+        movements=st.movements,
+        targets=st.targets,
+        kinds=kinds,
+        per_side=st.dosage.per_side,
+        options=options,
+        needs=needs,
+        forbidden=share(
+            tuple(
+                (ReasonCode.FORBIDDEN_COMBINATION, rule)
+                for rule, forbidden in rules.forbidden
+                if forbidden <= kinds
+            )
+        ),
+        plain=doses[0],
+        aggravated=doses[1],
+        seconds=share((doses[0].seconds, doses[1].seconds)),
+        cautions=cautions[0],
+        aggravated_cautions=cautions[1],
+        cites=share(frozenset((*st.cites, *st.dosage.cites))),
+        alternative_of=st.alternative_of,
+        alternatives=alternatives,
+        orderings=orderings,
+        looks=(
+            tuple(share(_look(st, position_name, o, doses[0], cautions[0])) for o in options),
+            tuple(share(_look(st, position_name, o, doses[1], cautions[1])) for o in options),
+        ),
+    )
+
+
+#: The fields of a step that its stretch, the person's equipment and whether they are
+#: aggravated decide alone, in the order of :attr:`StretchFacts.looks`.
+STEP_FIELDS = (
+    "stretch_id",
+    "name",
+    "position",
+    "position_name",
+    "movements",
+    "targets",
+    "equipment",
+    "equipment_name",
+    "instructions",
+    "cautions",
+    "hold_seconds",
+    "sets",
+    "per_side",
+    "range_of_motion",
+    "seconds",
+    "replaces",
+)
+
+
+def _look(
+    st: Stretch, position_name: str, option: OptionFacts, dose: Dose, cautions: tuple[str, ...]
+) -> tuple[object, ...]:
+    """The values of :data:`STEP_FIELDS` of a step of ``st`` done with ``option``."""
+    return (
+        st.id,
+        st.name,
+        st.position,
+        position_name,
+        st.movements,
+        st.targets,
+        option.uses,
+        option.name,
+        option.instructions,
+        cautions,
+        dose.hold_seconds,
+        dose.sets,
+        st.dosage.per_side,
+        dose.range_of_motion,
+        dose.seconds,
+        st.alternative_of,
+    )
