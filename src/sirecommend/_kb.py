@@ -85,7 +85,7 @@ class KnowledgeBase:
     #: Per context: candidates, alternatives and the one precedence order.
     plans: Mapping[str, ContextPlan] = field(repr=False)
     #: What the tables say about each stretch, position, context and rule, derived from
-    #: the tables at load for the audit alone (see :mod:`sirecommend._facts`).
+    #: the tables at load for the audit alone (see ``sirecommend._facts``).
     facts: KnowledgeFacts = field(repr=False)
     #: sha256 of the canonical JSON of every entry: identifies the knowledge in use.
     digest: str = ""

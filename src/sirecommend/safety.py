@@ -4,7 +4,7 @@ Written from the knowledge tables, not from the pipeline. It reads only the rout
 the profile and ``kb.facts``: what the tables of the :class:`~sirecommend.KnowledgeBase`
 (``stretches``, ``rules``, ``red_flags``, ``urgencies``, ``positions``, ``orderings``
 ...) say about each stretch, position, context and rule, derived from those tables alone,
-once, when the knowledge is loaded (:mod:`sirecommend._facts`: fixed-size, frozen, never
+once, when the knowledge is loaded (``sirecommend._facts``: fixed-size, frozen, never
 filled during a call). It imports nothing from ``sirecommend.pipeline`` and reads no
 graph, index, plan or cache of the pipeline. It keeps nothing between calls: every call
 compares every field of every step, every reason of every exclusion, the coverage, the
@@ -16,7 +16,7 @@ twice and a routine changed in any way after its first audit is checked afresh.
 
 Every check has a name (the ``rule`` of the Violation it reports),
 listed with what it checks in ``CHECKS``. Each expectation is computed by one small
-function: from the knowledge alone in :mod:`sirecommend._facts` (``expected_dose``,
+function: from the knowledge alone in ``sirecommend._facts`` (``expected_dose``,
 ``expected_cautions``, ``expected_instructions``, ``rule_facts``, ``offered_phases``),
 for this profile below (``expected_referral``, ``*_blockers``, ``option_index``), so
 that a deliberate change of the pipeline's output is a change of one function.
