@@ -16,7 +16,7 @@ from sirecommend._kb import KnowledgeBase
 from sirecommend._models import PHASES, ForbidCombinationRule, PregnancyRule, Stretch
 from sirecommend._routine import Profile, Routine, Step, Violation
 
-__all__ = ["audit", "prepare_audit"]
+__all__ = ["audit"]
 
 
 def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[Violation]:
@@ -44,7 +44,6 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
     avoided = {p for a in profile.avoid_positions for p in kb.position_members(a)}
     trimester = profile.pregnancy_trimester or 0
     stretches = kb.stretches
-    checked: _Checked = kb.memo("audit.checked", dict)
     seen: set[str] = set()
     for step in routine.steps:
         sid = step.stretch_id
@@ -55,10 +54,7 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
         if sid in seen:
             bad("no_duplicates", f"{sid} appears twice", sid)
         seen.add(sid)
-        entry = checked.get(id(step))
-        found.extend(
-            entry[1] if entry is not None and entry[0] is step else _step_violations(kb, step, st)
-        )
+        found.extend(_check_step(kb, step, st))
         # What the profile decides: positions, equipment, pregnancy, aggravation.
         if st.position in avoided:
             bad("avoid_positions", f"{sid} is in avoided position {st.position}", sid)
@@ -77,32 +73,6 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
     _audit_time(routine, profile, bad)
     _audit_coverage(routine, profile, kb, bad)
     return found
-
-
-#: Most steps whose own checks :func:`_step_violations` remembers at once.
-CHECKED_LIMIT = 100_000
-
-
-def _step_violations(kb: KnowledgeBase, step: Step, st: Stretch) -> tuple[Violation, ...]:
-    """What is wrong with ``step`` whoever it is for, remembered for the step object.
-
-    :func:`audit` looks the step up first and calls this only for a step it has not
-    checked (an entry under the same ``id`` for another object does not count).
-
-    A step's own facts (position, equipment option, movements, cautions, dose within
-    the source's range, explanations) depend only on the step and the knowledge,
-    both immutable; the result is remembered for the step object itself, held with
-    it so that its ``id`` cannot be reused while the entry lives.
-    """
-    checked: _Checked = kb.memo("audit.checked", dict)
-    if len(checked) >= CHECKED_LIMIT:
-        checked.clear()
-    found = tuple(_check_step(kb, step, st))
-    checked[id(step)] = (step, found)
-    return found
-
-
-_Checked = dict[int, tuple[Step, tuple[Violation, ...]]]
 
 
 def _check_step(kb: KnowledgeBase, step: Step, st: Stretch) -> list[Violation]:
@@ -160,46 +130,32 @@ class _Facts:
 
 
 def _facts(kb: KnowledgeBase, st: Stretch) -> _Facts:
-    def compute() -> _Facts:
-        moves = frozenset(st.movements)
-        kinds = kb.movement_kinds_of(moves)
-        combos, cautions, pregnancy = [], [], []
-        for rule in kb.rules.values():
-            if isinstance(rule, ForbidCombinationRule):
-                combos.append((rule.id, kb.movement_kinds_of(rule.movements)))
-                if kinds & kb.movement_kinds_of(rule.caution_movements):
-                    cautions.append((rule.id, rule.caution))
-            elif isinstance(rule, PregnancyRule) and st.position in {
-                p for r in rule.positions for p in kb.position_members(r)
-            }:
-                pregnancy.append((rule.id, int(rule.from_trimester)))
-        return _Facts(
-            options=tuple(o.uses for o in st.equipment),
-            movements=moves,
-            combos=tuple(combos),
-            cautions=tuple(cautions),
-            pregnancy=tuple(pregnancy),
-        )
-
-    return kb.memo(("audit.facts", st.id), compute)
-
-
-def prepare_audit(kb: KnowledgeBase) -> None:
-    """Index, at load, what each context offers (read by every audit)."""
-    for context in kb.contexts:
-        _offered(kb, context)
+    """What the rules say about one stretch, read from the tables on every audit."""
+    moves = frozenset(st.movements)
+    kinds = kb.movement_kinds_of(moves)
+    combos, cautions, pregnancy = [], [], []
+    for rule in kb.rules.values():
+        if isinstance(rule, ForbidCombinationRule):
+            combos.append((rule.id, kb.movement_kinds_of(rule.movements)))
+            if kinds & kb.movement_kinds_of(rule.caution_movements):
+                cautions.append((rule.id, rule.caution))
+        elif isinstance(rule, PregnancyRule) and st.position in {
+            p for r in rule.positions for p in kb.position_members(r)
+        }:
+            pregnancy.append((rule.id, int(rule.from_trimester)))
+    return _Facts(
+        options=tuple(o.uses for o in st.equipment),
+        movements=moves,
+        combos=tuple(combos),
+        cautions=tuple(cautions),
+        pregnancy=tuple(pregnancy),
+    )
 
 
 def _offered(kb: KnowledgeBase, context: str) -> frozenset[str]:
     """Every stretch a context offers: those that suit it and their alternatives."""
-
-    def compute() -> frozenset[str]:
-        direct = {s.id for s in kb.stretches.values() if any(x.context == context for x in s.suits)}
-        return frozenset(
-            direct | {s.id for s in kb.stretches.values() if s.alternative_of in direct}
-        )
-
-    return kb.memo(("audit.offered", context), compute)
+    direct = {s.id for s in kb.stretches.values() if any(x.context == context for x in s.suits)}
+    return frozenset(direct | {s.id for s in kb.stretches.values() if s.alternative_of in direct})
 
 
 def _audit_red_flags(routine: Routine, profile: Profile, kb: KnowledgeBase, bad: _Bad) -> None:
