@@ -55,7 +55,8 @@ class TestCompiledAtLoad:
     def test_rules_are_compiled_by_kind(self, kb: KnowledgeBase) -> None:
         masks = kb.compiled.avoid_masks
         bits = {f.position: f.position_bit for f in kb.compiled.stretches.values()}
-        assert masks["floor"] & bits["supine"] and masks["floor"] & bits["quadruped"]
+        assert masks["floor"] & bits["supine"]
+        assert masks["floor"] & bits["quadruped"]
         assert not masks["floor"] & bits["standing"]
         assert masks["supine"] == masks["supine"] & masks["floor"]
         side_bend = kb.compiled.stretches["standing_side_bend"]
@@ -67,7 +68,8 @@ class TestCompiledAtLoad:
         ]
         assert ham.missing is None  # its last option is the hands alone
         foam = kb.compiled.stretches["foam_roll_glutes"]
-        assert foam.missing is not None and "foam roller" in foam.missing.message
+        assert foam.missing is not None
+        assert "foam roller" in foam.missing.message
 
     def test_size_depends_only_on_the_knowledge(self) -> None:
         a, b = synthetic_knowledge(60, seed=3), synthetic_knowledge(60, seed=3)

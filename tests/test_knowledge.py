@@ -233,7 +233,7 @@ class TestGraph:
 
     def test_the_graph_is_frozen_and_pickles(self, kb: KnowledgeBase) -> None:
         g = kb.graph
-        with pytest.raises(nx.NetworkXError, match="[Ff]rozen"):
+        with pytest.raises(nx.NetworkXError, match=r"[Ff]rozen"):
             g.add_edge("stretch:x", "context:y")
         again = pickle.loads(pickle.dumps(g))
         assert list(again.edges(keys=True, data=True)) == list(g.edges(keys=True, data=True))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sirecommend import KnowledgeBase, Profile, ReasonCode, load_knowledge, recommend
+from sirecommend._compile import SETUP_SECONDS, default_dose, lowest_dose, step_seconds
 from sirecommend._models import PHASES
 from sirecommend.pipeline import (
     dose,
@@ -19,7 +20,6 @@ from sirecommend.pipeline import (
     substitute,
     triage,
 )
-from sirecommend._compile import SETUP_SECONDS, default_dose, lowest_dose, step_seconds
 from sirecommend.pipeline._types import Dosed, Verdict
 
 

@@ -343,7 +343,7 @@ class _Graph:
         self.g = g
 
     def nodes(self, kind: str) -> list[str]:
-        return [n for n, k in self.g.nodes(data="kind") if k == kind]
+        return [n for n, data in self.g.nodes(data=True) if data["kind"] == kind]
 
     def attr(self, n: str, name: str) -> Any:
         return self.g.nodes[n][name]
@@ -503,10 +503,8 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
         for u in stretch_nodes.values()
         for v, d in g.out(u, "precedes")
     )
-    contexts = {
-        g.attr(c, "id"): _plan(g, c, facts, orderings) for c in sorted(g.nodes("context"))
-    }
-    citations = {c for _, _, cs in kb.graph.edges(data="citations") if cs for c in cs}
+    contexts = {g.attr(c, "id"): _plan(g, c, facts, orderings) for c in sorted(g.nodes("context"))}
+    citations = {c for _, _, d in kb.graph.edges(data=True) for c in d.get("citations", ())}
     for f in facts.values():
         citations.update(f.cites[1])
         for o in f.options:

@@ -152,9 +152,7 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
         link(name, node("urgency", f.urgency), "refers")
         cite(name, f.cites)
     for st in kb.stretches.values():
-        name = add(
-            "stretch", st.id, name=st.name, phase=st.phase, dosage=st.dosage, entry=st
-        )
+        name = add("stretch", st.id, name=st.name, phase=st.phase, dosage=st.dosage, entry=st)
         cite(name, st.cites)
         link(name, node("position", st.position), "in_position")
         for m in st.targets:

@@ -41,8 +41,8 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
         "pip install 'sirecommend[test]' (or pip install hypothesis)"
     ) from exc
 
-from sirecommend._kb import KnowledgeBase
 from sirecommend._compile import Member, OrderingCycleError, first_paragraph, precedence_order
+from sirecommend._kb import KnowledgeBase
 from sirecommend._loader import _shipped_files, knowledge_from_packs, load_knowledge
 from sirecommend._models import PHASES, URGENCIES, PackFile, Phase, Stretch
 from sirecommend._routine import Profile

@@ -120,7 +120,9 @@ def _exclusions(
             code = by_id[other.id].code
             phrase = _dropped_for(profile, code)
             reasons.append(
-                Reason(code=code, message=f"Its stand-in, {other.name}, was left out too, {phrase}.")
+                Reason(
+                    code=code, message=f"Its stand-in, {other.name}, was left out too, {phrase}."
+                )
                 if item.why == "replaced"
                 else Reason(
                     code=code,
@@ -130,7 +132,9 @@ def _exclusions(
             )
         elif other is not None and item.why == "replaced":
             reasons.append(
-                Reason(code=ReasonCode.REPLACED, message=f"Replaced by {other.name}.", other=other.id)
+                Reason(
+                    code=ReasonCode.REPLACED, message=f"Replaced by {other.name}.", other=other.id
+                )
             )
         elif other is not None:
             reasons.append(
@@ -177,6 +181,5 @@ def _referral_exclusions(
     )
     stretches = kb.compiled.stretches
     return [
-        Exclusion(stretch_id=sid, name=stretches[sid].name, reasons=(reason,))
-        for sid in plan.order
+        Exclusion(stretch_id=sid, name=stretches[sid].name, reasons=(reason,)) for sid in plan.order
     ]

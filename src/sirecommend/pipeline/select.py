@@ -27,6 +27,5 @@ def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
     focus = profile.focus
     plan = kb.compiled.contexts[profile.context]
     return tuple(
-        Candidate(slot, tuple(sorted(slot.targets & focus)) if focus else ())
-        for slot in plan.slots
+        Candidate(slot, tuple(sorted(slot.targets & focus)) if focus else ()) for slot in plan.slots
     )

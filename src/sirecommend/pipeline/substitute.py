@@ -30,9 +30,7 @@ def substitute(
         if not own.blocked:
             picks.append(Pick(c, own))
         else:
-            chosen = next(
-                (v for a in slot.alternatives if not (v := verdicts[a.id]).blocked), None
-            )
+            chosen = next((v for a in slot.alternatives if not (v := verdicts[a.id]).blocked), None)
             if chosen is None:
                 left.append(Left(own, "no_alternative" if slot.alternatives else "own"))
             else:
