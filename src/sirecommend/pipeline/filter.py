@@ -46,7 +46,9 @@ def _judge(st: StretchFacts, avoided: int, equipment: frozenset[str], trimester:
     blocked: list[Reason] = [r.reason for r in st.rules if r.from_trimester <= trimester]
     if st.position_bit & avoided:
         blocked.append(st.avoided)
-    option = next((o for o in st.options if o.uses is None or o.uses in equipment), None)
-    if option is None and st.missing is not None:  # every option needs equipment
+    for option in st.options:
+        if option.uses is None or option.uses in equipment:
+            return Verdict(st, option, tuple(blocked))
+    if st.missing is not None:  # every option needs equipment the person lacks
         blocked.append(st.missing)
-    return Verdict(st, option, tuple(blocked))
+    return Verdict(st, None, tuple(blocked))
