@@ -40,7 +40,6 @@ __all__ = [
     "NODE_KINDS",
     "RELATIONS",
     "build_graph",
-    "in_neighbours",
     "lint_graph",
     "node",
     "out_neighbours",
@@ -214,11 +213,6 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
 def out_neighbours(g: nx.MultiDiGraph[str], n: str, relation: str) -> list[str]:
     """The nodes ``n`` points to through edges of ``relation``."""
     return [v for _, v, data in g.out_edges(n, data=True) if data["relation"] == relation]
-
-
-def in_neighbours(g: nx.MultiDiGraph[str], n: str, relation: str) -> list[str]:
-    """The nodes that point to ``n`` through edges of ``relation``."""
-    return [u for u, _, data in g.in_edges(n, data=True) if data["relation"] == relation]
 
 
 def _nodes_where(g: nx.MultiDiGraph[str], attr: str, value: str) -> list[str]:

@@ -144,7 +144,7 @@ def _exclusions(
                     other=other.id,
                 )
             )
-        out.append(Exclusion(stretch_id=st.id, name=st.name, reasons=tuple(reasons)))
+        out.append(_exclusion(st.id, st.name, tuple(reasons)))
     for d in dropped:
         st = d.step.pick.verdict.stretch
         if d.code is ReasonCode.TIME_BUDGET:
@@ -157,9 +157,14 @@ def _exclusions(
                 f"Left out to keep the routine to {MAX_STEPS} steps: with no time limit "
                 f"given, the {MAX_STEPS} that matter most for you are kept."
             )
-        reason = Reason(code=d.code, message=message)
-        out.append(Exclusion(stretch_id=st.id, name=st.name, reasons=(reason,)))
+        out.append(_exclusion(st.id, st.name, (Reason(code=d.code, message=message),)))
     return out
+
+
+def _exclusion(stretch_id: str, name: str, reasons: tuple[Reason, ...]) -> Exclusion:
+    # From compiled, validated knowledge and validated reasons (never none): every field
+    # is already of its type.
+    return Exclusion.model_construct(stretch_id=stretch_id, name=name, reasons=reasons)
 
 
 def _dropped_for(profile: Profile, code: ReasonCode) -> str:
