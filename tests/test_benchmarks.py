@@ -38,7 +38,7 @@ def quick(
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=600,
     )
     return done, png
 
