@@ -307,9 +307,18 @@ def unaudited(profile: Profile) -> Routine:
 
 
 def _reason_other() -> tuple[Routine, Profile, KnowledgeBase]:
-    # The pipeline's own output, today: a step dropped for time is still "replaced by".
+    # The strap stretch's stand-in was dropped for time; claim it replaced the strap one.
     profile = Profile(context="after_sitting", minutes=1.0)
-    return unaudited(profile), profile, KB
+    routine = run(profile)
+    assert "butterfly_seated" not in {s.stretch_id for s in routine.steps}
+    (e,) = [e for e in routine.excluded if e.stretch_id == "adductor_strap_supine"]
+    replaced = Reason(
+        code=ReasonCode.REPLACED,
+        message="Replaced by Seated butterfly stretch.",
+        other="butterfly_seated",
+    )
+    reasons = (*e.reasons[:-1], replaced)
+    return _exclusion(profile, e.stretch_id, reasons=reasons)()[0], profile, KB
 
 
 def _phase_order() -> tuple[Routine, Profile, KnowledgeBase]:
@@ -341,8 +350,26 @@ def _time_budget() -> tuple[Routine, Profile, KnowledgeBase]:
 
 
 def _max_steps() -> tuple[Routine, Profile, KnowledgeBase]:
+    # At the cap: bring back, in its place in the order, a stretch the cap left out.
     profile = Profile(context="cool_down", equipment={"strap", "towel", "foam_roller"})
-    return unaudited(profile), profile, KB
+    routine = run(profile)
+    assert len(routine.steps) == sirecommend._routine.MAX_STEPS
+    (sid,) = [
+        e.stretch_id for e in routine.excluded if e.reasons[-1].code == ReasonCode.ROUTINE_LENGTH
+    ][-1:]
+    order = KB.order(profile.context)
+    at = sum(order.index(s.stretch_id) < order.index(sid) for s in routine.steps)
+    longer = promoted(KB, profile, sid, at)
+    st = KB.stretches[sid]
+    option = st.equipment[0]  # the roller, which the person has
+    assert option.uses is not None
+    used = {
+        "equipment": option.uses,
+        "equipment_name": KB.equipment[option.uses].name,
+        "instructions": expected_instructions(st, option),
+    }
+    steps = tuple(s.model_copy(update=used) if s.stretch_id == sid else s for s in longer.steps)
+    return longer.model_copy(update={"steps": steps}), profile, KB
 
 
 def _forbidden_combination() -> tuple[Routine, Profile, KnowledgeBase]:
@@ -593,20 +620,25 @@ def test_a_reason_code_the_audit_does_not_know_is_not_taken_as_true() -> None:
     assert {v.rule for v in found} == {"reason_true", "reasons_complete"}
 
 
-def test_a_time_budget_reason_holds_at_the_cap_without_a_budget() -> None:
+def test_the_length_cap_is_its_own_reason() -> None:
+    """Without a budget no time-budget reason is true; the cap's reason is, at the cap."""
     routine = run(PLAIN)
     (e,) = [e for e in routine.excluded if e.stretch_id == "hip_flexor_standing_lunge"]
-    why = Reason(code=ReasonCode.TIME_BUDGET, message="Too long.")
-    tampered = _exclusion(PLAIN, e.stretch_id, reasons=(why,))()[0]
-    assert "reason_true" in {v.rule for v in audit(tampered, PLAIN, KB)}
+    for code in (ReasonCode.TIME_BUDGET, ReasonCode.ROUTINE_LENGTH):  # not at the cap
+        why = Reason(code=code, message="Too long.")
+        tampered = _exclusion(PLAIN, e.stretch_id, reasons=(why,))()[0]
+        assert "reason_true" in {v.rule for v in audit(tampered, PLAIN, KB)}
     at_cap = Profile(context="cool_down", equipment={"strap", "towel", "foam_roller"})
-    long = unaudited(at_cap)
-    assert len(long.steps) >= sirecommend._routine.MAX_STEPS
+    long = run(at_cap)
+    assert len(long.steps) == sirecommend._routine.MAX_STEPS
     (last,) = long.excluded[-1:]
-    stretch = KB.stretches[last.stretch_id]
-    excluded = (*long.excluded[:-1], last.model_copy(update={"reasons": (why,)}))
-    found = audit(long.model_copy(update={"excluded": excluded}), at_cap, KB)
-    assert ("reason_true", stretch.id) not in {(v.rule, v.stretch_id) for v in found}
+    for code, holds in ((ReasonCode.TIME_BUDGET, False), (ReasonCode.ROUTINE_LENGTH, True)):
+        why = Reason(code=code, message="Too long.")
+        excluded = (*long.excluded[:-1], last.model_copy(update={"reasons": (why,)}))
+        found = audit(long.model_copy(update={"excluded": excluded}), at_cap, KB)
+        assert (
+            ("reason_true", last.stretch_id) not in {(v.rule, v.stretch_id) for v in found}
+        ) == holds
 
 
 def test_wrong_arguments_are_typed_errors() -> None:

@@ -38,7 +38,7 @@ def quick(
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=600,
     )
     return done, png
 
@@ -54,10 +54,13 @@ def test_quick_run_prints_the_table(quick: tuple[subprocess.CompletedProcess[str
         "recommend() on the shipped knowledge, a new profile every call",
         "Latency against knowledge size",
         "Memory, synthetic_knowledge(100)",
+        "Memory under load, synthetic_knowledge(100), a new profile every call",
+        "Targets of issue 11, as measured in this run",
     ):
         assert title in out
     assert re.search(r"knowledge +stretches +selected +sirecommend recommend\(\)", out)
     assert "synthetic_knowledge(100)" in out
+    assert re.search(r"RSS after 2,000 calls +[0-9.]+ MB", out)
     # Each peer either has figures or says why not.
     for peer, module in (("rdflib", "rdflib"), ("CLIPS", "clips")):
         if importlib.util.find_spec(module) is None:

@@ -457,7 +457,7 @@ class TestBrowse:
         self, capsys: pytest.CaptureFixture[str], kb: KnowledgeBase
     ) -> None:
         _, out, _ = run(capsys, "stretches", "--context", "warm_up")
-        assert [ln.split()[0] for ln in out.splitlines()] == list(kb.plans["warm_up"].order)
+        assert [ln.split()[0] for ln in out.splitlines()] == list(kb.order("warm_up"))
         line = bad_input(capsys, "stretches", "--context", "warmup")
         assert "did you mean 'warm_up'" in line
 

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from sirecommend import KnowledgeBase, Profile, load_knowledge, recommend
+from sirecommend._compile import Member, OrderingCycleError, first_paragraph, precedence_order
 from sirecommend._models import Ordering
-from sirecommend.pipeline.order import OrderingCycleError, plan_context
+from sirecommend.errors import KnowledgeError
 from sirecommend.testing import synthetic_knowledge
 
 GOLDEN = Path(__file__).parent / "golden" / "routines.json"
@@ -96,21 +97,58 @@ def test_each_golden_routine_says_something(name: str) -> None:
     assert routine["steps"] or routine["excluded"]
 
 
+def members(kb: KnowledgeBase, context: str) -> list[Member]:
+    """What the precedence order knows of each stretch the context offers, from the tables."""
+    out = []
+    for st in kb.stretches.values():
+        for link in st.suits:
+            if link.context == context:
+                for s in [st, *(a for a in kb.stretches.values() if a.alternative_of == st.id)]:
+                    pos = kb.positions[s.position]
+                    phase = link.phase or st.phase
+                    out.append(Member(s.id, phase, pos.sequence, pos.id, first_paragraph(s.cites)))
+    return out
+
+
+def test_the_compiled_order_is_the_precedence_order_of_the_tables() -> None:
+    kb = load_knowledge()
+    orderings = [(o.id, o.before, o.after) for o in kb.orderings.values()]
+    for context in kb.contexts:
+        assert kb.order(context) == precedence_order(context, members(kb, context), orderings)
+
+
 def test_an_ordering_cycle_is_reported_word_for_word() -> None:
     kb = load_knowledge()
-    cites = ("si-stretch-guide#p19",)
-    cycle = [
-        Ordering(id="o1", before="hamstring_supine", after="figure_four_supine", cites=cites),
-        Ordering(id="o2", before="figure_four_supine", after="hamstring_supine", cites=cites),
-    ]
+    cycle = [("o1", "hamstring_supine", "figure_four_supine")]
+    cycle.append(("o2", "figure_four_supine", "hamstring_supine"))
     with pytest.raises(OrderingCycleError) as caught:
-        plan_context("after_sitting", kb.stretches, kb.positions, cycle)
+        precedence_order("after_sitting", members(kb, "after_sitting"), cycle)
     assert caught.value.context == "after_sitting"
     assert caught.value.orderings == ("o1", "o2")
     assert str(caught.value) == (
         "ordering constraints o1, o2 form a cycle with each other or with the phase and "
         "position order in context 'after_sitting'"
     )
+
+
+def test_an_ordering_cycle_is_a_knowledge_error_at_load(tmp_path: Path) -> None:
+    (tmp_path / "cycle.toml").write_text(
+        "\n".join(
+            f'[[ordering]]\nid = "{o}"\nbefore = "{a}"\nafter = "{b}"\n'
+            'cites = ["si-stretch-guide#p19"]\n'
+            for o, a, b in (
+                ("o1", "hamstring_supine", "figure_four_supine"),
+                ("o2", "figure_four_supine", "hamstring_supine"),
+            )
+        ),
+        "utf-8",
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(tmp_path)
+    (problem,) = caught.value.problems
+    assert problem.file.endswith("cycle.toml")
+    assert problem.entry == "ordering 'o1', 'o2'"
+    assert "form a cycle" in problem.message
 
 
 def test_an_ordering_against_the_position_order_is_a_cycle() -> None:
@@ -124,27 +162,38 @@ def test_an_ordering_against_the_position_order_is_a_cycle() -> None:
         after="hip_flexor_half_kneeling",
         cites=("si-stretch-guide#p16",),
     )
-    order = kb.plans["after_sitting"].order
+    order = kb.order("after_sitting")
     assert order[-3:] == (
         "hip_flexor_half_kneeling",
         "standing_side_bend",
         "hip_flexor_standing_lunge",
     )
     with pytest.raises(OrderingCycleError, match="backwards"):
-        plan_context("after_sitting", kb.stretches, kb.positions, [backwards])
+        precedence_order(
+            "after_sitting",
+            members(kb, "after_sitting"),
+            [(backwards.id, backwards.before, backwards.after)],
+        )
 
 
 @pytest.mark.parametrize("context", ["after_sitting", "after_sleep", "warm_up", "cool_down"])
 def test_each_context_plan_describes_its_candidates(context: str) -> None:
     kb = load_knowledge()
-    plan = kb.plans[context]
+    plan = kb.compiled.contexts[context]
     links = {
         s.id: link for s in kb.stretches.values() for link in s.suits if link.context == context
     }
-    assert plan.context == context
-    assert plan.primaries == tuple(s for s in plan.order if s in links)
+    assert plan.id == context
+    assert tuple(s.stretch.id for s in plan.slots) == tuple(s for s in plan.order if s in links)
+    for slot in plan.slots:
+        link = links[slot.stretch.id]
+        assert slot.link_cites == link.cites
+        assert slot.phase == (link.phase or kb.stretches[slot.stretch.id].phase)
+        assert [a.id for a in slot.alternatives] == [
+            sid for sid in plan.order if kb.stretches[sid].alternative_of == slot.stretch.id
+        ]
+    assert set(plan.order) == {
+        sid for slot in plan.slots for sid in (slot.stretch.id, *(a.id for a in slot.alternatives))
+    }
     for sid in plan.order:
-        primary = kb.stretches[sid].alternative_of or sid
-        assert plan.link_cites[sid] == links[primary].cites
-        assert plan.phases[sid] == (links[primary].phase or kb.stretches[primary].phase)
         assert plan.rank[sid] == plan.order.index(sid)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sirecommend import KnowledgeBase, Profile, ReasonCode, load_knowledge, recommend
+from sirecommend._compile import SETUP_SECONDS, default_dose, lowest_dose, step_seconds
 from sirecommend._models import PHASES
 from sirecommend.pipeline import (
     dose,
@@ -19,20 +20,22 @@ from sirecommend.pipeline import (
     substitute,
     triage,
 )
-from sirecommend.pipeline._types import Candidate, Dosed, Pick
-from sirecommend.pipeline._util import citation_key
-from sirecommend.pipeline.dose import SETUP_SECONDS, default_dose, lowest_dose, step_seconds
-from sirecommend.pipeline.filter import judge
-from sirecommend.pipeline.fit import priority
+from sirecommend.pipeline._types import Dosed, Verdict
 
 
 def run_to_picks(kb: KnowledgeBase, profile: Profile) -> tuple[list[str], dict[str, list[str]]]:
     """Picked stretch ids, and exclusion codes by stretch id."""
     candidates = select(kb, profile)
-    picks, excluded = substitute(kb, candidates, filter_candidates(kb, profile, candidates))
-    return [p.stretch_id for p in picks], {
+    picks, left = substitute(candidates, filter_candidates(kb, profile, candidates))
+    excluded = explain(kb, profile, left=left).excluded
+    return [p.verdict.stretch.id for p in picks], {
         e.stretch_id: [r.code.value for r in e.reasons] for e in excluded
     }
+
+
+def judge(kb: KnowledgeBase, profile: Profile, sid: str) -> Verdict:
+    """The verdict filter gives one stretch of the profile's context."""
+    return filter_candidates(kb, profile, select(kb, profile))[sid]
 
 
 class TestTriage:
@@ -74,7 +77,7 @@ class TestTriage:
 
 class TestSelect:
     def test_walks_the_graph_from_the_context(self, kb: KnowledgeBase) -> None:
-        ids = [c.stretch_id for c in select(kb, Profile(context="warm_up"))]
+        ids = [c.slot.stretch.id for c in select(kb, Profile(context="warm_up"))]
         assert set(ids) == {
             "lower_trunk_rotation",
             "child_pose_side_reach",
@@ -83,35 +86,37 @@ class TestSelect:
             "foam_roll_hamstrings",
             "foam_roll_glutes",
         }
-        assert ids == sorted(ids, key=kb.plans["warm_up"].rank.__getitem__)
+        assert ids == sorted(ids, key=kb.compiled.contexts["warm_up"].rank.__getitem__)
 
     def test_after_sitting_is_warm_up_moves_then_targeted(self, kb: KnowledgeBase) -> None:
         cands = select(kb, Profile(context="after_sitting"))
-        phases = {c.stretch_id: c.phase for c in cands}
+        phases = {c.slot.stretch.id: c.slot.phase for c in cands}
         assert phases["lower_trunk_rotation"] == "warm_up"
         assert phases["standing_side_bend"] == "targeted"
         assert not any(s.startswith("foam_roll") for s in phases)
 
     def test_foam_rolling_cools_down_after_activity(self, kb: KnowledgeBase) -> None:
-        phases = {c.stretch_id: c.phase for c in select(kb, Profile(context="post_activity"))}
+        cands = select(kb, Profile(context="post_activity"))
+        phases = {c.slot.stretch.id: c.slot.phase for c in cands}
         assert phases["foam_roll_glutes"] == "cool_down"
 
     def test_alternatives_come_with_their_primary(self, kb: KnowledgeBase) -> None:
-        cands = {c.stretch_id: c for c in select(kb, Profile(context="after_sitting"))}
-        assert cands["adductor_strap_supine"].alternatives == ("butterfly_seated",)
+        cands = {c.slot.stretch.id: c for c in select(kb, Profile(context="after_sitting"))}
+        alternatives = cands["adductor_strap_supine"].slot.alternatives
+        assert [a.id for a in alternatives] == ["butterfly_seated"]
         assert "butterfly_seated" not in cands
 
     def test_focus_raises_priority_never_adds(self, kb: KnowledgeBase) -> None:
         plain = select(kb, Profile(context="warm_up"))
         focused = select(kb, Profile(context="warm_up", focus={"hamstrings"}))
-        assert [c.stretch_id for c in plain] == [c.stretch_id for c in focused]
-        hits = {c.stretch_id for c in focused if c.focus_hits}
+        assert [c.slot for c in plain] == [c.slot for c in focused]
+        hits = {c.slot.stretch.id for c in focused if c.focus_hits}
         assert hits == {"foam_roll_hamstrings"}
 
 
 class TestFilter:
     def test_missing_equipment(self, kb: KnowledgeBase) -> None:
-        v = judge(kb, Profile(context="warm_up"), kb.stretches["foam_roll_glutes"])
+        v = judge(kb, Profile(context="warm_up"), "foam_roll_glutes")
         assert [r.code for r in v.blocked] == [ReasonCode.MISSING_EQUIPMENT]
         assert "foam roller" in v.blocked[0].message
 
@@ -122,21 +127,17 @@ class TestFilter:
     def test_prefers_the_sources_primary_equipment(
         self, kb: KnowledgeBase, equipment: set[str], expected: str | None
     ) -> None:
-        v = judge(
-            kb,
-            Profile(context="after_sitting", equipment=equipment),
-            kb.stretches["hamstring_supine"],
-        )
-        assert v.usable
+        v = judge(kb, Profile(context="after_sitting", equipment=equipment), "hamstring_supine")
+        assert not v.blocked
         assert v.option is not None
         assert v.option.uses == expected
 
     def test_avoided_group_expands(self, kb: KnowledgeBase) -> None:
         p = Profile(context="after_sitting", avoid_positions={"floor"})
         for sid in ("lower_trunk_rotation", "child_pose_side_reach", "hip_flexor_half_kneeling"):
-            codes = [r.code for r in judge(kb, p, kb.stretches[sid]).blocked]
+            codes = [r.code for r in judge(kb, p, sid).blocked]
             assert codes == [ReasonCode.POSITION_AVOIDED]
-        assert judge(kb, p, kb.stretches["standing_side_bend"]).usable
+        assert not judge(kb, p, "standing_side_bend").blocked
 
     @pytest.mark.parametrize(
         ("trimester", "blocked"), [(None, False), (1, False), (2, True), (3, True)]
@@ -145,16 +146,16 @@ class TestFilter:
         self, kb: KnowledgeBase, trimester: int | None, blocked: bool
     ) -> None:
         p = Profile(context="after_sitting", pregnancy_trimester=trimester)
-        v = judge(kb, p, kb.stretches["figure_four_supine"])
-        assert (not v.usable) is blocked
+        v = judge(kb, p, "figure_four_supine")
+        assert bool(v.blocked) is blocked
         if blocked:
             assert v.blocked[0].code is ReasonCode.PREGNANCY
             assert v.blocked[0].rule == "pregnancy_no_supine"
-        assert judge(kb, p, kb.stretches["child_pose_side_reach"]).usable
+        assert not judge(kb, p, "child_pose_side_reach").blocked
 
     def test_every_reason_is_given(self, kb: KnowledgeBase) -> None:
         p = Profile(context="warm_up", avoid_positions={"seated_floor"})
-        codes = {r.code for r in judge(kb, p, kb.stretches["foam_roll_glutes"]).blocked}
+        codes = {r.code for r in judge(kb, p, "foam_roll_glutes").blocked}
         assert codes == {ReasonCode.POSITION_AVOIDED, ReasonCode.MISSING_EQUIPMENT}
 
 
@@ -248,12 +249,15 @@ class TestSubstitute:
 
 class TestDose:
     def test_default_is_mid_hold_lowest_sets(self, kb: KnowledgeBase) -> None:
-        assert default_dose(kb.stretches["hamstring_supine"].dosage) == (45, 2)
-        assert default_dose(kb.stretches["foam_roll_glutes"].dosage) == (20, 1)
+        for sid, expected in (("hamstring_supine", (45, 2)), ("foam_roll_glutes", (20, 1))):
+            d = kb.stretches[sid].dosage
+            assert default_dose(d.hold_seconds, d.sets) == expected
+        assert default_dose((30, 30), (1, 1)) == (30, 1)  # never below the low end
 
     def test_lowest(self, kb: KnowledgeBase) -> None:
-        assert lowest_dose(kb.stretches["hamstring_supine"].dosage) == (30, 2)
-        assert lowest_dose(kb.stretches["foam_roll_glutes"].dosage) == (10, 1)
+        for sid, expected in (("hamstring_supine", (30, 2)), ("foam_roll_glutes", (10, 1))):
+            d = kb.stretches[sid].dosage
+            assert lowest_dose(d.hold_seconds, d.sets) == expected
 
     def test_seconds_count_both_sides_and_set_up(self) -> None:
         assert step_seconds(30, 2, per_side=True) == 30 * 2 * 2 + SETUP_SECONDS
@@ -263,13 +267,13 @@ class TestDose:
     def test_aggravated_means_reduced_and_lowest(self, kb: KnowledgeBase, aggravated: bool) -> None:
         p = Profile(context="post_activity", aggravated=aggravated, equipment={"foam_roller"})
         cands = select(kb, p)
-        picks, _ = substitute(kb, cands, filter_candidates(kb, p, cands))
-        for d in dose(kb, p, picks):
+        picks, _ = substitute(cands, filter_candidates(kb, p, cands))
+        for d in dose(p, picks):
             dosage = kb.stretches[d.stretch_id].dosage
-            expected = lowest_dose(dosage) if aggravated else default_dose(dosage)
-            assert (d.hold_seconds, d.sets) == expected
-            assert d.range_of_motion == ("reduced" if aggravated else "full")
-            assert dosage.hold_seconds[0] <= d.hold_seconds <= dosage.hold_seconds[1]
+            level = lowest_dose if aggravated else default_dose
+            assert (d.dose.hold_seconds, d.dose.sets) == level(dosage.hold_seconds, dosage.sets)
+            assert d.dose.range_of_motion == ("reduced" if aggravated else "full")
+            assert dosage.hold_seconds[0] <= d.dose.hold_seconds <= dosage.hold_seconds[1]
 
 
 class TestOrder:
@@ -277,10 +281,11 @@ class TestOrder:
         "context", ["after_sitting", "after_sleep", "post_activity", "warm_up", "cool_down"]
     )
     def test_phases_then_position_blocks(self, kb: KnowledgeBase, context: str) -> None:
-        plan = kb.plans[context]
-        phases = [PHASES.index(plan.phases[s]) for s in plan.order]
+        plan = kb.compiled.contexts[context]
+        phase = {a.id: s.phase for s in plan.slots for a in (s.stretch, *s.alternatives)}
+        phases = [PHASES.index(phase[s]) for s in plan.order]
         assert phases == sorted(phases)
-        blocks = [(plan.phases[s], kb.stretches[s].position) for s in plan.order]
+        blocks = [(phase[s], kb.stretches[s].position) for s in plan.order]
         seen: list[tuple[str, str]] = []
         for b in blocks:
             if not seen or seen[-1] != b:
@@ -299,17 +304,22 @@ class TestOrder:
             "standing_side_bend",
         ]
 
-    def test_order_steps_filters_the_plan(self, kb: KnowledgeBase) -> None:
-        plan = kb.plans["cool_down"]
-        items = [Candidate(sid, plan.phases[sid], (), (), (), 0) for sid in reversed(plan.order)]
-        assert [c.stretch_id for c in order_steps(items, plan)] == list(plan.order)
+    def test_order_steps_sorts_by_the_stretch_each_step_does(self, kb: KnowledgeBase) -> None:
+        p = Profile(context="cool_down", equipment={"foam_roller"}, avoid_positions={"supine"})
+        plan = kb.compiled.contexts["cool_down"]
+        cands = select(kb, p)
+        picks, _ = substitute(cands, filter_candidates(kb, p, cands))
+        steps = order_steps(reversed(dose(p, picks)), plan)
+        ids = [d.stretch_id for d in steps]
+        assert "butterfly_seated" in ids  # an alternative, at its own place in the order
+        assert ids == [sid for sid in plan.order if sid in ids]
 
 
 def dosed(kb: KnowledgeBase, context: str, **kw: object) -> list[Dosed]:
     p = Profile(context=context, **kw)  # type: ignore[arg-type]
     cands = select(kb, p)
-    picks, _ = substitute(kb, cands, filter_candidates(kb, p, cands))
-    return order_steps(dose(kb, p, picks), kb.plans[context])
+    picks, _ = substitute(cands, filter_candidates(kb, p, cands))
+    return list(order_steps(dose(p, picks), kb.compiled.contexts[context]))
 
 
 class TestFit:
@@ -335,7 +345,7 @@ class TestFit:
         steps = dosed(kb, "after_sitting", focus={"hamstrings"})
         kept, _ = fit_to_time(steps, steps[0].seconds + 1)
         assert [d.stretch_id for d in kept] == ["hamstring_supine"]
-        assert priority(kept[0]) < priority(steps[0])
+        assert steps[0].stretch_id != "hamstring_supine"
 
     def test_too_small_a_budget_is_not_an_error(self) -> None:
         routine = recommend(context="after_sitting", minutes=0.1)
@@ -354,7 +364,9 @@ class TestExplain:
         for step in routine.steps:
             assert step.reasons[0].startswith("After sitting -> ")
             assert any(r.startswith("Dose:") for r in step.reasons)
-            assert all(citation_key(s)[0] == "si-stretch-guide" for s in step.sources)
+            assert all(s.startswith("si-stretch-guide#p") for s in step.sources)
+            paragraphs = [int(s.partition("#p")[2]) for s in step.sources]
+            assert paragraphs == sorted(set(paragraphs))  # by number, not as text
         ham = {s.stretch_id: s for s in routine.steps}["hamstring_supine"]
         assert any("focus" in r for r in ham.reasons)
         assert "with no strap or towel" in ham.instructions[0]
@@ -386,15 +398,7 @@ class TestExplain:
             assert any("Reduced range" in r for r in step.reasons)
 
     def test_explain_with_nothing(self, kb: KnowledgeBase) -> None:
-        routine = explain(kb, Profile(context="warm_up"), (), ())
+        routine = explain(kb, Profile(context="warm_up"))
         assert routine.status == "nothing_fits"
         assert routine.total_seconds == 0
         assert routine.cautions
-
-    def test_pick_defaults(self, kb: KnowledgeBase) -> None:
-        p = Profile(context="warm_up")
-        c = select(kb, p)[0]
-        pick = Pick(candidate=c, verdict=judge(kb, p, kb.stretches[c.stretch_id]))
-        assert pick.replaces is None
-        assert pick.replaced_because == ()
-        assert pick.stretch_id == c.stretch_id

@@ -18,10 +18,10 @@ from sirecommend import (
     UnknownIdError,
     load_knowledge,
 )
+from sirecommend._compile import default_dose
 from sirecommend._feedback import Feedback, Session, check_session
 from sirecommend._loader import knowledge_from_packs
 from sirecommend._models import PackFile
-from sirecommend.pipeline.dose import default_dose
 from sirecommend.progression import Progression, band_of, ladder, model_of, progress
 
 KB = load_knowledge()
@@ -165,7 +165,7 @@ class TestBands:
 
 
 def start_index(sid: str = HAM) -> int:
-    hold, sets = default_dose(KB.stretches[sid].dosage)
+    hold, sets = default_dose(KB.stretches[sid].dosage.hold_seconds, KB.stretches[sid].dosage.sets)
     rungs = ladder(KB.stretches[sid].dosage, MODEL)
     return [(r.hold_seconds, r.sets, r.range_of_motion) for r in rungs].index((hold, sets, "full"))
 
@@ -176,7 +176,9 @@ class TestRules:
         assert [s.stretch_id for s in p.steps] == list(KB.order(CTX))
         for s in p.steps:
             dosage = KB.stretches[s.stretch_id].dosage
-            assert (s.rung.hold_seconds, s.rung.sets) == default_dose(dosage)
+            assert (s.rung.hold_seconds, s.rung.sets) == default_dose(
+                dosage.hold_seconds, dosage.sets
+            )
             assert (s.progression, s.rung.range_of_motion) == ("start", "full")
             assert s.sources == MODEL.ladder_cites
         assert (p.paused, p.hold, p.hold_reason, p.sessions) == ((), False, None, 0)

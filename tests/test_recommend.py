@@ -288,3 +288,16 @@ def test_unsafe_routine_is_withheld(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_audit_passes_on_real_routines(kb: KnowledgeBase) -> None:
     p = Profile(context="after_sitting", red_flags={"numbness"})
     assert audit(recommend(p), p, kb) == []
+
+
+class TestAuditHasNoMemory:
+    """The audit checks every step on every call: a changed step never passes unchecked."""
+
+    def test_a_changed_copy_is_checked_afresh(self, kb: KnowledgeBase) -> None:
+        p = Profile(context="after_sitting")
+        routine = recommend(p)
+        assert audit(routine, p, kb) == []
+        bad = routine.steps[0].model_copy(update={"movements": ()})
+        broken = routine.model_copy(update={"steps": (bad, *routine.steps[1:])})
+        assert {v.rule for v in audit(broken, p, kb)} == {"movements"}
+        assert {v.rule for v in audit(broken, p, kb)} == {"movements"}  # and again

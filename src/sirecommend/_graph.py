@@ -1,7 +1,9 @@
 """The knowledge graph: every entry a node, every reference a typed edge.
 
 Nodes are named ``"kind:id"`` (``"stretch:hamstring_supine"``) and carry ``kind``
-and ``id`` attributes; every edge carries a ``relation`` (also its key). Edges:
+and ``id`` attributes (positions their ``sequence``; stretch and rule nodes their frozen
+``entry``, whose words ``sirecommend._compile`` reads); every edge carries a
+``relation`` (also its key). Edges:
 
 ===============  ==================  =====================================
 relation         from                to
@@ -25,7 +27,7 @@ cites            any entry           source
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -38,7 +40,6 @@ __all__ = [
     "NODE_KINDS",
     "RELATIONS",
     "build_graph",
-    "in_neighbours",
     "lint_graph",
     "node",
     "out_neighbours",
@@ -89,58 +90,9 @@ def _source_of(citation: str) -> str:
     return citation.split("#", 1)[0]
 
 
-class _FrozenDict(dict[str, Any]):
-    """A dict that refuses every change: edge dicts that many edges of the frozen graph share."""
-
-    __slots__ = ()
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise TypeError("the knowledge graph is frozen; copy it to change it")
-
-    __setitem__ = __delitem__ = __ior__ = _refuse
-    clear = pop = popitem = setdefault = update = _refuse
-
-    def __reduce__(self) -> tuple[type[_FrozenDict], tuple[dict[str, Any]]]:
-        return type(self), (dict(self),)
-
-
-class _EdgeDicts:
-    """Shares the edge dicts of a graph being built: one read-only dict for each distinct
-    dict of edge keys (one per pair of nodes) and each distinct dict of edge attributes.
-
-    A multigraph keeps a dict of keys per pair of nodes and a dict of attributes per
-    edge. Most are alike (every ``targets`` edge to one muscle has the same key and
-    attributes), and a dict costs more than the edge itself: with the node names
-    shared too, the graph of 10,000 stretches takes 13 MB instead of 56 MB. Insertion
-    order, and so every iteration over the graph, is kept.
-    """
-
-    def __init__(self, g: nx.MultiDiGraph[str]) -> None:
-        self.succ: dict[str, dict[str, dict[str, dict[str, Any]]]] = g._succ  # type: ignore[attr-defined]
-        self.pred: dict[str, dict[str, dict[str, dict[str, Any]]]] = g._pred  # type: ignore[attr-defined]
-        self.attrs: dict[tuple[tuple[str, Any], ...], _FrozenDict] = {}
-        self.keys: dict[tuple[tuple[str, tuple[tuple[str, Any], ...]], ...], _FrozenDict] = {}
-
-    def share(self, u: str, but_to: str = "") -> None:
-        """Share the dicts of the edges out of ``u``, except to nodes named ``but_to...``
-        (those may still get edges: a shared dict can take none)."""
-        nbrs = self.succ[u]
-        for v, keydict in nbrs.items():
-            if isinstance(keydict, _FrozenDict) or (but_to and v.startswith(but_to)):
-                continue
-            edges = tuple((k, tuple(d.items())) for k, d in keydict.items())
-            shared = self.keys.get(edges)  # attributes come from frozen models: hashable
-            if shared is None:
-                shared = self.keys[edges] = _FrozenDict(
-                    (k, self.attrs.setdefault(a, _FrozenDict(a))) for k, a in edges
-                )
-            nbrs[v] = self.pred[v][u] = shared
-
-
 def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
     """Build the frozen knowledge graph of a (validated) knowledge base."""
     g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
-    edge_dicts = _EdgeDicts(g)
     names: dict[str, str] = {}
 
     def node(kind: str, id_: str) -> str:
@@ -179,11 +131,12 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
         ("equipment", kb.equipment),
         ("movement", kb.movements),
         ("context", kb.contexts),
-        ("position", kb.positions),
         ("position_group", kb.position_groups),
     ):
         for e in table.values():
             cite(add(kind, e.id, name=e.name), e.cites)
+    for pos in kb.positions.values():
+        cite(add("position", pos.id, name=pos.name, sequence=pos.sequence), pos.cites)
     for mv in kb.movements.values():
         link(node("movement", mv.id), node("movement_kind", mv.is_a), "is_a")
     for pos in kb.positions.values():
@@ -198,7 +151,7 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
         link(name, node("urgency", f.urgency), "refers")
         cite(name, f.cites)
     for st in kb.stretches.values():
-        name = add("stretch", st.id, name=st.name, phase=st.phase, dosage=st.dosage)
+        name = add("stretch", st.id, name=st.name, phase=st.phase, dosage=st.dosage, entry=st)
         cite(name, st.cites)
         link(name, node("position", st.position), "in_position")
         for m in st.targets:
@@ -219,9 +172,6 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
             )
         if st.alternative_of is not None:
             link(name, node("stretch", st.alternative_of), "alternative_of")
-        # Shared at once, so that the dicts of one stretch are garbage before the next
-        # is added; an ordering may still link two stretches.
-        edge_dicts.share(name, but_to="stretch:")
     for o in kb.orderings.values():
         g.add_edge(
             node("stretch", o.before),
@@ -231,7 +181,7 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
             ordering=o.id,
         )
     for r in kb.rules.values():
-        name = add("rule", r.id, name=r.name, rule_kind=r.kind)
+        name = add("rule", r.id, name=r.name, rule_kind=r.kind, entry=r)
         cite(name, r.cites)
         if isinstance(r, ForbidCombinationRule):
             for m in r.movements:
@@ -256,8 +206,6 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
                     relation="forbids",
                     from_trimester=r.from_trimester,
                 )
-    for n in g:
-        edge_dicts.share(n)
     frozen: nx.MultiDiGraph[str] = nx.freeze(g)
     return frozen
 
@@ -265,11 +213,6 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
 def out_neighbours(g: nx.MultiDiGraph[str], n: str, relation: str) -> list[str]:
     """The nodes ``n`` points to through edges of ``relation``."""
     return [v for _, v, data in g.out_edges(n, data=True) if data["relation"] == relation]
-
-
-def in_neighbours(g: nx.MultiDiGraph[str], n: str, relation: str) -> list[str]:
-    """The nodes that point to ``n`` through edges of ``relation``."""
-    return [u for u, _, data in g.in_edges(n, data=True) if data["relation"] == relation]
 
 
 def _nodes_where(g: nx.MultiDiGraph[str], attr: str, value: str) -> list[str]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sirecommend._floor import relaxation_lines
 from sirecommend._models import (
@@ -30,19 +30,18 @@ from sirecommend._models import (
 if TYPE_CHECKING:
     import networkx as nx
 
+    from sirecommend._compile import Compiled
     from sirecommend._facts import KnowledgeFacts
-    from sirecommend.pipeline.order import ContextPlan
 
 __all__ = ["KnowledgeBase"]
 
 _K = TypeVar("_K", str, tuple[str, str])
 _T = TypeVar("_T")
-_V = TypeVar("_V")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class KnowledgeBase:
-    """Validated knowledge, frozen: the tables, the graph and the per-context plans.
+    """Validated knowledge, frozen: the tables, the graph and its compiled form.
 
     Build one with :func:`sirecommend.load_knowledge`; never construct it by hand.
     Every table maps ids to frozen pydantic entries, in id order. Nothing here can
@@ -82,27 +81,14 @@ class KnowledgeBase:
     #: The pack directories loaded after the shipped knowledge, in order.
     packs: tuple[str, ...]
     graph: nx.MultiDiGraph[str] = field(repr=False)
-    #: Per context: candidates, alternatives and the one precedence order.
-    plans: Mapping[str, ContextPlan] = field(repr=False)
+    #: The graph compiled, at load, into what every call reads (see
+    #: ``sirecommend._compile``); its size depends only on the knowledge.
+    compiled: Compiled = field(repr=False)
     #: What the tables say about each stretch, position, context and rule, derived from
     #: the tables at load for the audit alone (see ``sirecommend._facts``).
     facts: KnowledgeFacts = field(repr=False)
     #: sha256 of the canonical JSON of every entry: identifies the knowledge in use.
     digest: str = ""
-    # Derived values computed on first use (indexes, step templates). Only ever holds
-    # immutable values computed from the frozen tables, so filling it changes nothing
-    # a caller can observe; dict.setdefault keeps it safe across threads.
-    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    def memo(self, key: Hashable, compute: Callable[[], _V]) -> _V:
-        """The derived value for ``key``, computed by ``compute()`` the first time.
-
-        Pipeline stages use it to index the frozen knowledge once and read it many times.
-        """
-        try:
-            return self._memo[key]  # type: ignore[no-any-return]
-        except KeyError:
-            return self._memo.setdefault(key, compute())  # type: ignore[no-any-return]
 
     def kind_of_movement(self, movement: str) -> str:
         """The base kind a movement id (or a movement kind id) stands for.
@@ -165,7 +151,7 @@ class KnowledgeBase:
         >>> load_knowledge().order("warm_up")[:2]
         ('child_pose_side_reach', 'butterfly_seated')
         """
-        return self.plans[context].order
+        return self.compiled.contexts[context].order
 
     def summary(self) -> str:
         """A short, human-readable inventory of the knowledge.
@@ -182,8 +168,7 @@ class KnowledgeBase:
         ]
         lines += relaxation_lines(self.relaxations.values())
         for ctx in self.contexts.values():
-            plan = self.plans[ctx.id]
-            lines.append(f"  {ctx.id}: {', '.join(plan.order)}")
+            lines.append(f"  {ctx.id}: {', '.join(self.order(ctx.id))}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

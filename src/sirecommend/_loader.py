@@ -21,10 +21,11 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from sirecommend._compile import OrderingCycleError, compile_graph
 from sirecommend._facts import knowledge_facts
 from sirecommend._floor import unrelaxed, weakenings
 from sirecommend._graph import build_graph, lint_graph
@@ -37,13 +38,10 @@ from sirecommend._models import (
     WhenAggravatedRule,
 )
 from sirecommend.errors import InvalidArgumentError, KnowledgeError, KnowledgeProblem, nearest
-from sirecommend.pipeline import prepare
-from sirecommend.pipeline.order import OrderingCycleError, plan_context
 
 __all__ = [
     "knowledge_from_packs",
     "load_knowledge",
-    "share_fields_sets",
     "shipped_knowledge_dir",
 ]
 
@@ -71,7 +69,6 @@ TABLES: dict[str, str] = {
 BASE_KIND_TABLES = ("movement_kind", "position_kind")
 
 PathArg = str | os.PathLike[str]
-_M = TypeVar("_M", bound=BaseModel)
 
 
 def shipped_knowledge_dir() -> Path:
@@ -610,25 +607,6 @@ def _check_floor(
         )
 
 
-def share_fields_sets(model: _M, sets: dict[frozenset[str], set[str]]) -> _M:
-    """``model``, its sub-models sharing one ``model_fields_set`` with every equal one.
-
-    pydantic keeps a set of the fields given per instance: about a third of the
-    memory of a stretch, in a handful of distinct sets. Knowledge models are frozen,
-    so nothing changes the set (``model_copy`` copies it first): equal ones can be
-    one. :func:`_build` does this for all knowledge.
-    """
-    fields = model.__pydantic_fields_set__
-    object.__setattr__(model, "__pydantic_fields_set__", sets.setdefault(frozenset(fields), fields))
-    for value in model.__dict__.values():
-        if isinstance(value, BaseModel):
-            share_fields_sets(value, sets)
-        elif isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
-            for item in value:
-                share_fields_sets(item, sets)
-    return model
-
-
 def _build(
     files: list[tuple[str, PackFile]],
     packs: tuple[str, ...],
@@ -649,19 +627,26 @@ def _build(
     _check_floor(files[:shipped], tables, origins, problems, broken)
     if problems:
         raise KnowledgeError(problems)
-    sets: dict[frozenset[str], set[str]] = {}
-    for table in tables.values():
-        for entry in table.values():
-            share_fields_sets(entry, sets)
     frozen = {attr: freeze_table(tables[table]) for table, attr in TABLES.items()}
-    plans = {}
-    for ctx in frozen["contexts"]:
-        try:
-            plans[ctx] = plan_context(
-                ctx, frozen["stretches"], frozen["positions"], frozen["orderings"].values()
-            )
-        except OrderingCycleError as exc:
-            problems.append(
+    kb = KnowledgeBase(
+        **frozen,
+        origins=freeze_table(origins),
+        packs=packs,
+        graph=None,  # type: ignore[arg-type]  # set just below, once the tables exist
+        compiled=None,  # type: ignore[arg-type]  # compiled from the graph, below
+        facts=None,  # type: ignore[arg-type]  # derived from the tables, below (audit)
+        digest=digest_of(frozen),
+    )
+    graph = build_graph(kb)
+    lint = lint_graph(graph)
+    if lint:
+        raise KnowledgeError([KnowledgeProblem("<graph>", "", "", p) for p in lint])
+    kb = dataclasses.replace(kb, graph=graph)
+    try:
+        compiled = compile_graph(kb)
+    except OrderingCycleError as exc:
+        raise KnowledgeError(
+            [
                 KnowledgeProblem(
                     origins.get(("ordering", exc.orderings[0]), "<knowledge>")
                     if exc.orderings
@@ -670,26 +655,10 @@ def _build(
                     "before",
                     str(exc),
                 )
-            )
-    if problems:
-        raise KnowledgeError(problems)
-    kb = KnowledgeBase(
-        **frozen,
-        origins=freeze_table(origins),
-        packs=packs,
-        graph=None,  # type: ignore[arg-type]  # set just below, once the tables exist
-        plans=freeze_table(plans),
-        facts=None,  # type: ignore[arg-type]  # derived from the tables below (audit facts)
-        digest=digest_of(frozen),
-    )
-    graph = build_graph(kb)
-    lint = lint_graph(graph)
-    if lint:
-        raise KnowledgeError([KnowledgeProblem("<graph>", "", "", p) for p in lint])
-    kb = dataclasses.replace(kb, graph=graph)
-    kb = dataclasses.replace(kb, facts=knowledge_facts(kb))  # from the tables, for the audit
-    prepare(kb)
-    return kb
+            ]
+        ) from None
+    # The audit's facts come from the tables alone, not from the graph or the compiled core.
+    return dataclasses.replace(kb, compiled=compiled, facts=knowledge_facts(kb))
 
 
 @functools.lru_cache(maxsize=1)

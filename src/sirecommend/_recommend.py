@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from sirecommend._kb import KnowledgeBase
 from sirecommend._loader import load_knowledge
@@ -19,8 +19,6 @@ from sirecommend.pipeline import (
     substitute,
     triage,
 )
-from sirecommend.pipeline.explain import time_exclusions
-from sirecommend.pipeline.triage import referral_exclusions
 from sirecommend.safety import audit
 
 __all__ = ["check_profile", "recommend"]
@@ -37,36 +35,19 @@ def check_profile(profile: Profile, kb: KnowledgeBase) -> None:
 'hamstrings'? (valid muscle ids: adductors, glutes, hamstrings, hip_flexors, lateral_trunk, \
 piriformis, trunk)
     """
-    ids = kb.memo("recommend.valid_ids", lambda: _valid_ids(kb))
-    checks: list[tuple[str, str, frozenset[str], frozenset[str]]] = [
-        ("context", "context", frozenset([profile.context]), ids.contexts),
-        ("equipment", "equipment", profile.equipment, ids.equipment),
-        ("position", "avoid_positions", profile.avoid_positions, ids.positions),
-        ("red flag", "red_flags", profile.red_flags, ids.red_flags),
-        ("muscle", "focus", profile.focus, ids.muscles),
-    ]
-    for kind, field, values, valid in checks:
+    ids = kb.compiled.valid_ids
+    checks: tuple[tuple[str, str, frozenset[str]], ...] = (
+        ("context", "context", frozenset([profile.context])),
+        ("equipment", "equipment", profile.equipment),
+        ("position", "avoid_positions", profile.avoid_positions),
+        ("red flag", "red_flags", profile.red_flags),
+        ("muscle", "focus", profile.focus),
+    )
+    for kind, field, values in checks:
+        valid = ids[field]
         if not values <= valid:
             value = min(values - valid)
             raise UnknownIdError(kind, value, valid, where="" if field == kind else field)
-
-
-class _ValidIds(NamedTuple):
-    contexts: frozenset[str]
-    equipment: frozenset[str]
-    positions: frozenset[str]  # and position groups
-    red_flags: frozenset[str]
-    muscles: frozenset[str]
-
-
-def _valid_ids(kb: KnowledgeBase) -> _ValidIds:
-    return _ValidIds(
-        frozenset(kb.contexts),
-        frozenset(kb.equipment),
-        frozenset([*kb.positions, *kb.position_groups, *kb.position_kinds]),
-        frozenset(kb.red_flags),
-        frozenset(kb.muscles),
-    )
 
 
 def recommend(
@@ -148,12 +129,10 @@ def recommend(
 def _run(kb: KnowledgeBase, profile: Profile) -> Routine:
     referral = triage(kb, profile)
     if referral is not None:
-        return explain(
-            kb, profile, (), referral_exclusions(kb, profile.context, referral), referral
-        )
+        return explain(kb, profile, referral=referral)
     candidates = select(kb, profile)
     verdicts = filter_candidates(kb, profile, candidates)
-    picks, excluded = substitute(kb, candidates, verdicts)
-    dosed = order_steps(dose(kb, profile, picks), kb.plans[profile.context])
+    picks, left = substitute(candidates, verdicts)
+    dosed = order_steps(dose(profile, picks), kb.compiled.contexts[profile.context])
     kept, dropped = fit_to_time(dosed, profile.budget_seconds)
-    return explain(kb, profile, kept, (*excluded, *time_exclusions(kb, profile, dropped)))
+    return explain(kb, profile, kept, left, dropped)

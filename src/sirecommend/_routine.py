@@ -37,8 +37,9 @@ NOTICE = (
     "professional advice if a warning sign appears; red flags always come first."
 )
 
-#: The most steps a routine holds when no time budget is given (the pipeline keeps the
-#: highest-priority ones; the audit checks it). Not enforced yet: see issue 10, item 6.
+#: The most steps a routine holds when no time budget is given: the pipeline keeps the
+#: highest-priority ones and leaves the rest out with a ``routine_length`` reason (see
+#: docs/decisions.md, "Routine length cap").
 MAX_STEPS = 8
 
 _IdStr = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -106,6 +107,7 @@ class ReasonCode(StrEnum):
     TIME_BUDGET = "time_budget"
     #: Left out for now by the progression rules (see :mod:`sirecommend.progression`).
     PROGRESSION_PAUSED = "progression_paused"
+    ROUTINE_LENGTH = "routine_length"
 
 
 class Reason(_Frozen):

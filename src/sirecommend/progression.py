@@ -44,11 +44,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
+from sirecommend._compile import default_dose
 from sirecommend._feedback import Feedback, Session, check_session
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import Dosage, ProgressionModel
 from sirecommend.errors import InvalidArgumentError, KnowledgeError, KnowledgeProblem
-from sirecommend.pipeline.dose import default_dose
 
 __all__ = [
     "Movement",
@@ -176,7 +176,7 @@ def _start_index(rungs: Sequence[Rung], dosage: Dosage, aggravated: bool) -> int
     """Where :func:`sirecommend.recommend` doses a stretch without history."""
     if aggravated:
         return 0
-    hold, sets = default_dose(dosage)
+    hold, sets = default_dose(dosage.hold_seconds, dosage.sets)
     return max(
         i
         for i, r in enumerate(rungs)

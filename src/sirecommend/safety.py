@@ -91,15 +91,13 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "ordering": "the knowledge's ordering constraints hold between steps",
         "total_seconds": "total_seconds is the sum of the steps' seconds",
         "time_budget": "the routine fits the person's time budget",
-        "max_steps": f"without a time budget, at most MAX_STEPS ({MAX_STEPS}) steps",
+        "max_steps": f"at most MAX_STEPS ({MAX_STEPS}) steps, with or without a time budget",
     }
 )
 
-#: Checks made but not yet reported by :func:`audit`, until the pipeline meets them:
-#: ``max_steps`` (issue 10, item 6: the pipeline does not cap routines yet) and
-#: ``reason_other`` (a step dropped for time still has a "replaced by" pointing at
-#: it). Empty this set when the pipeline does both.
-PENDING: frozenset[str] = frozenset({"max_steps", "reason_other"})
+#: Checks made but not reported by :func:`audit` while the pipeline does not meet them
+#: yet (a way to land a check before the pipeline does). Empty: every check reports.
+PENDING: frozenset[str] = frozenset()
 
 
 def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[Violation]:
@@ -491,6 +489,7 @@ def _check_steps_allowed(c: _Case) -> Iterator[Violation]:
 
 # The codes, read once: reading an enum member off its class is slow, and this is a loop.
 _TIME, _RED_FLAG = ReasonCode.TIME_BUDGET, ReasonCode.RED_FLAG
+_LENGTH = ReasonCode.ROUTINE_LENGTH
 _REPLACED, _NO_ALTERNATIVE = ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE
 _NOT_NEEDED = ReasonCode.ALTERNATIVE_NOT_NEEDED
 _POINTING = frozenset({ReasonCode.REPLACED, ReasonCode.ALTERNATIVE_NOT_NEEDED})
@@ -518,6 +517,7 @@ def _check_exclusions(c: _Case) -> Iterator[Violation]:
     stretches, flagged = c.facts.stretches, bool(c.profile.red_flags)
     over = _TimeBudget(c)
     time_budget, red_flag, not_needed, steps = _TIME, _RED_FLAG, _NOT_NEEDED, c.steps
+    routine_length = _LENGTH
     positions, equipment = c.facts.positions, c.profile.equipment
     trimester, avoid = c.profile.pregnancy_trimester or 0, c.profile.avoid_positions
     total, budget, aggravated, at_cap = over.total, over.budget, over.aggravated, over.at_cap
@@ -549,8 +549,10 @@ def _check_exclusions(c: _Case) -> Iterator[Violation]:
                 ):
                     continue
             elif code is time_budget:
-                if at_cap if budget is None else total + st.seconds[aggravated] > budget:
+                if budget is not None and total + st.seconds[aggravated] > budget:
                     continue
+            elif code is routine_length and at_cap:
+                continue
             elif code is not_needed:
                 other = reason["other"]
                 if other is not None and other == st.alternative_of and other in steps:
@@ -571,9 +573,18 @@ def _exclusion_findings(
     red_flag = fate = cause = False
     for reason in e.reasons:
         code, other = reason.code, reason.other
-        if code == _TIME:
+        if code in (_TIME, _LENGTH):
+            # Dropped for time or for the length cap: this stretch, or the stretch it
+            # points at that was dropped in its place (its stand-in, or the primary it was
+            # not needed beside), so its fate too when it is ruled out.
             cause = True
-            holds = over(st)
+            fate = fate or bool(blockers)
+            related = [
+                stretches[r]
+                for r in (*st.alternatives, st.alternative_of)
+                if r is not None and r not in steps and r in stretches
+            ]
+            holds = over.at_cap if code == _LENGTH else any(map(over, [st, *related]))
         elif code in _RULED_OUT:
             said.append((code, reason.rule))
             holds = said[-1] in blockers
@@ -630,9 +641,8 @@ class _TimeBudget:
         self.aggravated = int(c.profile.aggravated)
 
     def __call__(self, st: StretchFacts) -> bool:
-        if self.budget is None:
-            return self.at_cap
-        return self.total + st.seconds[self.aggravated] > self.budget
+        budget = self.budget
+        return budget is not None and self.total + st.seconds[self.aggravated] > budget
 
 
 def _check_order(c: _Case) -> Iterator[Violation]:
@@ -675,7 +685,7 @@ def _check_time(c: _Case) -> Iterator[Violation]:
         yield _v("total_seconds", f"total_seconds {r.total_seconds} is not the sum {total}")
     if minutes is not None and total > minutes * 60:
         yield _v("time_budget", f"{total} s exceeds {minutes:g} minutes")
-    if minutes is None and len(r.steps) > MAX_STEPS:
+    if len(r.steps) > MAX_STEPS:
         yield _v("max_steps", f"{len(r.steps)} steps, more than {MAX_STEPS}")
 
 

@@ -41,17 +41,12 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
         "pip install 'sirecommend[test]' (or pip install hypothesis)"
     ) from exc
 
+from sirecommend._compile import Member, OrderingCycleError, first_paragraph, precedence_order
 from sirecommend._kb import KnowledgeBase
-from sirecommend._loader import (
-    _shipped_files,
-    knowledge_from_packs,
-    load_knowledge,
-    share_fields_sets,
-)
-from sirecommend._models import PHASES, URGENCIES, PackFile, Stretch
+from sirecommend._loader import _shipped_files, knowledge_from_packs, load_knowledge
+from sirecommend._models import PHASES, URGENCIES, PackFile, Phase, Stretch
 from sirecommend._routine import Profile
 from sirecommend.errors import InvalidArgumentError
-from sirecommend.pipeline.order import OrderingCycleError, plan_context
 
 __all__ = ["knowledge_bases", "profiles", "synthetic_knowledge"]
 
@@ -261,13 +256,29 @@ def _stretch_data(
 
 def _acyclic(pack: PackFile) -> PackFile:
     """Drop each ordering that would make a cycle with the phase and position order."""
-    stretches: dict[str, Stretch] = {s.id: s for s in pack.stretch}
     positions = {p.id: p for p in pack.position}
+
+    def member(st: Stretch, phase: Phase) -> Member:
+        pos = positions[st.position]
+        return Member(st.id, phase, pos.sequence, pos.id, first_paragraph(st.cites))
+
+    members: dict[str, list[Member]] = {ctx.id: [] for ctx in pack.context}
+    for st in pack.stretch:
+        for link in st.suits:
+            phase = link.phase or st.phase
+            members[link.context].append(member(st, phase))
+            members[link.context] += [
+                member(a, phase) for a in pack.stretch if a.alternative_of == st.id
+            ]
     kept: list[Any] = []
     for ordering in pack.ordering:
         try:
             for ctx in pack.context:
-                plan_context(ctx.id, stretches, positions, [*kept, ordering])
+                precedence_order(
+                    ctx.id,
+                    members[ctx.id],
+                    [(o.id, o.before, o.after) for o in (*kept, ordering)],
+                )
         except OrderingCycleError:
             continue
         kept.append(ordering)
@@ -503,7 +514,7 @@ def _gc_paused(f: Callable[_P, _T]) -> Callable[_P, _T]:
     """``f``, run with the cyclic garbage collector paused (and then as it was).
 
     Building 10,000 stretches makes about a million objects and no cyclic garbage
-    (:func:`~sirecommend.pipeline.order.plan_context` frees its graphs): collections
+    (:func:`~sirecommend._compile.precedence_order` frees its graphs): collections
     that scan them all, again and again, took a quarter of the time.
     """
 
@@ -570,7 +581,6 @@ def synthetic_knowledge(n_stretches: int, *, seed: int = 0) -> KnowledgeBase:
     # Each stretch is validated as soon as it is drawn, so that the raw dicts (about
     # 30 MB for 10,000 stretches) never pile up beside the models built from them.
     stretches: list[Stretch] = []
-    fields_sets: dict[frozenset[str], set[str]] = {}
     orderings: list[dict[str, Any]] = []
     primaries: list[str] = []
     last_in_block: dict[tuple[str, str], str] = {}
@@ -643,9 +653,7 @@ def synthetic_knowledge(n_stretches: int, *, seed: int = 0) -> KnowledgeBase:
                 )
             if not override:
                 last_in_block[block] = sid
-        # Shared now, not only by the loader's pass at the end: 10,000 stretches'
-        # separate sets would otherwise all be alive at the peak of the build.
-        stretches.append(share_fields_sets(Stretch.model_validate(data), fields_sets))
+        stretches.append(Stretch.model_validate(data))
     pack = PackFile.model_validate({"stretch": stretches, "ordering": orderings})
     del stretches, orderings  # the pack holds them now
     return knowledge_from_packs(

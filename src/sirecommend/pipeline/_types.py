@@ -1,91 +1,82 @@
-"""Values passed between pipeline stages (immutable).
+"""Values passed between pipeline stages: immutable, with named fields, made per call.
 
-They are named tuples rather than frozen dataclasses: a recommendation makes one
-of each per stretch it considers, and a tuple is several times cheaper to build.
+They are named tuples rather than frozen dataclasses: a recommendation makes one of
+each per stretch it considers, and a tuple is several times cheaper to build. Each
+points at the compiled knowledge (``sirecommend._compile``) it was made from.
 """
 
 from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from sirecommend._models import EquipmentOption, Phase
-from sirecommend._routine import Reason
+from sirecommend._compile import Dose, Option, Slot, StretchFacts
+from sirecommend._routine import Reason, ReasonCode
 
-__all__ = ["Candidate", "Dosed", "Pick", "Verdict", "VerdictKey"]
+__all__ = ["Candidate", "Dosed", "Dropped", "Left", "Pick", "Verdict"]
 
 
 class Candidate(NamedTuple):
-    """A stretch the context offers (a primary), with what the graph walk found."""
+    """A place the context offers, with the focus muscles its stretch works."""
 
-    stretch_id: str
-    phase: Phase
-    link_cites: tuple[str, ...]
-    alternatives: tuple[str, ...]
+    slot: Slot
     focus_hits: tuple[str, ...]
-    rank: int
-
-
-#: What a verdict depends on: the stretch, whether its position is avoided, the index of
-#: the equipment option used (-1: none usable; 0 also when no equipment is listed), and
-#: the pregnancy trimester (0: not pregnant).
-VerdictKey = tuple[str, bool, int, int]
 
 
 class Verdict(NamedTuple):
-    """Whether one stretch can be done by this person, and with which equipment option.
+    """Whether this person can do one stretch, with which equipment option, and if not why.
 
-    ``key`` says what the verdict depends on; equal keys give equal verdicts, so
-    verdicts are built once per key and later stages can use the key (a few small
-    values) wherever they would otherwise hash the verdict itself.
+    ``option`` is the first option the person can use (``None`` when the stretch lists
+    none, or none can be used); ``blocked`` every reason against it (empty: usable).
     """
 
-    stretch_id: str
-    option: EquipmentOption | None
+    stretch: StretchFacts
+    option: Option | None
     blocked: tuple[Reason, ...]
-    key: VerdictKey
-
-    @property
-    def usable(self) -> bool:
-        return not self.blocked
 
 
 class Pick(NamedTuple):
     """The stretch chosen for a candidate: itself, or an alternative standing in.
 
-    ``verdict`` is the (usable) verdict on the stretch picked; ``replaced`` the
-    verdict on the candidate it stands in for, when it does.
+    ``verdict`` is the (usable) verdict on the stretch picked; ``replaced`` the verdict
+    on the candidate's own stretch when an alternative stands in for it.
     """
 
     candidate: Candidate
     verdict: Verdict
     replaced: Verdict | None = None
 
-    @property
-    def stretch_id(self) -> str:
-        return self.verdict.stretch_id
 
-    @property
-    def option(self) -> EquipmentOption | None:
-        return self.verdict.option
+#: Why a stretch that is no step was left out by substitute: its own reasons; those and
+#: no alternative either; replaced by ``other``; an alternative not needed, ``other``
+#: taking its place.
+Why = Literal["own", "no_alternative", "replaced", "not_needed"]
 
-    @property
-    def replaces(self) -> str | None:
-        return None if self.replaced is None else self.replaced.stretch_id
 
-    @property
-    def replaced_because(self) -> tuple[Reason, ...]:
-        return () if self.replaced is None else self.replaced.blocked
+class Left(NamedTuple):
+    """A stretch substitute leaves out: its verdict, why, and the stretch it points at."""
+
+    verdict: Verdict
+    why: Why
+    other: StretchFacts | None = None
 
 
 class Dosed(NamedTuple):
-    """A pick with its dose and estimated duration."""
+    """A pick with its dose (hold, sets, range, estimated seconds)."""
 
     pick: Pick
-    hold_seconds: int
-    sets: int
-    range_of_motion: Literal["full", "reduced"]
-    seconds: int
+    dose: Dose
 
     @property
     def stretch_id(self) -> str:
-        return self.pick.stretch_id
+        return self.pick.verdict.stretch.id
+
+    @property
+    def seconds(self) -> int:
+        return self.dose.seconds
+
+
+class Dropped(NamedTuple):
+    """A dosed step fit left out: for the time budget, or to keep to the length cap."""
+
+    step: Dosed
+    code: Literal[ReasonCode.TIME_BUDGET, ReasonCode.ROUTINE_LENGTH]

@@ -1,246 +1,190 @@
-"""Explain: turn dosed picks and exclusions into the public, self-explaining Routine."""
+"""Explain: turn kept steps and what was left out into the public, self-explaining Routine."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from sirecommend._compile import ContextPlan
 from sirecommend._kb import KnowledgeBase
-from sirecommend._models import (
-    ForbidCombinationRule,
-    GeneralCautionRule,
-    Phase,
-    WhenAggravatedRule,
-)
-from sirecommend._render import count, span
+from sirecommend._models import RedFlagRule
 from sirecommend._routine import (
+    MAX_STEPS,
     Exclusion,
     Profile,
-    Provenance,
     Reason,
     ReasonCode,
     Referral,
     Routine,
     Step,
 )
-from sirecommend._version import __version__
-from sirecommend.pipeline._types import Dosed, Verdict, VerdictKey
-from sirecommend.pipeline._util import unique_sources
+from sirecommend.pipeline._types import Dosed, Dropped, Left
 
-__all__ = ["PHASE_WORDS", "explain", "time_exclusions"]
+__all__ = ["explain"]
 
-PHASE_WORDS: dict[Phase, str] = {
-    "warm_up": "a warm-up",
-    "targeted": "a targeted stretch",
-    "cool_down": "a cool-down",
-}
-
-
-def _short_cites(cites: Iterable[str]) -> str:
-    return ", ".join(unique_sources(cites))
-
-
-def _steps(kb: KnowledgeBase, profile: Profile) -> Callable[[Dosed], Step]:
-    """``step(dosed)`` for this profile's context and aggravation, from a memo.
-
-    A step is built in layers, each remembered: the stretch as picked (by candidate,
-    stretch, equipment option and dose); as a stand-in, that plus why it stands in;
-    with focus, that plus which focus muscles it works. A layer above the first is
-    a copy with one reason more, never a rebuild.
-    """
-    context, aggravated = profile.context, profile.aggravated
-    built: dict[_StepKey, Step] = kb.memo(("explain.steps", context, aggravated), dict)
-
-    def get(key: _StepKey, d: Dosed) -> Step:
-        found = built.get(key)
-        if found is None:
-            found = built.setdefault(key, make(key, d))
-        return found
-
-    def make(key: _StepKey, d: Dosed) -> Step:
-        hits, replaced = key[3], d.pick.replaced
-        if hits:
-            return _with_focus(kb, get((*key[:3], (), *key[4:]), d), hits)
-        if replaced is not None and key[6] is not None:
-            return _standing_in(kb, get((*key[:6], None, *key[7:]), d), replaced)
-        return _build_step(kb, profile, d)
-
-    def step(d: Dosed) -> Step:
-        pick = d.pick
-        c = pick.candidate
-        key: _StepKey = (
-            c.stretch_id,
-            c.phase,
-            c.link_cites,
-            c.focus_hits,
-            pick.verdict.stretch_id,
-            pick.verdict.key[2],  # the equipment option
-            None if pick.replaced is None else pick.replaced.key,
-            d.hold_seconds,
-            d.sets,
-            d.range_of_motion,
-            d.seconds,
-        )
-        return get(key, d)
-
-    return step
-
-
-_StepKey = tuple[
-    str, Phase, tuple[str, ...], tuple[str, ...], str, int, VerdictKey | None, int, int, str, int
-]
-
-
-def _with_focus(kb: KnowledgeBase, step: Step, hits: tuple[str, ...]) -> Step:
-    """``step`` with the reason that it works the focus muscles ``hits``."""
-    names = ", ".join(kb.muscles[m].name.lower() for m in hits)
-    at = 1 if step.replaces is None else 2  # after the context and substitution reasons
-    reasons = (
-        *step.reasons[:at],
-        f"Works {names}, which you asked to focus on.",
-        *step.reasons[at:],
-    )
-    return step.model_copy(update={"reasons": reasons})
-
-
-def _standing_in(kb: KnowledgeBase, step: Step, replaced: Verdict) -> Step:
-    """``step`` standing in for the stretch ``replaced`` judged, and why."""
-    why = " ".join(r.message for r in replaced.blocked)
-    reason = f"Stands in for {kb.stretches[replaced.stretch_id].name}: {why}"
-    reasons = (step.reasons[0], reason, *step.reasons[1:])  # after the context reason
-    return step.model_copy(update={"reasons": reasons, "replaces": replaced.stretch_id})
-
-
-def _build_step(kb: KnowledgeBase, profile: Profile, d: Dosed) -> Step:
-    pick, c = d.pick, d.pick.candidate
-    st = kb.stretches[pick.stretch_id]
-    context = kb.contexts[profile.context]
-    cites: list[str] = [*st.cites, *st.dosage.cites, *c.link_cites]
-    instructions: list[str] = []
-    reasons = [
-        f"{context.name} -> {kb.stretches[c.stretch_id].name}: the source suits it to "
-        f"{context.name.lower()} as {PHASE_WORDS[c.phase]} ({_short_cites(c.link_cites)})."
-    ]
-    if pick.option is not None:
-        instructions.append(pick.option.how)
-        cites.extend(pick.option.cites)
-        used = (
-            kb.equipment[pick.option.uses].name.lower() if pick.option.uses else "your hands only"
-        )
-        first = pick.option is st.equipment[0]
-        reasons.append(
-            f"Uses {used}"
-            + (
-                ", the source's first choice."
-                if first
-                else ": the earlier options need equipment you lack."
-            )
-        )
-    for note in st.instructions:
-        instructions.append(note.text)
-        cites.extend(note.cites)
-    cautions = []
-    for note in st.cautions:
-        cautions.append(note.text)
-        cites.extend(note.cites)
-    for rule in kb.rules.values():
-        if (
-            isinstance(rule, ForbidCombinationRule)
-            and kb.movement_kinds_of(rule.caution_movements) & kb.movement_kinds_of(st.movements)
-        ) or (isinstance(rule, WhenAggravatedRule) and profile.aggravated):
-            cautions.append(rule.caution)
-            cites.extend(rule.cites)
-    lo, hi = st.dosage.hold_seconds
-    s_lo, s_hi = st.dosage.sets
-    side = "on each side" if st.dosage.per_side else "in total"
-    dose_basis = "the lowest of" if profile.aggravated else "within"
-    reasons.append(
-        f"Dose: {d.hold_seconds} s holds, {count(d.sets, 'set')} {side}, {dose_basis} the "
-        f"source's {span(lo, hi, ' s')} and {span(s_lo, s_hi)} set{'' if s_hi == 1 else 's'} "
-        f"({_short_cites(st.dosage.cites)})."
-    )
-    if profile.aggravated:
-        reasons.append("Reduced range of motion, because your symptoms are aggravated.")
-    return Step(
-        stretch_id=st.id,
-        name=st.name,
-        phase=c.phase,
-        position=st.position,
-        position_name=kb.positions[st.position].name,
-        equipment=pick.option.uses if pick.option else None,
-        equipment_name=(
-            kb.equipment[pick.option.uses].name if pick.option and pick.option.uses else None
-        ),
-        movements=st.movements,
-        targets=st.targets,
-        hold_seconds=d.hold_seconds,
-        sets=d.sets,
-        per_side=st.dosage.per_side,
-        range_of_motion=d.range_of_motion,
-        instructions=tuple(instructions),
-        cautions=tuple(dict.fromkeys(cautions)),
-        reasons=tuple(reasons),
-        sources=unique_sources(cites),
-        seconds=d.seconds,
-    )
-
-
-def time_exclusions(
-    kb: KnowledgeBase, profile: Profile, dropped: Iterable[Dosed]
-) -> tuple[Exclusion, ...]:
-    """Exclusions for the steps dropped to fit the time budget.
-
-    Built on every call: budgets are any number of minutes, so remembering them would
-    only grow the memo (and the garbage collector's work) for little reuse. Steps of
-    the same duration share one reason.
-    """
-    reasons: dict[int, tuple[Reason]] = {}
-    stretches = kb.stretches
-    out: list[Exclusion] = []
-    for d in dropped:
-        reason = reasons.get(d.seconds)
-        if reason is None:
-            message = (
-                f"Left out to keep within your {profile.minutes:g}-minute budget "
-                f"(it takes about {d.seconds} s)."
-            )
-            reason = reasons[d.seconds] = (Reason(code=ReasonCode.TIME_BUDGET, message=message),)
-        sid = d.stretch_id
-        out.append(Exclusion(stretch_id=sid, name=stretches[sid].name, reasons=reason))
-    return tuple(out)
+_NO_ALTERNATIVE = Reason(
+    code=ReasonCode.NO_ALTERNATIVE, message="None of its alternatives can be done either."
+)
 
 
 def explain(
     kb: KnowledgeBase,
     profile: Profile,
-    steps: Sequence[Dosed],
-    excluded: Iterable[Exclusion],
+    kept: Sequence[Dosed] = (),
+    left: Iterable[Left] = (),
+    dropped: Sequence[Dropped] = (),
     referral: Referral | None = None,
 ) -> Routine:
-    """Assemble the :class:`Routine`: steps with reasons, exclusions in routine order."""
-    rank = kb.plans[profile.context].rank
-    built = tuple(map(_steps(kb, profile), steps)) if steps else ()
-    status = "referred" if referral else ("ok" if built else "nothing_fits")
+    """Assemble the :class:`~sirecommend.Routine`: steps with reasons, exclusions in order.
+
+    A reason that points at another stretch ("Replaced by X", "Not needed: X is in the
+    routine") names only a stretch that is a step of this routine: when X was itself
+    dropped by :func:`~sirecommend.pipeline.fit_to_time`, the reason says so instead.
+    With a ``referral``, every stretch of the context is left out for the red flags.
+    """
+    compiled = kb.compiled
+    plan = compiled.contexts[profile.context]
+    if referral is not None:
+        excluded = _referral_exclusions(kb, plan, referral)
+    else:
+        excluded = _exclusions(profile, left, dropped)
+    steps = tuple(_step(kb, plan, d, profile.aggravated) for d in kept)
+    rank = plan.rank
     return Routine(
         context=profile.context,
-        status=status,
-        steps=built,
+        status="referred" if referral else ("ok" if steps else "nothing_fits"),
+        steps=steps,
         excluded=tuple(sorted(excluded, key=lambda e: rank[e.stretch_id])),
         referral=referral,
-        total_seconds=sum(s.seconds for s in built),
-        cautions=kb.memo("explain.cautions", lambda: _general_cautions(kb)),
+        total_seconds=sum(s.seconds for s in steps),
+        cautions=compiled.general_cautions,
         profile=profile,
-        provenance=kb.memo("explain.provenance", lambda: _provenance(kb)),
+        provenance=compiled.provenance,
     )
 
 
-def _general_cautions(kb: KnowledgeBase) -> tuple[str, ...]:
-    return tuple(r.text for r in kb.rules.values() if isinstance(r, GeneralCautionRule))
-
-
-def _provenance(kb: KnowledgeBase) -> Provenance:
-    return Provenance(
-        version=__version__,
-        knowledge_digest=kb.digest,
-        packs=kb.packs,
-        relaxations=tuple(kb.relaxations.values()),
+def _step(kb: KnowledgeBase, plan: ContextPlan, d: Dosed, aggravated: bool) -> Step:
+    pick, dose = d.pick, d.dose
+    slot, hits = pick.candidate.slot, pick.candidate.focus_hits
+    st, option = pick.verdict.stretch, pick.verdict.option
+    reasons = [slot.reason]
+    cites = [*st.cites[aggravated], *slot.link_cites]
+    if pick.replaced is not None:
+        why = " ".join(r.message for r in pick.replaced.blocked)
+        reasons.append(f"Stands in for {pick.replaced.stretch.name}: {why}")
+    if hits:
+        names = ", ".join(kb.compiled.muscle_names[m].lower() for m in hits)
+        reasons.append(f"Works {names}, which you asked to focus on.")
+    instructions = st.instructions
+    if option is not None:
+        reasons.append(option.reason)
+        instructions = (option.how, *instructions)
+        cites.extend(option.cites)
+    reasons.extend(dose.reasons)
+    rank = kb.compiled.citation_rank
+    # Built from compiled, validated knowledge: every field is already of its type.
+    return Step.model_construct(
+        stretch_id=st.id,
+        name=st.name,
+        phase=slot.phase,
+        position=st.position,
+        position_name=st.position_name,
+        equipment=None if option is None else option.uses,
+        equipment_name=None if option is None else option.equipment_name,
+        movements=st.movements,
+        targets=st.targets,
+        hold_seconds=dose.hold_seconds,
+        sets=dose.sets,
+        per_side=st.per_side,
+        range_of_motion=dose.range_of_motion,
+        instructions=instructions,
+        cautions=st.cautions[aggravated],
+        reasons=tuple(reasons),
+        sources=tuple(sorted(set(cites), key=rank.__getitem__)),
+        seconds=dose.seconds,
+        replaces=None if pick.replaced is None else pick.replaced.stretch.id,
     )
+
+
+def _exclusions(
+    profile: Profile, left: Iterable[Left], dropped: Sequence[Dropped]
+) -> list[Exclusion]:
+    """The exclusions of what substitute left out and what fit dropped, each worded true."""
+    by_id: Mapping[str, Dropped] = {d.step.stretch_id: d for d in dropped}
+    out: list[Exclusion] = []
+    for item in left:
+        st, other = item.verdict.stretch, item.other
+        reasons = list(item.verdict.blocked)
+        if item.why == "no_alternative":
+            reasons.append(_NO_ALTERNATIVE)
+        elif other is not None and other.id in by_id:  # X is no step: say what happened
+            code = by_id[other.id].code
+            phrase = _dropped_for(profile, code)
+            reasons.append(
+                Reason(
+                    code=code, message=f"Its stand-in, {other.name}, was left out too, {phrase}."
+                )
+                if item.why == "replaced"
+                else Reason(
+                    code=code,
+                    message=f"Left out {phrase}, as was {other.name}: only one of the two "
+                    "was needed.",
+                )
+            )
+        elif other is not None and item.why == "replaced":
+            reasons.append(
+                Reason(
+                    code=ReasonCode.REPLACED, message=f"Replaced by {other.name}.", other=other.id
+                )
+            )
+        elif other is not None:
+            reasons.append(
+                Reason(
+                    code=ReasonCode.ALTERNATIVE_NOT_NEEDED,
+                    message=f"Not needed: {other.name} is in the routine.",
+                    other=other.id,
+                )
+            )
+        out.append(_exclusion(st.id, st.name, tuple(reasons)))
+    for d in dropped:
+        st = d.step.pick.verdict.stretch
+        if d.code is ReasonCode.TIME_BUDGET:
+            message = (
+                f"Left out to keep within your {profile.minutes:g}-minute budget "
+                f"(it takes about {d.step.seconds} s)."
+            )
+        else:
+            message = (
+                f"Left out to keep the routine to {MAX_STEPS} steps: with no time limit "
+                f"given, the {MAX_STEPS} that matter most for you are kept."
+            )
+        out.append(_exclusion(st.id, st.name, (Reason(code=d.code, message=message),)))
+    return out
+
+
+def _exclusion(stretch_id: str, name: str, reasons: tuple[Reason, ...]) -> Exclusion:
+    # From compiled, validated knowledge and validated reasons (never none): every field
+    # is already of its type.
+    return Exclusion.model_construct(stretch_id=stretch_id, name=name, reasons=reasons)
+
+
+def _dropped_for(profile: Profile, code: ReasonCode) -> str:
+    if code is ReasonCode.TIME_BUDGET:
+        return f"to keep within your {profile.minutes:g}-minute budget"
+    return f"to keep the routine to {MAX_STEPS} steps"
+
+
+def _referral_exclusions(
+    kb: KnowledgeBase, plan: ContextPlan, referral: Referral
+) -> list[Exclusion]:
+    """Every stretch of the context, left out because of the red flags."""
+    reason = Reason(
+        code=ReasonCode.RED_FLAG,
+        message=f"Warning signs reported ({', '.join(referral.flag_names).lower()}): no "
+        "stretching until a health professional has assessed you.",
+        rule=next((r.id for r in kb.rules.values() if isinstance(r, RedFlagRule)), None),
+        sources=referral.sources,
+    )
+    stretches = kb.compiled.stretches
+    return [
+        Exclusion(stretch_id=sid, name=stretches[sid].name, reasons=(reason,)) for sid in plan.order
+    ]

@@ -1,46 +1,46 @@
-"""Fit: keep the highest-priority steps that fit the time budget."""
+"""Fit: keep the highest-priority steps within the time budget and the length cap."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from operator import attrgetter
 
-from sirecommend.pipeline._types import Dosed
+from sirecommend._routine import MAX_STEPS, ReasonCode
+from sirecommend.pipeline._types import Dosed, Dropped
 
-__all__ = ["fit_to_time", "priority"]
-
-_seconds = attrgetter("seconds")
-
-
-def priority(step: Dosed) -> tuple[int, int]:
-    """Sort key, most important first: steps that hit more focus muscles, then routine order."""
-    return -len(step.pick.candidate.focus_hits), step.pick.candidate.rank
+__all__ = ["fit_to_time"]
 
 
 def fit_to_time(
-    steps: Sequence[Dosed], budget_seconds: float
-) -> tuple[tuple[Dosed, ...], tuple[Dosed, ...]]:
-    """Split ordered ``steps`` into those kept within ``budget_seconds`` and those dropped.
+    steps: Sequence[Dosed], budget_seconds: float, max_steps: int = MAX_STEPS
+) -> tuple[tuple[Dosed, ...], tuple[Dropped, ...]]:
+    """Split ordered ``steps`` into those kept and those dropped, each with why.
 
-    Greedy by :func:`priority`: each step is kept if it still fits, so the
-    lowest-priority steps are the first to go and the budget is never exceeded.
-    A larger budget never gives a shorter total: where two budgets first decide
-    differently, the larger one keeps a step the smaller could not fit, so its
+    Priority, most important first: steps whose candidate works more focus muscles,
+    then routine order (the order ``steps`` come in: the rank of the stretch each step
+    does, the order a person sees). Greedy by priority: a step is kept while fewer
+    than ``max_steps`` are kept and it still fits the budget (infinite: no budget);
+    otherwise it is dropped for length (``routine_length``) or for time
+    (``time_budget``). So the lowest-priority steps go first, the budget is never
+    exceeded, and a larger budget never gives a shorter total: where two budgets first
+    decide differently, the larger one keeps a step the smaller could not fit, so its
     total already exceeds the smaller budget. Kept steps keep their order.
 
     >>> fit_to_time([], 60.0)
     ((), ())
     """
-    if budget_seconds == math.inf or sum(map(_seconds, steps)) <= budget_seconds:
-        return tuple(steps), ()  # everything fits: the greedy pass would keep every step
+    hits = [len(s.pick.candidate.focus_hits) for s in steps]
     left = budget_seconds
     kept: set[int] = set()
-    for i in sorted(range(len(steps)), key=lambda i: priority(steps[i])):
-        if steps[i].seconds <= left:
+    dropped: dict[int, Dropped] = {}
+    for i in sorted(range(len(steps)), key=lambda i: (-hits[i], i)):
+        if len(kept) >= max_steps:
+            dropped[i] = Dropped(steps[i], ReasonCode.ROUTINE_LENGTH)
+        elif steps[i].seconds > left:
+            dropped[i] = Dropped(steps[i], ReasonCode.TIME_BUDGET)
+        else:
             kept.add(i)
             left -= steps[i].seconds
     return (
         tuple(s for i, s in enumerate(steps) if i in kept),
-        tuple(s for i, s in enumerate(steps) if i not in kept),
+        tuple(dropped[i] for i in sorted(dropped)),
     )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import RedFlagRule
-from sirecommend._routine import Exclusion, Profile, Reason, ReasonCode, Referral
-from sirecommend.pipeline._util import unique_sources
+from sirecommend._routine import Profile, Referral
 
-__all__ = ["referral_exclusions", "triage"]
+__all__ = ["triage"]
 
 
 def triage(kb: KnowledgeBase, profile: Profile) -> Referral | None:
@@ -45,23 +44,5 @@ def triage(kb: KnowledgeBase, profile: Profile) -> Referral | None:
         flag_names=tuple(f.name for f in flags),
         action=tier.action,
         message=" ".join(parts),
-        sources=unique_sources(cites),
-    )
-
-
-def referral_exclusions(
-    kb: KnowledgeBase, context: str, referral: Referral
-) -> tuple[Exclusion, ...]:
-    """Every stretch of the context, left out because of the red flags."""
-    plan = kb.plans[context]
-    reason = Reason(
-        code=ReasonCode.RED_FLAG,
-        message=f"Warning signs reported ({', '.join(referral.flag_names).lower()}): no "
-        "stretching until a health professional has assessed you.",
-        rule=next((r.id for r in kb.rules.values() if isinstance(r, RedFlagRule)), None),
-        sources=referral.sources,
-    )
-    return tuple(
-        Exclusion(stretch_id=sid, name=kb.stretches[sid].name, reasons=(reason,))
-        for sid in plan.order
+        sources=tuple(sorted(set(cites), key=kb.compiled.citation_rank.__getitem__)),
     )

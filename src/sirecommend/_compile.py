@@ -1,0 +1,634 @@
+"""Compile the knowledge graph, once at load, into the flat structures every call reads.
+
+:func:`compile_graph` walks the frozen graph (its one source: relations come from the
+edges, the words of an entry from the entry its node carries) and returns a
+:class:`Compiled`: typed, immutable, slotted values whose size depends only on the
+knowledge. A recommendation only reads them; nothing here is filled during a call.
+
+Where each fact about a stretch is compiled, and which stage reads it:
+
+==========================================  =====================  ==================
+fact                                        compiled into          read by
+==========================================  =====================  ==================
+contexts it suits, phase, link citations    :class:`Slot`          select, explain
+its alternatives, in preference order       ``Slot.alternatives``  filter, substitute
+the muscles it works (for ``focus``)        ``Slot.targets``       select
+position (a bit), avoided-position reason   :class:`StretchFacts`  filter
+equipment options, missing-kit reason       ``StretchFacts``       filter, explain
+pregnancy and forbidden-combination rules   ``StretchFacts.rules`` filter
+dose per level, with its reasons            :class:`Dose`          dose, explain
+instructions, cautions, sources             ``StretchFacts``       explain
+the one precedence order (and its cycles)   ``ContextPlan.order``  order, explain
+==========================================  =====================  ==================
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
+
+from sirecommend._models import (
+    PHASES,
+    ForbidCombinationRule,
+    GeneralCautionRule,
+    Phase,
+    PregnancyRule,
+    Stretch,
+    WhenAggravatedRule,
+)
+from sirecommend._render import count, span
+from sirecommend._routine import Provenance, Reason, ReasonCode
+from sirecommend._version import __version__
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from sirecommend._kb import KnowledgeBase
+
+__all__ = [
+    "PHASE_WORDS",
+    "SETUP_SECONDS",
+    "Compiled",
+    "ContextPlan",
+    "Dose",
+    "Member",
+    "Option",
+    "OrderingCycleError",
+    "RuleReason",
+    "Slot",
+    "StretchFacts",
+    "compile_graph",
+    "default_dose",
+    "lowest_dose",
+    "precedence_order",
+    "step_seconds",
+]
+
+#: Seconds allowed to get into (and out of) each step's position.
+SETUP_SECONDS = 15
+
+PHASE_WORDS: Mapping[Phase, str] = MappingProxyType(
+    {"warm_up": "a warm-up", "targeted": "a targeted stretch", "cool_down": "a cool-down"}
+)
+
+_PARAGRAPH = re.compile(r"#p([0-9]+)$")
+_CITATION = re.compile(r"^(?P<source>[^#]+)(?:#p(?P<para>[0-9]+))?$")
+_NO_PARAGRAPH = 10**9
+_V = TypeVar("_V")
+
+
+class OrderingCycleError(ValueError):
+    """Ordering constraints that cannot all hold in a context (a cycle)."""
+
+    def __init__(self, context: str, orderings: tuple[str, ...]) -> None:
+        self.context = context
+        self.orderings = orderings
+        super().__init__(
+            f"ordering constraints {', '.join(orderings)} form a cycle with each other or "
+            f"with the phase and position order in context {context!r}"
+        )
+
+
+# --- the compiled values -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dose:
+    """One dose level of a stretch: what a step gets, and the words that explain it."""
+
+    hold_seconds: int
+    sets: int
+    range_of_motion: Literal["full", "reduced"]
+    #: Estimated duration: hold x sets x sides + set-up.
+    seconds: int
+    #: The dose reason (and, when reduced, the reduced-range reason).
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One equipment option of a stretch, as a step uses it."""
+
+    #: The equipment id, or ``None``: the hands only.
+    uses: str | None
+    equipment_name: str | None
+    how: str
+    #: Why this option: the source's first choice, or the earlier ones need kit.
+    reason: str
+    cites: tuple[str, ...]
+
+
+class RuleReason(NamedTuple):
+    """A rule against a stretch: from which trimester it applies (0: always), and why."""
+
+    from_trimester: int
+    reason: Reason
+
+
+@dataclass(frozen=True, slots=True)
+class StretchFacts:
+    """Everything a call needs of one stretch, whatever the context."""
+
+    id: str
+    name: str
+    position: str
+    position_name: str
+    #: ``1 << i`` for the position's index ``i``: matched against an avoided-position mask.
+    position_bit: int
+    movements: tuple[str, ...]
+    targets: tuple[str, ...]
+    per_side: bool
+    #: Equipment options in preference order; empty when it needs none.
+    options: tuple[Option, ...]
+    #: Why it is left out when the person has none of its equipment (None: it needs none).
+    missing: Reason | None
+    #: Why it is left out when the person avoids its position.
+    avoided: Reason
+    #: Pregnancy and forbidden-combination rules against it, in rule order.
+    rules: tuple[RuleReason, ...]
+    instructions: tuple[str, ...]
+    #: Its cautions, not aggravated and aggravated (index by ``aggravated``).
+    cautions: tuple[tuple[str, ...], tuple[str, ...]]
+    #: Its citations (stretch, dose, notes, rules), not aggravated and aggravated.
+    cites: tuple[tuple[str, ...], tuple[str, ...]]
+    #: Its dose, not aggravated and aggravated (index by ``aggravated``).
+    doses: tuple[Dose, Dose]
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One place a context offers: a stretch that suits it, with its alternatives."""
+
+    stretch: StretchFacts
+    phase: Phase
+    link_cites: tuple[str, ...]
+    #: Why the context offers it: the first reason of its step (and of a stand-in's).
+    reason: str
+    alternatives: tuple[StretchFacts, ...]
+    targets: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ContextPlan:
+    """What one context offers, in the one routine order.
+
+    ``slots`` are in the order of their stretch; ``order`` lists every stretch the
+    context offers (slots and alternatives) in routine order and ``rank`` gives each
+    one's index in it; ``by_muscle`` gives, per muscle, the indexes of the slots whose
+    stretch works it.
+    """
+
+    id: str
+    name: str
+    slots: tuple[Slot, ...]
+    order: tuple[str, ...]
+    rank: Mapping[str, int]
+    by_muscle: Mapping[str, tuple[int, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """The knowledge compiled for calls: built once by :func:`compile_graph`."""
+
+    contexts: Mapping[str, ContextPlan]
+    stretches: Mapping[str, StretchFacts]
+    #: Position, group or position kind id -> the bits of every position it stands for.
+    avoid_masks: Mapping[str, int]
+    muscle_names: Mapping[str, str]
+    #: Every citation the knowledge holds -> its place in source, then paragraph order.
+    citation_rank: Mapping[str, int]
+    general_cautions: tuple[str, ...]
+    provenance: Provenance
+    #: The ids a profile may name, per field (``avoid_positions``: positions and groups).
+    valid_ids: Mapping[str, frozenset[str]]
+
+
+# --- dose -------------------------------------------------------------------------------
+
+
+def default_dose(hold: tuple[int, int], sets: tuple[int, int]) -> tuple[int, int]:
+    """``(hold_seconds, sets)`` for a person who is not aggravated.
+
+    The middle of the hold range rounded down to 5 s (never below the low end), and the
+    lowest number of sets.
+
+    >>> default_dose((30, 60), (2, 3))
+    (45, 2)
+    """
+    low, high = hold
+    mid = (low + high) // 2
+    return max(low, mid - mid % 5), sets[0]
+
+
+def lowest_dose(hold: tuple[int, int], sets: tuple[int, int]) -> tuple[int, int]:
+    """``(hold_seconds, sets)`` at the bottom of the source's range.
+
+    >>> lowest_dose((30, 60), (2, 3))
+    (30, 2)
+    """
+    return hold[0], sets[0]
+
+
+def step_seconds(hold_seconds: int, sets: int, per_side: bool) -> int:
+    """Estimated duration of a step: holds x sets x sides, plus set-up.
+
+    >>> step_seconds(45, 2, per_side=True)
+    195
+    """
+    return hold_seconds * sets * (2 if per_side else 1) + SETUP_SECONDS
+
+
+# --- order ------------------------------------------------------------------------------
+
+
+class Member(NamedTuple):
+    """What the precedence order knows of one stretch a context offers."""
+
+    id: str
+    phase: Phase
+    #: The position's ``sequence`` (standing down to lying) and id.
+    sequence: int
+    position: str
+    #: The lowest article paragraph the stretch cites (a large number when none).
+    first_paragraph: int
+
+
+def first_paragraph(cites: Iterable[str]) -> int:
+    """The lowest paragraph number among ``cites``, or a large number.
+
+    >>> first_paragraph(["a#p12", "b", "a#p9"])
+    9
+    """
+    found = [int(m.group(1)) for c in cites if (m := _PARAGRAPH.search(c))]
+    return min(found, default=_NO_PARAGRAPH)
+
+
+def precedence_order(
+    context: str, members: Iterable[Member], orderings: Iterable[tuple[str, str, str]] = ()
+) -> tuple[str, ...]:
+    """The one routine order of a context's stretches: a topological sort with a tie-break.
+
+    1. phases run warm-up, then targeted, then cool-down;
+    2. inside a phase, each position is one block, so the person changes position as few
+       times as possible. Blocks follow the positions' ``sequence`` (standing down to
+       lying) in the warm-up, back up in the targeted phase, and down again in the
+       cool-down; positions that share a ``sequence`` follow their ids;
+    3. inside a block, ``orderings`` ``(id, before, after)`` apply;
+    4. remaining ties: the first article paragraph the stretch cites, then its id.
+
+    Raises :class:`OrderingCycleError` naming the orderings that cannot all hold.
+
+    >>> m = [Member("b", "targeted", 1, "p", 3), Member("a", "targeted", 1, "p", 5)]
+    >>> precedence_order("c", m), precedence_order("c", m, [("o", "a", "b")])
+    (('b', 'a'), ('a', 'b'))
+    """
+    import networkx as nx  # at load only
+
+    by_id = {m.id: m for m in members}
+
+    def block(m: Member) -> tuple[int, int, str]:
+        index = PHASES.index(m.phase)
+        # The id keeps two positions that share a sequence in two blocks, not one.
+        return index, m.sequence if index % 2 == 0 else -m.sequence, m.position
+
+    blocks: dict[tuple[int, int, str], list[str]] = {}
+    for m in by_id.values():
+        blocks.setdefault(block(m), []).append(m.id)
+    ordered = sorted(blocks)
+    barriers = {f"#barrier{i}": b for i, b in enumerate(ordered[:-1])}
+
+    def key(n: str) -> tuple[int, int, str, int, int, str]:
+        if n in barriers:  # a barrier between position blocks
+            return (*barriers[n], 1, 0, n)
+        m = by_id[n]
+        return (*block(m), 0, m.first_paragraph, n)
+
+    dag: nx.DiGraph[str] = nx.DiGraph()
+    dag.add_nodes_from(by_id)
+    # Chain the blocks through barrier nodes: every member of a block precedes the
+    # barrier, which precedes every member of the next block (linear, not quadratic).
+    for i, (barrier, b) in enumerate(barriers.items()):
+        dag.add_edges_from((sid, barrier) for sid in blocks[b])
+        dag.add_edges_from((barrier, sid) for sid in blocks[ordered[i + 1]])
+    used = [(o, a, b) for o, a, b in orderings if a in by_id and b in by_id]
+    dag.add_edges_from((a, b) for _, a, b in used)
+    try:
+        nodes = list(nx.lexicographical_topological_sort(dag, key=key))
+    except nx.NetworkXUnfeasible:
+        cycle = {(u, v) for u, v in nx.find_cycle(dag)}
+        raise OrderingCycleError(
+            context, tuple(sorted({o for o, a, b in used if (a, b) in cycle}))
+        ) from None
+    dag.clear()  # networkx's cached views make it a reference cycle: free it now
+    return tuple(n for n in nodes if n not in barriers)
+
+
+# --- the compiler -----------------------------------------------------------------------
+
+
+def _citation_key(citation: str) -> tuple[str, int]:
+    m = _CITATION.match(citation)
+    if m is None or m.group("para") is None:
+        return citation, 0
+    return m.group("source"), int(m.group("para"))
+
+
+class _Graph:
+    """Reads of the frozen graph the compiler needs (public networkx API only)."""
+
+    def __init__(self, g: nx.MultiDiGraph[str]) -> None:
+        self.g = g
+
+    def nodes(self, kind: str) -> list[str]:
+        return [n for n, data in self.g.nodes(data=True) if data["kind"] == kind]
+
+    def attr(self, n: str, name: str) -> Any:
+        return self.g.nodes[n][name]
+
+    def out(self, n: str, relation: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(v, d) for _, v, d in self.g.out_edges(n, data=True) if d["relation"] == relation]
+
+    def into(self, n: str, relation: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(u, d) for u, _, d in self.g.in_edges(n, data=True) if d["relation"] == relation]
+
+    def kind_of(self, n: str) -> str:
+        """The base kind node a movement or position node (or a kind node) stands for."""
+        found = self.out(n, "is_a")
+        return found[0][0] if found else n
+
+
+def compile_graph(kb: KnowledgeBase) -> Compiled:
+    """Compile ``kb.graph`` into the :class:`Compiled` form every call reads.
+
+    Raises :class:`OrderingCycleError` when a context's ordering constraints cannot hold.
+
+    >>> from sirecommend import load_knowledge
+    >>> c = compile_graph(load_knowledge())
+    >>> c.contexts["warm_up"].order[:2]
+    ('child_pose_side_reach', 'butterfly_seated')
+    """
+    g = _Graph(kb.graph)
+    interned: dict[Any, Any] = {}  # equal compiled values, built once (compile time only)
+
+    def share(value: _V) -> _V:
+        return interned.setdefault(value, value)  # type: ignore[no-any-return]
+
+    # Positions: one bit each; every id a profile may avoid -> the bits it stands for.
+    positions = sorted(g.nodes("position"))
+    bit = {p: 1 << i for i, p in enumerate(positions)}
+    by_kind: dict[str, int] = {}
+    for p in positions:
+        by_kind[g.kind_of(p)] = by_kind.get(g.kind_of(p), 0) | bit[p]
+    avoid = {g.attr(p, "id"): by_kind[g.kind_of(p)] for p in positions}
+    for k in g.nodes("position_kind"):
+        avoid[g.attr(k, "id")] = by_kind.get(k, 0)
+    for grp in g.nodes("position_group"):
+        # part_of links every position whose kind is the kind of a member
+        avoid[g.attr(grp, "id")] = sum(bit[p] for p, _ in g.into(grp, "part_of"))
+
+    def movement_kinds(nodes: Iterable[str]) -> frozenset[str]:
+        return frozenset(g.kind_of(m) for m in nodes)
+
+    # Rules, in rule order: what each rules out, and the cautions they add to steps.
+    rule_entries = [g.attr(r, "entry") for r in sorted(g.nodes("rule"))]
+    rule_nodes = sorted(g.nodes("rule"))
+    forbidding: list[tuple[int, frozenset[str], int, Reason]] = []
+    cautioning: list[tuple[frozenset[str] | None, str, tuple[str, ...]]] = []
+    for r, entry in zip(rule_nodes, rule_entries, strict=True):
+        targets = g.out(r, "forbids")
+        if isinstance(entry, ForbidCombinationRule):
+            reason = Reason(
+                code=ReasonCode.FORBIDDEN_COMBINATION,
+                message=f"It combines {' and '.join(entry.movements)}: {entry.name.lower()}.",
+                rule=entry.id,
+                sources=entry.cites,
+            )
+            forbidding.append((0, movement_kinds(v for v, _ in targets), 0, reason))
+            kinds = movement_kinds(v for v, _ in g.out(r, "cautions"))
+            cautioning.append((kinds, entry.caution, entry.cites))
+        elif isinstance(entry, PregnancyRule):
+            reason = Reason(
+                code=ReasonCode.PREGNANCY, message=entry.reason, rule=entry.id, sources=entry.cites
+            )
+            mask, start = 0, 1
+            for v, data in targets:  # positions, groups or kinds: matched by kind
+                mask |= avoid[g.attr(v, "id")]
+                start = int(data["from_trimester"])
+            forbidding.append((start, frozenset(), mask, reason))
+        elif isinstance(entry, WhenAggravatedRule):
+            cautioning.append((None, entry.caution, entry.cites))  # None: when aggravated
+    equipment_names = {g.attr(e, "id"): g.attr(e, "name") for e in g.nodes("equipment")}
+
+    def stretch_facts(n: str) -> StretchFacts:
+        st: Stretch = g.attr(n, "entry")
+        ((position, _),) = g.out(n, "in_position")
+        moves = movement_kinds(v for v, _ in g.out(n, "involves"))
+        found = [
+            RuleReason(start, reason)
+            for start, combo, mask, reason in forbidding
+            if (combo and combo <= moves) or mask & bit[position]
+        ]
+        base_cites = [*st.cites, *st.dosage.cites]
+        base_cites += [c for note in (*st.instructions, *st.cautions) for c in note.cites]
+        cautions: list[tuple[str, ...]] = []
+        cites: list[tuple[str, ...]] = []
+        for aggravated in (False, True):
+            said, cited = [c.text for c in st.cautions], list(base_cites)
+            for kinds, caution, rule_cites in cautioning:
+                if (kinds is None and aggravated) or (kinds is not None and kinds & moves):
+                    said.append(caution)
+                    cited.extend(rule_cites)
+            cautions.append(share(tuple(dict.fromkeys(said))))
+            cites.append(share(tuple(dict.fromkeys(cited))))
+        options = tuple(
+            share(
+                Option(
+                    uses=o.uses,
+                    equipment_name=equipment_names[o.uses] if o.uses else None,
+                    how=o.how,
+                    reason=(
+                        f"Uses {equipment_names[o.uses].lower() if o.uses else 'your hands only'}"
+                        + (
+                            ", the source's first choice."
+                            if k == 0
+                            else ": the earlier options need equipment you lack."
+                        )
+                    ),
+                    cites=o.cites,
+                )
+            )
+            for k, o in enumerate(st.equipment)
+        )
+        missing = None
+        if options and all(o.uses for o in options):
+            names = " or ".join(str(o.equipment_name).lower() for o in options)
+            missing = share(
+                Reason(
+                    code=ReasonCode.MISSING_EQUIPMENT,
+                    message=f"It needs a {names}, which you do not have.",
+                )
+            )
+        position_name: str = g.attr(position, "name")
+        return StretchFacts(
+            id=st.id,
+            name=st.name,
+            position=g.attr(position, "id"),
+            position_name=position_name,
+            position_bit=bit[position],
+            movements=st.movements,
+            targets=st.targets,
+            per_side=st.dosage.per_side,
+            options=options,
+            missing=missing,
+            avoided=share(
+                Reason(
+                    code=ReasonCode.POSITION_AVOIDED,
+                    message=f"It is done {position_name.lower()}, a position you avoid.",
+                )
+            ),
+            rules=share(tuple(found)),
+            instructions=tuple(note.text for note in st.instructions),
+            cautions=(cautions[0], cautions[1]),
+            cites=(cites[0], cites[1]),
+            doses=(share(_dose(st, aggravated=False)), share(_dose(st, aggravated=True))),
+        )
+
+    stretch_nodes = {g.attr(n, "id"): n for n in g.nodes("stretch")}
+    facts = {sid: stretch_facts(n) for sid, n in sorted(stretch_nodes.items())}
+    orderings = sorted(
+        (d["ordering"], g.attr(u, "id"), g.attr(v, "id"))
+        for u in stretch_nodes.values()
+        for v, d in g.out(u, "precedes")
+    )
+    contexts = {g.attr(c, "id"): _plan(g, c, facts, orderings) for c in sorted(g.nodes("context"))}
+    citations = {c for _, _, d in kb.graph.edges(data=True) for c in d.get("citations", ())}
+    for f in facts.values():
+        citations.update(f.cites[1])
+        for o in f.options:
+            citations.update(o.cites)
+    for plan in contexts.values():
+        for slot in plan.slots:
+            citations.update(slot.link_cites)
+    return Compiled(
+        contexts=MappingProxyType(contexts),
+        stretches=MappingProxyType(facts),
+        avoid_masks=MappingProxyType(dict(sorted(avoid.items()))),
+        muscle_names=MappingProxyType(
+            {g.attr(m, "id"): g.attr(m, "name") for m in sorted(g.nodes("muscle"))}
+        ),
+        citation_rank=MappingProxyType(
+            {c: i for i, c in enumerate(sorted(citations, key=_citation_key))}
+        ),
+        general_cautions=tuple(r.text for r in rule_entries if isinstance(r, GeneralCautionRule)),
+        provenance=Provenance(
+            version=__version__,
+            knowledge_digest=kb.digest,
+            packs=kb.packs,
+            relaxations=tuple(kb.relaxations.values()),
+        ),
+        valid_ids=MappingProxyType(
+            {
+                "context": frozenset(contexts),
+                "equipment": frozenset(equipment_names),
+                "avoid_positions": frozenset(
+                    g.attr(n, "id")
+                    for k in ("position", "position_group", "position_kind")
+                    for n in g.nodes(k)
+                ),
+                "red_flags": frozenset(g.attr(n, "id") for n in g.nodes("red_flag")),
+                "focus": frozenset(g.attr(m, "id") for m in g.nodes("muscle")),
+            }
+        ),
+    )
+
+
+def _short_cites(cites: Iterable[str]) -> str:
+    return ", ".join(sorted(set(cites), key=_citation_key))
+
+
+def _dose(st: Stretch, aggravated: bool) -> Dose:
+    d = st.dosage
+    hold, sets = (lowest_dose if aggravated else default_dose)(d.hold_seconds, d.sets)
+    (lo, hi), (s_lo, s_hi) = d.hold_seconds, d.sets
+    side = "on each side" if d.per_side else "in total"
+    basis = "the lowest of" if aggravated else "within"
+    reasons = [
+        f"Dose: {hold} s holds, {count(sets, 'set')} {side}, {basis} the "
+        f"source's {span(lo, hi, ' s')} and {span(s_lo, s_hi)} set{'' if s_hi == 1 else 's'} "
+        f"({_short_cites(d.cites)})."
+    ]
+    if aggravated:
+        reasons.append("Reduced range of motion, because your symptoms are aggravated.")
+    return Dose(
+        hold_seconds=hold,
+        sets=sets,
+        range_of_motion="reduced" if aggravated else "full",
+        seconds=step_seconds(hold, sets, d.per_side),
+        reasons=tuple(reasons),
+    )
+
+
+def _plan(
+    g: _Graph,
+    c: str,
+    facts: Mapping[str, StretchFacts],
+    orderings: Sequence[tuple[str, str, str]],
+) -> ContextPlan:
+    """Walk the graph from one context node to its slots, in the one routine order."""
+    context, name = g.attr(c, "id"), g.attr(c, "name")
+    members: dict[str, Member] = {}
+    found: list[tuple[str, Phase, tuple[str, ...], list[str], frozenset[str]]] = []
+
+    def member(n: str, phase: Phase) -> Member:
+        ((position, _),) = g.out(n, "in_position")
+        cites = [c for _, d in g.out(n, "cites") for c in d["citations"]]
+        return Member(
+            g.attr(n, "id"),
+            phase,
+            g.attr(position, "sequence"),
+            g.attr(position, "id"),
+            first_paragraph(cites),
+        )
+
+    for u, link in g.into(c, "suits"):
+        phase: Phase = link["phase"]
+        members[g.attr(u, "id")] = member(u, phase)
+        alternatives = []
+        for a, _ in g.into(u, "alternative_of"):
+            members[g.attr(a, "id")] = member(a, phase)  # in its primary's phase
+            alternatives.append(g.attr(a, "id"))
+        alternatives.sort(key=lambda a: (members[a].first_paragraph, a))
+        targets = frozenset(g.attr(m, "id") for m, _ in g.out(u, "targets"))
+        found.append((g.attr(u, "id"), phase, tuple(link["cites"]), alternatives, targets))
+    order = precedence_order(context, members.values(), orderings)
+    rank = {sid: i for i, sid in enumerate(order)}
+    found.sort(key=lambda f: rank[f[0]])
+    slots = tuple(
+        Slot(
+            stretch=facts[sid],
+            phase=phase,
+            link_cites=cites,
+            reason=(
+                f"{name} -> {facts[sid].name}: the source suits it to {name.lower()} as "
+                f"{PHASE_WORDS[phase]} ({_short_cites(cites)})."
+            ),
+            alternatives=tuple(facts[a] for a in alternatives),
+            targets=targets,
+        )
+        for sid, phase, cites, alternatives, targets in found
+    )
+    by_muscle: dict[str, list[int]] = {}
+    for i, slot in enumerate(slots):
+        for muscle in sorted(slot.targets):
+            by_muscle.setdefault(muscle, []).append(i)
+    return ContextPlan(
+        id=context,
+        name=name,
+        slots=slots,
+        order=order,
+        rank=MappingProxyType(rank),
+        by_muscle=MappingProxyType({m: tuple(ix) for m, ix in sorted(by_muscle.items())}),
+    )
