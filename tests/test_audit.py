@@ -1099,3 +1099,15 @@ def test_a_step_the_context_does_not_offer_is_left_to_the_context_check() -> Non
     found = {v.rule for v in audit(tampered, PLAIN, KB, history=ONE_GREEN)}
     assert "context" in found
     assert "progression_ladder" not in found
+
+
+def test_a_history_for_knowledge_without_progression_is_refused() -> None:
+    from sirecommend._loader import _shipped_files
+
+    files = [f for n, f in _shipped_files() if not n.endswith(("kinds.toml", "progression.toml"))]
+    bare = knowledge_from_packs(*files)
+    assert not bare.progression
+    routine = recommend(PLAIN, knowledge=bare)
+    assert audit(routine, PLAIN, bare, history=[]) == []
+    with pytest.raises(InvalidArgumentError, match="no progression"):
+        audit(routine, PLAIN, bare, history=ONE_GREEN)

@@ -140,8 +140,9 @@ def audit(
     Raises
     ------
     InvalidArgumentError
-        An argument is not a Routine, a Profile or a KnowledgeBase, or the history
-        holds something that is not a Session.
+        An argument is not a Routine, a Profile or a KnowledgeBase, the history
+        holds something that is not a Session, or a history is given for knowledge
+        without a progression model.
     UnknownIdError
         The profile or a session names an id the knowledge does not define.
 
@@ -793,7 +794,9 @@ class _History:
     def of(
         cls, kb: KnowledgeBase, offered: Mapping[str, Phase], sessions: tuple[Session, ...]
     ) -> _History:
-        model = next(iter(kb.progression.values()))
+        model = next(iter(kb.progression.values()), None)
+        if model is None:
+            raise InvalidArgumentError("a history was given, but this knowledge has no progression")
         ladders = {sid: expected_ladder(kb.stretches[sid], model) for sid in offered}
         per_side = {sid: kb.stretches[sid].dosage.per_side for sid in offered}
         bands: dict[str, list[tuple[int, bool]]] = {}
