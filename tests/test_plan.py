@@ -64,7 +64,7 @@ def test_after_waking_at_the_chosen_time_with_a_note() -> None:
     wake = [s for s in p.sessions if s.after_waking]
     assert len(wake) == 7
     assert all(s.context == "after_sleep" and s.time == dt.time(6, 45) for s in wake)
-    assert any("get up" in n for n in p.notes)
+    assert any("lying down" in n for n in p.notes)
     assert [r.context for r in p.routines] == ["after_sleep", "after_sitting"]
 
 
@@ -143,7 +143,7 @@ def test_ical_reads_back() -> None:
     assert first == dt.datetime(2026, 3, 2, 7, 15)
     assert first.tzinfo is None  # local (floating) time: the person's own 07:15
     assert wake[0].decoded("DURATION") == dt.timedelta(minutes=p.sessions[0].minutes)
-    assert "get up" in str(wake[0]["DESCRIPTION"])
+    assert "lying down" in str(wake[0]["DESCRIPTION"])
     sitting = next(e for e in found if "after sitting" in str(e["SUMMARY"]))
     assert sitting.decoded("DTSTART") == MONDAY  # all day
     assert "s x" in str(sitting["DESCRIPTION"])

@@ -41,9 +41,9 @@ ACSM_MIN_DAYS = 2
 AFTER_WAKING = frozenset({"after_sleep"})
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _WAKE_NOTE = (
-    "Planned for soon after you get up, at the time you chose. Walk about for a few "
-    "minutes first so you are not stretching straight out of bed, and go gently: "
-    "stiffness is usual first thing."
+    "Planned for when you wake, at the time you chose: the routine starts with what you "
+    "can do lying down and works up to standing. Go gently and slowly: stiffness is "
+    "usual first thing (article, paragraphs 7 and 10)."
 )
 _ICAL_DOMAIN = "sirecommend.invalid"
 
