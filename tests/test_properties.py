@@ -256,7 +256,8 @@ class TestNoLyingOnTheBackFromTheSecondTrimester(Invariant):
                 for step in routine.steps:
                     assert kb.stretches[step.stretch_id].position not in ruled_out
         if kb is shipped() and trimester >= 2:
-            assert "supine" not in {s.position for s in routine.steps}
+            # Neither on the back nor face down (a roller under the bump), from week 13.
+            assert not {"supine", "prone"} & {s.position for s in routine.steps}
 
 
 class TestNoStepCombinesRotationWithASideBend(Invariant):
