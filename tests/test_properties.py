@@ -38,7 +38,13 @@ from sirecommend import (
     recommend,
 )
 from sirecommend._loader import knowledge_from_packs
-from sirecommend._models import PHASES, ForbidCombinationRule, PackFile, PregnancyRule
+from sirecommend._models import (
+    PHASES,
+    ForbidCombinationRule,
+    GeneralCautionRule,
+    PackFile,
+    PregnancyRule,
+)
 from sirecommend._recommend import _run
 from sirecommend.pipeline import filter_candidates, select
 from sirecommend.testing import knowledge_bases, profiles, synthetic_knowledge
@@ -208,6 +214,19 @@ class TestRedFlagsStopTheRoutineAndReferAtTheHighestUrgency(Invariant):
         assert routine.referral.message.startswith(routine.referral.action)
         assert {e.stretch_id for e in routine.excluded} == offered(kb, profile.context)
         assert all(r.code == "red_flag" for e in routine.excluded for r in e.reasons)
+
+
+class TestStopRulesForWhoTheRoutineIsFor(Invariant):
+    """Every general caution in rule order; those for pregnancy only for a trimester."""
+
+    def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
+        pregnant = profile.pregnancy_trimester is not None
+        expected = tuple(
+            r.text
+            for r in kb.rules.values()
+            if isinstance(r, GeneralCautionRule) and (pregnant or r.when == "always")
+        )
+        assert _run(kb, profile).cautions == expected
 
     def test_an_emergency_flag_outranks_the_others(self) -> None:
         routine = recommend(context="after_sitting", red_flags={"fever", "saddle_numbness"})

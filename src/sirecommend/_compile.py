@@ -200,7 +200,11 @@ class Compiled:
     muscle_names: Mapping[str, str]
     #: Every citation the knowledge holds -> its place in source, then paragraph order.
     citation_rank: Mapping[str, int]
+    #: The general cautions (stop rules) every routine shows, in rule order.
     general_cautions: tuple[str, ...]
+    #: The stop rules a pregnant person's routine shows: those, and the ``when =
+    #: "pregnant"`` ones, in rule order.
+    pregnant_cautions: tuple[str, ...]
     provenance: Provenance
     #: The ids a profile may name, per field (``avoid_positions``: positions and groups).
     valid_ids: Mapping[str, frozenset[str]]
@@ -522,7 +526,10 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
         citation_rank=MappingProxyType(
             {c: i for i, c in enumerate(sorted(citations, key=_citation_key))}
         ),
-        general_cautions=tuple(r.text for r in rule_entries if isinstance(r, GeneralCautionRule)),
+        general_cautions=tuple(
+            r.text for r in rule_entries if isinstance(r, GeneralCautionRule) and r.when == "always"
+        ),
+        pregnant_cautions=tuple(r.text for r in rule_entries if isinstance(r, GeneralCautionRule)),
         provenance=Provenance(
             version=__version__,
             knowledge_digest=kb.digest,

@@ -101,14 +101,15 @@ class RuleFacts:
     out; ``forbidden``: per forbid-combination rule, its id and the movement kinds it
     forbids together; ``cautions``: per forbid-combination or ``when_aggravated`` rule,
     the movement kinds its caution is for (``None``: every step when aggravated) and the
-    caution; ``stop_rules``: the general cautions' texts; ``referral``: the red-flag
-    referral rules' messages.
+    caution; ``stop_rules``: the general cautions' texts a routine shows, not pregnant
+    and pregnant (a ``when = "pregnant"`` rule only in the second); ``referral``: the
+    red-flag referral rules' messages.
     """
 
     pregnancy: tuple[tuple[str, int, frozenset[str]], ...]
     forbidden: tuple[tuple[str, frozenset[str]], ...]
     cautions: tuple[tuple[frozenset[str] | None, str], ...]
-    stop_rules: tuple[str, ...]
+    stop_rules: tuple[tuple[str, ...], tuple[str, ...]]
     referral: tuple[str, ...]
 
 
@@ -122,7 +123,7 @@ def rule_facts(kb: KnowledgeBase) -> RuleFacts:
     pregnancy: list[tuple[str, int, frozenset[str]]] = []
     forbidden: list[tuple[str, frozenset[str]]] = []
     cautions: list[tuple[frozenset[str] | None, str]] = []
-    stop_rules: list[str] = []
+    stop_rules: tuple[list[str], list[str]] = ([], [])
     referral: list[str] = []
     for rule in kb.rules.values():
         if isinstance(rule, PregnancyRule):
@@ -134,11 +135,17 @@ def rule_facts(kb: KnowledgeBase) -> RuleFacts:
         elif isinstance(rule, WhenAggravatedRule):
             cautions.append((None, rule.caution))
         elif isinstance(rule, GeneralCautionRule):
-            stop_rules.append(rule.text)
+            for pregnant, shown in enumerate(stop_rules):
+                if pregnant or rule.when != "pregnant":
+                    shown.append(rule.text)
         else:
             referral.append(rule.message)
     return RuleFacts(
-        tuple(pregnancy), tuple(forbidden), tuple(cautions), tuple(stop_rules), tuple(referral)
+        tuple(pregnancy),
+        tuple(forbidden),
+        tuple(cautions),
+        (tuple(stop_rules[0]), tuple(stop_rules[1])),
+        tuple(referral),
     )
 
 
@@ -303,7 +310,8 @@ class KnowledgeFacts:
     ``forbid_rules``: per forbid-combination rule, its id and the movement kinds it
     forbids together (for a step that claims other movements than its stretch's);
     ``urgency_ranks``: per tier, its rank; ``referral``: the red-flag referral rules'
-    messages; ``stop_rules``: the general cautions' texts; ``sources``: every source id;
+    messages; ``stop_rules``: the general cautions' texts, not pregnant and pregnant
+    (index by whether the profile gives a trimester); ``sources``: every source id;
     ``cites``: every citation a stretch gives (itself, its dose, its links, its notes)
     whose source is one of ``sources``; ``provenance``: what every routine made from this
     knowledge must say of it.
@@ -316,7 +324,7 @@ class KnowledgeFacts:
     urgency_ranks: Mapping[str, int]
     forbid_rules: tuple[tuple[str, frozenset[str]], ...]
     referral: tuple[str, ...]
-    stop_rules: tuple[str, ...]
+    stop_rules: tuple[tuple[str, ...], tuple[str, ...]]
     sources: frozenset[str]
     cites: frozenset[str]
     provenance: Provenance

@@ -363,11 +363,20 @@ class RedFlagRule(_Entry):
 
 
 class GeneralCautionRule(_Entry):
-    """A stop rule every routine repeats to the person."""
+    """A stop rule every routine repeats to the person.
+
+    ``when = "pregnant"`` shows it only in the routines of a person who gives a
+    pregnancy trimester (ACOG's warning signs to stop exercising); by default every
+    routine shows it.
+    """
 
     kind: Literal["general_caution"]
     name: Text
     text: Text
+    when: Literal["always", "pregnant"] = Field(
+        default="always",
+        description="Who is shown it: everyone, or only a person who is pregnant.",
+    )
     cites: Cites
 
 

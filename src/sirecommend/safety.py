@@ -62,7 +62,8 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "referral_urgency": "the referral's urgency has the highest tier rank reported",
         "referral_flags": "the referral names every flag reported, most urgent first, by name",
         "referral_words": "the referral's action and message are the knowledge's words",
-        "stop_rules": "the routine repeats every general caution rule, in rule order",
+        "stop_rules": "the routine repeats every general caution rule that applies, in rule "
+        "order: those for pregnancy only when a trimester is given",
         "notice": "the routine carries the library's notice",
         "provenance": "the provenance names this knowledge (digest, packs, relaxations)",
         "known_stretch": "every step and exclusion names a stretch of the knowledge",
@@ -329,7 +330,8 @@ def _check_referral(c: _Case) -> Iterator[Violation]:
 
 
 def _check_routine_words(c: _Case) -> Iterator[Violation]:
-    if c.routine.cautions != c.facts.stop_rules:
+    pregnant = c.profile.pregnancy_trimester is not None
+    if c.routine.cautions != c.facts.stop_rules[pregnant]:
         yield _v("stop_rules", "the general stop rules are missing, changed or out of order")
     if c.routine.notice != NOTICE:
         yield _v("notice", "the notice is missing or changed")

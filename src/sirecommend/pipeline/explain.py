@@ -56,7 +56,11 @@ def explain(
         excluded=tuple(sorted(excluded, key=lambda e: rank[e.stretch_id])),
         referral=referral,
         total_seconds=sum(s.seconds for s in steps),
-        cautions=compiled.general_cautions,
+        cautions=(
+            compiled.general_cautions
+            if profile.pregnancy_trimester is None
+            else compiled.pregnant_cautions
+        ),
         profile=profile,
         provenance=compiled.provenance,
     )
