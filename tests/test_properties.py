@@ -13,6 +13,7 @@ list is reported (tests/test_audit.py pins one break per check).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import os
@@ -39,6 +40,7 @@ from sirecommend import (
 )
 from sirecommend._loader import knowledge_from_packs
 from sirecommend._models import (
+    AGGRAVATED_MAX_STEPS,
     PHASES,
     ForbidCombinationRule,
     GeneralCautionRule,
@@ -214,6 +216,37 @@ class TestRedFlagsStopTheRoutineAndReferAtTheHighestUrgency(Invariant):
         assert routine.referral.message.startswith(routine.referral.action)
         assert {e.stretch_id for e in routine.excluded} == offered(kb, profile.context)
         assert all(r.code == "red_flag" for e in routine.excluded for r in e.reasons)
+
+
+class TestAggravatedRoutinesAreShortAndWithinTheBudget(Invariant):
+    """At most AGGRAVATED_MAX_STEPS when aggravated; never over the person's budget or,
+    without one, the context's default."""
+
+    red_flags = False
+
+    def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
+        routine = _run(kb, profile)
+        if profile.aggravated:
+            assert len(routine.steps) <= AGGRAVATED_MAX_STEPS
+        minutes = profile.minutes
+        if minutes is None:
+            minutes = kb.contexts[profile.context].default_minutes
+        if minutes is not None:
+            assert routine.total_seconds <= minutes * 60
+
+
+class TestEachPhaseRunsTheWayTheContextSays(Invariant):
+    """In a lying-to-standing context no step of a phase lies lower than the one before."""
+
+    red_flags = False
+
+    def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
+        if kb.contexts[profile.context].order != "lying_to_standing":
+            return
+        steps = _run(kb, profile).steps
+        for a, b in itertools.pairwise(steps):
+            if a.phase == b.phase:
+                assert kb.positions[b.position].sequence <= kb.positions[a.position].sequence
 
 
 class TestStopRulesForWhoTheRoutineIsFor(Invariant):

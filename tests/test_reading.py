@@ -3,9 +3,14 @@ aggravated routines, the waking order, per-context time budgets and phase labels
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from sirecommend import KnowledgeBase, Profile, recommend
+from sirecommend import KnowledgeBase, Profile, load_knowledge, recommend
+from sirecommend._models import AGGRAVATED_MAX_STEPS
+from sirecommend._routine import ReasonCode
+from sirecommend.pipeline.fit import budget_seconds
 from sirecommend.safety import audit
 
 # --- 1. data-only safety items --------------------------------------------------------
@@ -114,3 +119,160 @@ def test_the_audit_wants_the_signs_for_a_pregnant_person_and_only_then(kb: Knowl
     assert [v.rule for v in audit(signs_dropped, pregnant, kb)] == ["stop_rules"]
     shown_to_all = recommend(plain).model_copy(update={"cautions": routine.cautions})
     assert [v.rule for v in audit(shown_to_all, plain, kb)] == ["stop_rules"]
+
+
+# --- 3. aggravated routines are shorter, the gentlest kept ----------------------------
+
+
+@pytest.mark.parametrize("context", ["after_sitting", "after_sleep", "post_activity", "warm_up"])
+def test_an_aggravated_routine_has_at_most_four_steps(context: str) -> None:
+    kit = {"strap", "towel", "foam_roller"}
+    r = recommend(context=context, aggravated=True, equipment=kit)
+    assert 0 < len(r.steps) <= AGGRAVATED_MAX_STEPS
+    assert len(recommend(context=context, equipment=kit).steps) > AGGRAVATED_MAX_STEPS
+
+
+def test_the_gentlest_are_kept_warm_up_moves_then_lying(kb: KnowledgeBase) -> None:
+    r = recommend(context="after_sitting", aggravated=True, equipment={"strap"})
+    # Every warm-up move first; then, of the targeted stretches, the one done lying down.
+    assert [s.stretch_id for s in r.steps] == [
+        "child_pose_side_reach",
+        "lower_trunk_rotation",
+        "adductor_strap_supine",
+        "figure_four_supine",
+    ]
+    plan = kb.compiled.contexts["after_sitting"]
+    kept = max(plan.gentle[s.stretch_id] for s in r.steps)
+    capped = [e for e in r.excluded if e.reasons[-1].code == ReasonCode.ROUTINE_LENGTH]
+    assert {e.stretch_id for e in capped} >= {"hip_flexor_half_kneeling", "standing_side_bend"}
+    for e in capped:
+        assert plan.gentle[e.stretch_id] >= kept
+    (bend,) = [e for e in capped if e.stretch_id == "standing_side_bend"]
+    assert bend.reasons[0].message == (
+        "Left out to keep the routine to 4 steps while your symptoms are stirred up: only "
+        "the 4 gentlest are given (warm-up moves first, then those done lying down)."
+    )
+
+
+def test_aggravated_gentleness_comes_before_focus() -> None:
+    r = recommend(context="after_sitting", aggravated=True, focus={"hip_flexors"})
+    assert "hip_flexor_half_kneeling" not in {s.stretch_id for s in r.steps}
+    assert len(r.steps) == AGGRAVATED_MAX_STEPS
+
+
+def test_a_stand_in_dropped_for_the_cap_says_so() -> None:
+    r = recommend(context="after_sitting", aggravated=True)
+    (lunge,) = [e for e in r.excluded if e.stretch_id == "hip_flexor_standing_lunge"]
+    assert lunge.reasons[-1].other is None
+    assert "while your symptoms are stirred up, as was Half-kneeling" in lunge.reasons[-1].message
+
+
+def test_the_audit_catches_a_fifth_aggravated_step(kb: KnowledgeBase) -> None:
+    p = Profile(context="after_sitting", aggravated=True, minutes=60.0)
+    r = recommend(p)
+    plain = recommend(Profile(context="after_sitting", minutes=60.0))
+    longer = r.model_copy(update={"steps": plain.steps[:5]})
+    assert "aggravated_steps" in {v.rule for v in audit(longer, p, kb)}
+
+
+# --- 4. on waking, from lying up to standing -------------------------------------------
+
+
+def test_on_waking_each_phase_runs_from_lying_up_to_standing() -> None:
+    r = recommend(context="after_sleep", equipment={"strap"})
+    assert [(s.stretch_id, s.position) for s in r.steps] == [
+        ("lower_trunk_rotation", "supine"),  # can be done in bed
+        ("adductor_strap_supine", "supine"),
+        ("child_pose_side_reach", "quadruped"),
+        ("figure_four_supine", "supine"),
+        ("hamstring_supine", "supine"),
+        ("hip_flexor_half_kneeling", "half_kneeling"),
+        ("standing_side_bend", "standing"),
+    ]
+
+
+def test_the_waking_order_is_data(kb: KnowledgeBase) -> None:
+    assert kb.contexts["after_sleep"].order == "lying_to_standing"
+    assert kb.contexts["after_sitting"].order == "alternate"
+    sitting = [s.stretch_id for s in recommend(context="after_sitting", minutes=60.0).steps]
+    assert sitting[0] == "child_pose_side_reach"  # standing down to lying in the warm-up
+
+
+def test_the_audit_follows_the_waking_order(kb: KnowledgeBase) -> None:
+    p = Profile(context="after_sleep")
+    r = recommend(p)
+    steps = list(r.steps)
+    steps.insert(0, steps.pop(2))  # hands and knees before lying
+    found = audit(r.model_copy(update={"steps": tuple(steps)}), p, kb)
+    assert [(v.rule, v.stretch_id) for v in found] == [
+        ("lying_to_standing", "lower_trunk_rotation")
+    ]
+    unknown = r.model_copy(
+        update={"steps": (r.steps[0].model_copy(update={"position": "hammock"}), *r.steps[1:])}
+    )
+    assert "lying_to_standing" not in {v.rule for v in audit(unknown, p, kb)}
+
+
+# --- 5. a per-context default time budget ---------------------------------------------
+
+TEN_MINUTES = """
+[[context]]
+id = "after_sitting"
+override = true
+name = "After sitting"
+description = "A short break from sitting."
+default_minutes = 10.0
+cites = ["si-stretch-guide#p7"]
+"""
+
+
+@pytest.fixture(scope="module")
+def short_break(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    folder = tmp_path_factory.mktemp("pack")
+    (folder / "short.toml").write_text(TEN_MINUTES, encoding="utf-8")
+    return load_knowledge(folder)
+
+
+def test_the_default_budget_applies_without_minutes(short_break: KnowledgeBase) -> None:
+    p = Profile(context="after_sitting", equipment={"strap"})
+    r = recommend(p, knowledge=short_break)
+    assert 0 < r.total_seconds <= 600
+    assert r.total_seconds < recommend(p).total_seconds
+    timed = [e for e in r.excluded if e.reasons[-1].code == ReasonCode.TIME_BUDGET]
+    assert timed
+    assert (
+        timed[0]
+        .reasons[-1]
+        .message.startswith(
+            "Left out to keep the routine after sitting to about 10 minutes, its usual length "
+            "when you give no time (it takes about"
+        )
+    )
+    assert audit(r, p, short_break) == []
+
+
+def test_the_persons_minutes_win_over_the_default(short_break: KnowledgeBase) -> None:
+    longer = recommend(context="after_sitting", minutes=30.0, knowledge=short_break)
+    assert longer.total_seconds > 600
+    assert all("usual length" not in r.message for e in longer.excluded for r in e.reasons)
+
+
+def test_a_stand_in_dropped_for_the_default_budget_says_so(short_break: KnowledgeBase) -> None:
+    r = recommend(context="after_sitting", knowledge=short_break)
+    (lunge,) = [e for e in r.excluded if e.stretch_id == "hip_flexor_standing_lunge"]
+    assert "about 10 minutes, its usual length when you give no time, as was" in (
+        lunge.reasons[-1].message
+    )
+
+
+def test_the_audit_holds_a_routine_to_the_default(short_break: KnowledgeBase) -> None:
+    p = Profile(context="after_sitting")
+    long = recommend(context="after_sitting", minutes=30.0, knowledge=short_break)
+    found = audit(long.model_copy(update={"profile": p}), p, short_break)
+    assert "time_budget" in {v.rule for v in found}
+
+
+def test_budget_seconds_reads_the_context(short_break: KnowledgeBase) -> None:
+    plans = short_break.compiled.contexts
+    assert budget_seconds(Profile(context="after_sitting"), plans["after_sitting"]) == 600.0
+    assert budget_seconds(Profile(context="warm_up"), plans["warm_up"]) == math.inf

@@ -278,6 +278,8 @@ class PositionFacts:
     with the trimester from which they do, in rule order."""
 
     name: str
+    #: Its place from standing (low) down to lying (high).
+    sequence: int
     avoided_by: frozenset[str]
     pregnancy: tuple[tuple[str, int], ...]
     #: Per trimester (0: not pregnant, then 1-3), the pregnancy rules in force against it.
@@ -287,9 +289,12 @@ class PositionFacts:
 @dataclass(frozen=True, slots=True)
 class ContextFacts:
     """Every stretch a context offers (those that suit it and their alternatives), with
-    its phase there."""
+    its phase there; its time budget when the profile gives none (``None``: no limit);
+    whether each phase runs its positions from lying up to standing."""
 
     offered: Mapping[str, Phase]
+    default_minutes: float | None = None
+    lying_to_standing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +393,14 @@ def knowledge_facts(kb: KnowledgeBase) -> KnowledgeFacts:
         )
         for st in kb.stretches.values()
     }
-    contexts = {ctx: ContextFacts(MappingProxyType(offered_phases(kb, ctx))) for ctx in kb.contexts}
+    contexts = {
+        ctx: ContextFacts(
+            MappingProxyType(offered_phases(kb, ctx)),
+            c.default_minutes,
+            c.order == "lying_to_standing",
+        )
+        for ctx, c in kb.contexts.items()
+    }
     flags = {
         f.id: FlagFacts(
             f.id, f.name, kb.urgencies[f.urgency].rank, kb.urgencies[f.urgency].action, f.message
@@ -434,7 +446,9 @@ def _position_facts(
             share(tuple((ReasonCode.PREGNANCY, rule) for rule, first in pregnancy if t >= first))
             for t in range(4)
         )
-        found[p.id] = PositionFacts(p.name, share(frozenset(avoided_by[p.id])), pregnancy, in_force)
+        found[p.id] = PositionFacts(
+            p.name, p.sequence, share(frozenset(avoided_by[p.id])), pregnancy, in_force
+        )
     return found
 
 

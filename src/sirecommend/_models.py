@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "AGGRAVATED_MAX_STEPS",
     "ID_PATTERN",
     "PHASES",
     "URGENCIES",
@@ -109,6 +110,8 @@ URGENCIES: tuple[Urgency, ...] = ("emergency", "same_day", "urgent", "stop_and_r
 # outside is a typo, not a clinical choice.
 MAX_HOLD_SECONDS = 120
 MAX_SETS = 6
+#: At most this many steps when symptoms are aggravated: the gentlest ones (p10, p26).
+AGGRAVATED_MAX_STEPS = 4
 
 
 class _Frozen(BaseModel):
@@ -195,7 +198,21 @@ class Movement(_Named):
 
 
 class Context(_Named):
-    """A situation a routine is asked for (``after_sitting`` ...)."""
+    """A situation a routine is asked for (``after_sitting`` ...).
+
+    ``default_minutes`` is the time budget when the profile gives none (``None``: no
+    limit but the length cap). ``order`` is how the position blocks of each phase run:
+    ``"alternate"`` (the warm-up from standing down to lying, the targeted phase back up,
+    the cool-down down again) or ``"lying_to_standing"`` (every phase from lying up to
+    standing, as for someone getting out of bed).
+    """
+
+    default_minutes: (
+        Annotated[float, Field(strict=True, gt=0, le=24 * 60, allow_inf_nan=False)] | None
+    ) = Field(default=None, description="Time budget in minutes when the profile gives none.")
+    order: Literal["alternate", "lying_to_standing"] = Field(
+        default="alternate", description="How the position blocks of each phase run."
+    )
 
 
 class Position(_Named):

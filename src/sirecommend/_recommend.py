@@ -13,7 +13,7 @@ from sirecommend.pipeline import (
     dose,
     explain,
     filter_candidates,
-    fit_to_time,
+    fit,
     order_steps,
     select,
     substitute,
@@ -134,5 +134,5 @@ def _run(kb: KnowledgeBase, profile: Profile) -> Routine:
     verdicts = filter_candidates(kb, profile, candidates)
     picks, left = substitute(candidates, verdicts)
     dosed = order_steps(dose(profile, picks), kb.compiled.contexts[profile.context])
-    kept, dropped = fit_to_time(dosed, profile.budget_seconds)
+    kept, dropped = fit(dosed, profile, kb.compiled.contexts[profile.context])
     return explain(kb, profile, kept, left, dropped)

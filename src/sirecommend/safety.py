@@ -24,6 +24,7 @@ that a deliberate change of the pipeline's output is a change of one function.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
@@ -38,7 +39,7 @@ from sirecommend._facts import (
     expected_seconds,
 )
 from sirecommend._kb import KnowledgeBase
-from sirecommend._models import PHASES, Phase
+from sirecommend._models import AGGRAVATED_MAX_STEPS, PHASES, Phase
 from sirecommend._routine import (
     MAX_STEPS,
     NOTICE,
@@ -90,9 +91,12 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "phase_order": "phases run warm-up, targeted, cool-down",
         "position_blocks": "within a phase each position is one block",
         "ordering": "the knowledge's ordering constraints hold between steps",
+        "lying_to_standing": "where the context says so, each phase runs from lying up to standing",
         "total_seconds": "total_seconds is the sum of the steps' seconds",
-        "time_budget": "the routine fits the person's time budget",
+        "time_budget": "the routine fits the person's time budget, or without one the "
+        "context's default",
         "max_steps": f"at most MAX_STEPS ({MAX_STEPS}) steps, with or without a time budget",
+        "aggravated_steps": f"at most {AGGRAVATED_MAX_STEPS} steps when symptoms are aggravated",
     }
 )
 
@@ -636,8 +640,8 @@ class _TimeBudget:
     __slots__ = ("aggravated", "at_cap", "budget", "total")
 
     def __init__(self, c: _Case) -> None:
-        minutes = c.profile.minutes
-        self.at_cap = len(c.routine.steps) >= MAX_STEPS
+        minutes = _budget_minutes(c)
+        self.at_cap = len(c.routine.steps) >= _max_steps(c)
         self.budget = None if minutes is None else minutes * 60
         self.total = c.routine.total_seconds
         self.aggravated = int(c.profile.aggravated)
@@ -663,6 +667,9 @@ def _check_order(c: _Case) -> Iterator[Violation]:
             if current is not None:
                 left.add(current)
             current = block
+    context = c.facts.contexts.get(c.profile.context)
+    if context is not None and context.lying_to_standing:
+        yield from _check_lying_to_standing(c, steps)
     index = {s.stretch_id: i for i, s in enumerate(steps)}
     broken: list[tuple[int, Violation]] = []
     stretches = c.facts.stretches
@@ -677,11 +684,35 @@ def _check_order(c: _Case) -> Iterator[Violation]:
         yield violation
 
 
+def _check_lying_to_standing(c: _Case, steps: tuple[Step, ...]) -> Iterator[Violation]:
+    """Inside each phase, no step lies lower (higher ``sequence``) than the one before."""
+    positions = c.facts.positions
+    for before, s in itertools.pairwise(steps):
+        a, b = positions.get(before.position), positions.get(s.position)
+        if a is None or b is None or before.phase != s.phase:
+            continue  # (an unknown position: the ids check)
+        if b.sequence > a.sequence:
+            message = f"{s.position} comes after {before.position}: lying first, up to standing"
+            yield _v("lying_to_standing", message, s.stretch_id)
+
+
 _PHASE_RANK = MappingProxyType({phase: i for i, phase in enumerate(PHASES)})
 
 
+def _budget_minutes(c: _Case) -> float | None:
+    """The person's time budget, else the context's default (None: no limit)."""
+    if c.profile.minutes is not None:
+        return c.profile.minutes
+    context = c.facts.contexts.get(c.profile.context)
+    return None if context is None else context.default_minutes
+
+
+def _max_steps(c: _Case) -> int:
+    return AGGRAVATED_MAX_STEPS if c.profile.aggravated else MAX_STEPS
+
+
 def _check_time(c: _Case) -> Iterator[Violation]:
-    r, minutes = c.routine, c.profile.minutes
+    r, minutes = c.routine, _budget_minutes(c)
     total = sum(s.seconds for s in r.steps)
     if r.total_seconds != total:
         yield _v("total_seconds", f"total_seconds {r.total_seconds} is not the sum {total}")
@@ -689,6 +720,11 @@ def _check_time(c: _Case) -> Iterator[Violation]:
         yield _v("time_budget", f"{total} s exceeds {minutes:g} minutes")
     if len(r.steps) > MAX_STEPS:
         yield _v("max_steps", f"{len(r.steps)} steps, more than {MAX_STEPS}")
+    if c.profile.aggravated and len(r.steps) > AGGRAVATED_MAX_STEPS:
+        yield _v(
+            "aggravated_steps",
+            f"{len(r.steps)} steps while aggravated, more than {AGGRAVATED_MAX_STEPS}",
+        )
 
 
 _ALL: tuple[_Check, ...] = (
