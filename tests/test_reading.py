@@ -4,12 +4,15 @@ aggravated routines, the waking order, per-context time budgets and phase labels
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from sirecommend import KnowledgeBase, Profile, load_knowledge, recommend
 from sirecommend._models import AGGRAVATED_MAX_STEPS
+from sirecommend._render import phase_title, render_text
 from sirecommend._routine import ReasonCode
+from sirecommend.handout import to_html, to_markdown
 from sirecommend.pipeline.fit import budget_seconds
 from sirecommend.safety import audit
 
@@ -276,3 +279,44 @@ def test_budget_seconds_reads_the_context(short_break: KnowledgeBase) -> None:
     plans = short_break.compiled.contexts
     assert budget_seconds(Profile(context="after_sitting"), plans["after_sitting"]) == 600.0
     assert budget_seconds(Profile(context="warm_up"), plans["warm_up"]) == math.inf
+
+
+# --- 6. phase labels as data ------------------------------------------------------------
+
+LABELS = """
+[[context]]
+id = "post_activity"
+override = true
+name = "After activity"
+description = "Gentle stretching when sore after an activity."
+phase_titles = { warm_up = "Easy moves", cool_down = "Wind down" }
+cites = ["si-stretch-guide#p25"]
+"""
+
+
+def test_only_the_warm_up_context_opens_with_a_warm_up(kb: KnowledgeBase) -> None:
+    assert kb.contexts["warm_up"].phase_titles.warm_up == "Warm-up"
+    for context in ("after_sitting", "after_sleep", "post_activity", "cool_down"):
+        assert phase_title(context, "warm_up", kb) == "Gentle moves"
+        text = str(recommend(context=context, minutes=60.0))
+        assert "\nGentle moves\n" in text
+        assert "Warm-up" not in text
+    assert "\nWarm-up\n" in str(recommend(context="warm_up"))
+
+
+def test_a_pack_names_its_own_phases(tmp_path: Path) -> None:
+    (tmp_path / "labels.toml").write_text(LABELS, encoding="utf-8")
+    kb = load_knowledge(tmp_path)
+    assert phase_title("post_activity", "warm_up", kb) == "Easy moves"
+    assert phase_title("post_activity", "targeted", kb) == "Targeted stretches"
+    r = recommend(context="post_activity", equipment={"foam_roller"}, knowledge=kb)
+    text = render_text(r, knowledge=kb)
+    assert "\nEasy moves\n" in text
+    assert "\nWind down\n" in text
+    assert "Wind down" in to_markdown(r, knowledge=kb)
+    assert "Easy moves" in to_html(r, knowledge=kb)
+
+
+def test_an_unknown_context_or_phase_still_reads_in_words(kb: KnowledgeBase) -> None:
+    assert phase_title("nowhere", "targeted", kb) == "Targeted stretches"
+    assert phase_title("nowhere", "some_phase", kb) == "some phase"

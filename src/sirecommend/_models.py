@@ -43,6 +43,7 @@ __all__ = [
     "PackFile",
     "PainBands",
     "Phase",
+    "PhaseTitles",
     "Position",
     "PositionGroup",
     "PositionKind",
@@ -197,6 +198,15 @@ class Movement(_Named):
     is_a: Id = Field(description="The base movement kind (movement_kind id) this movement is.")
 
 
+class PhaseTitles(_Frozen):
+    """The heading a person reads over each phase of a context's routine; a phase left
+    out reads the default ("Gentle moves", "Targeted stretches", "Cool-down")."""
+
+    warm_up: Text | None = None
+    targeted: Text | None = None
+    cool_down: Text | None = None
+
+
 class Context(_Named):
     """A situation a routine is asked for (``after_sitting`` ...).
 
@@ -212,6 +222,9 @@ class Context(_Named):
     ) = Field(default=None, description="Time budget in minutes when the profile gives none.")
     order: Literal["alternate", "lying_to_standing"] = Field(
         default="alternate", description="How the position blocks of each phase run."
+    )
+    phase_titles: PhaseTitles = Field(
+        default=PhaseTitles(), description="Headings of the phases, where not the default."
     )
 
 
