@@ -18,12 +18,14 @@ def budget_seconds(profile: Profile, plan: ContextPlan) -> float:
 
     >>> from sirecommend import load_knowledge, Profile
     >>> plans = load_knowledge().compiled.contexts
-    >>> budget_seconds(Profile(context="after_sitting"), plans["after_sitting"])
-    600.0
-    >>> budget_seconds(Profile(context="after_sitting", minutes=5), plans["after_sitting"])
+    >>> budget_seconds(Profile(context="warm_up"), plans["warm_up"])
+    inf
+    >>> budget_seconds(Profile(context="warm_up", minutes=5), plans["warm_up"])
     300.0
     """
-    minutes = plan.default_minutes if profile.minutes is None else profile.minutes
+    if profile.minutes is not None:
+        return profile.budget_seconds
+    minutes = plan.default_minutes
     return math.inf if minutes is None else minutes * 60
 
 
