@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Mutation testing of the pipeline, the audit (sirecommend/safety.py) and the loader's
-# safety floor (_floor.py, _loader.py), with mutmut (configured in pyproject.toml,
-# [tool.mutmut]). Not part of CI: it runs the guarding tests once per
+# Mutation testing of the pipeline and its compiled core (pipeline/, _compile.py), the
+# audit (safety.py and its facts, _facts.py) and the safety floor (_floor.py), with
+# mutmut (configured in pyproject.toml, [tool.mutmut]). Not part of CI: it runs the guarding tests once per
 # mutant, which takes tens of minutes on two cores. mutmut is installed here only; it is
 # not a test dependency.
 #

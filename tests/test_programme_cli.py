@@ -42,7 +42,7 @@ def test_the_four_session_story(journal: str, capsys: pytest.CaptureFixture[str]
     assert run("next", "--context", "after_sitting", "--journal", journal) == 0
     out = capsys.readouterr().out
     assert "45 s x 2 each side [start]" in line_of(out, ham)
-    assert "the journal does not change them yet" in out
+    assert "does not change them" not in out  # the journal decides the routine now
     assert "Rules: Traffic-light pain monitoring, from: Stretches for SI joint pain" in out
     assert "Achilles tendinopathy" in out  # where the bands come from, in words
     assert "si-stretch-guide" not in out  # no citation ids
@@ -70,7 +70,8 @@ def test_next_json_and_a_second_red(journal: str, capsys: pytest.CaptureFixture[
     assert run("next", "--context", "after_sitting", "--journal", journal) == 0
     out = capsys.readouterr().out
     assert "Left out: Hamstring stretch on your back" in out
-    assert "Left out: Standing" not in out  # an alternative not in the routine: not listed
+    # Both paused: the alternative cannot stand in, and is listed as paused too.
+    assert "Left out: Standing lunge hip-flexor stretch: Paused by your logged sessions" in out
     assert "physical therapist" in out
     assert run("next", "--context", "after_sitting", "--journal", journal, "--format", "json") == 0
     data = json.loads(capsys.readouterr().out)
@@ -416,3 +417,25 @@ def test_writing_the_calendar_or_the_chart_can_fail(
     for name in ("c.svg", "c.png"):
         assert run("history", "--journal", journal, "--chart", str(missing / name)) == 2
         assert f"cannot write --chart {str(missing / name)!r}" in capsys.readouterr().err
+
+
+def test_next_when_aggravated_and_a_stand_in(
+    journal: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Aggravated today wins over the journal; a paused stretch gives way to its stand-in."""
+    log(journal, "2025-11-02", "hip_flexor_half_kneeling:2:8")
+    log(journal, "2025-11-03", "hip_flexor_half_kneeling:2:9")
+    log(journal, "2025-11-04", "hamstring_supine:2:1")
+    log(journal, "2025-11-05", "hamstring_supine:2:2")
+    capsys.readouterr()
+    argv = ("next", "--context", "after_sitting", "--journal", journal)
+    assert run(*argv) == 0
+    out = capsys.readouterr().out
+    assert "60 s x 2 each side [up]" in line_of(out, "Hamstring stretch on your back")
+    lunge = line_of(out, "Standing lunge hip-flexor stretch")
+    assert "(in place of Half-kneeling hip-flexor stretch)" in lunge
+    assert "Left out: Half-kneeling hip-flexor stretch: Paused" in out
+    # Aggravated keeps the 4 gentlest steps; the focus keeps the hamstring stretch.
+    assert run(*argv, "--aggravated", "--focus", "hamstrings") == 0
+    ham = line_of(capsys.readouterr().out, "Hamstring stretch on your back")
+    assert "30 s x 2, reduced range each side [down] - aggravated today" in ham

@@ -449,3 +449,16 @@ def test_nothing_in_the_knowledge_changes(kb: KnowledgeBase) -> None:
     progress(kb, CTX, [day(1, fb(pain=9)), day(2, fb(pain=9))])
     assert kb.digest == before
     assert load_knowledge().digest == before
+
+
+def test_a_step_up_waits_while_the_latest_session_holds() -> None:
+    """Stepped up after two greens, then a session of another stretch with pain 8: the
+    step up waits (same dose, the hold as reason); it comes back once nothing holds."""
+    two = [day(1, fb(pain=1)), day(2, fb(pain=2))]
+    hurt = day(3, fb("standing_side_bend", pain=8))
+    held = progress(KB, CTX, [*two, hurt]).step(HAM)
+    assert (held.progression, held.rung.hold_seconds) == ("same", 45)
+    assert held.reason.startswith("pain of 8/10")
+    calm = day(4, fb("standing_side_bend", pain=1))
+    after = progress(KB, CTX, [*two, hurt, calm]).step(HAM)
+    assert (after.progression, after.rung.hold_seconds) == ("up", 60)

@@ -26,8 +26,10 @@ from sirecommend._models import (
     EquipmentOption,
     ForbidCombinationRule,
     GeneralCautionRule,
+    PainBands,
     Phase,
     PregnancyRule,
+    ProgressionModel,
     Stretch,
     WhenAggravatedRule,
 )
@@ -35,6 +37,7 @@ from sirecommend._routine import Provenance, ReasonCode
 from sirecommend._version import __version__
 
 if TYPE_CHECKING:
+    from sirecommend._feedback import Feedback, Session
     from sirecommend._kb import KnowledgeBase
 
 __all__ = [
@@ -51,10 +54,13 @@ __all__ = [
     "expected_cautions",
     "expected_dose",
     "expected_instructions",
+    "expected_ladder",
     "expected_seconds",
+    "feedback_band",
     "knowledge_facts",
     "offered_phases",
     "rule_facts",
+    "session_holds",
 ]
 
 #: Seconds allowed to get into and out of each step's position (docs/decisions.md).
@@ -562,3 +568,65 @@ def _look(
         dose.seconds,
         st.alternative_of,
     )
+
+
+# --- the progression rules (issue 13), read from the tables for the audit ----------------
+
+
+_Rung = tuple[int, int, Literal["full", "reduced"]]
+
+
+def expected_ladder(st: Stretch, model: ProgressionModel) -> tuple[_Rung, ...]:
+    """Every dose ``(hold_seconds, sets, range_of_motion)`` the progression may give ``st``.
+
+    Lowest first: the source's lowest hold and sets at reduced range; then at full range
+    ``hold_rungs`` holds spread evenly from its low to its high hold (those in between
+    rounded down to 5 s, never below the low hold), at the lowest sets; then the high
+    hold with each further set up to the source's highest.
+
+    >>> from sirecommend import load_knowledge
+    >>> kb = load_knowledge()
+    >>> expected_ladder(kb.stretches["hamstring_supine"], kb.progression["traffic_light"])
+    ((30, 2, 'reduced'), (30, 2, 'full'), (45, 2, 'full'), (60, 2, 'full'), (60, 3, 'full'))
+    """
+    (low, high), (fewest, most) = st.dosage.hold_seconds, st.dosage.sets
+    last = model.hold_rungs - 1
+    holds = {low, high}
+    for k in range(1, last):
+        exact = low + (high - low) * k // last
+        holds.add(max(low, exact // 5 * 5 if exact % 5 else exact))
+    full: list[_Rung] = [(h, fewest, "full") for h in sorted(holds)]
+    more: list[_Rung] = [(high, n, "full") for n in range(fewest + 1, most + 1)]
+    return ((low, fewest, "reduced"), *full, *more)
+
+
+def feedback_band(feedback: Feedback, model: ProgressionModel) -> int:
+    """0 (green), 1 (amber) or 2 (red): the worst band of a feedback's ratings.
+
+    >>> from sirecommend import load_knowledge
+    >>> from sirecommend._feedback import Feedback
+    >>> m = load_knowledge().progression["traffic_light"]
+    >>> feedback_band(Feedback(stretch_id="x", sets_done=1, pain_during=4), m)
+    1
+    """
+    found = [_pain_band(feedback.pain_during, model.pain_during)]
+    if feedback.pain_after is not None:
+        found.append(_pain_band(feedback.pain_after, model.pain_after))
+    if feedback.next_morning is not None:
+        word = getattr(model.next_morning, feedback.next_morning)
+        found.append(("green", "amber", "red").index(word))
+    return max(found)
+
+
+def _pain_band(pain: int, bands: PainBands) -> int:
+    return 0 if pain <= bands.green_max else 1 if pain <= bands.amber_max else 2
+
+
+def session_holds(session: Session, model: ProgressionModel) -> bool:
+    """Whether nothing may go up after ``session``: pain at or above ``hold_pain`` in any
+    rating, or a worse next morning after every stretch it gives feedback on."""
+    pains = [p for f in session.feedback for p in (f.pain_during, f.pain_after) if p is not None]
+    if any(p >= model.hold_pain for p in pains):
+        return True
+    mornings = [f.next_morning for f in session.feedback]
+    return bool(mornings) and all(m == "worse" for m in mornings)

@@ -6,7 +6,7 @@
 
 ===========  =====================================================================
 log          record how a session went, from flags (``--feedback``) or by prompts
-next         the next session's doses from the journal (progression rules applied)
+next         the next routine from the journal: recommend(..., history=sessions)
 history      the journal as a table, JSON (``--format json``) or a chart (``--chart``)
 plan         a dated plan for some weeks, as text, and as iCalendar with ``--ics``
 ===========  =====================================================================
@@ -35,7 +35,7 @@ from sirecommend._kb import KnowledgeBase
 from sirecommend._plan import plan
 from sirecommend._recommend import recommend
 from sirecommend._render import cited_sources, reference
-from sirecommend._routine import Profile
+from sirecommend._routine import Profile, ReasonCode
 from sirecommend.errors import UnknownIdError
 from sirecommend.journal import ENV_VAR, Journal, JournalError, default_journal_path
 from sirecommend.progression import band_of, model_of, progress
@@ -46,10 +46,6 @@ Handler = Callable[[argparse.Namespace], int]
 Loader = Callable[[Sequence[str]], KnowledgeBase]
 _DAY_NAMES = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 _MORNING = ("better", "same", "worse")
-_NOT_WIRED = (
-    "Note: the doses above come from your journal. Which stretches are in the session, "
-    "and their order, come from today's options only: the journal does not change them yet."
-)
 
 
 class _BadInputError(Exception):
@@ -270,13 +266,13 @@ def _cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
-def _profile(args: argparse.Namespace, red_flags: frozenset[str] = frozenset()) -> Profile:
+def _profile(args: argparse.Namespace) -> Profile:
     return Profile(
         context=args.context,
         aggravated=args.aggravated,
         equipment=frozenset(args.equipment),
         avoid_positions=frozenset(args.avoid),
-        red_flags=frozenset(args.red_flag) | red_flags,
+        red_flags=frozenset(args.red_flag),
         pregnancy_trimester=args.trimester,
         minutes=args.minutes,
         focus=frozenset(args.focus),
@@ -287,8 +283,8 @@ def _profile(args: argparse.Namespace, red_flags: frozenset[str] = frozenset()) 
 def _cmd_next(args: argparse.Namespace) -> int:
     kb = _knowledge(args)
     sessions = _journal(args).sessions()
-    prog = progress(kb, args.context, sessions, aggravated=args.aggravated)
-    routine = recommend(_profile(args, prog.red_flags), knowledge=kb)
+    routine = recommend(_profile(args), knowledge=kb, history=sessions)
+    prog = progress(kb, args.context, sessions)
     if args.format == "json":
         out = {
             "progression": prog.model_dump(mode="json"),
@@ -299,26 +295,28 @@ def _cmd_next(args: argparse.Namespace) -> int:
     if routine.status != "ok":
         print(routine)
         return 0
-    paused = {p.stretch_id: p for p in prog.paused}
-    doses = {s.stretch_id: s for s in prog.steps}
+    why = {s.stretch_id: s.reason for s in prog.steps}
     print(f"Next '{args.context}' session, from {prog.sessions} logged session(s):")
-    n = 0
-    for step in routine.steps:
-        if step.stretch_id in paused:
-            continue
-        n += 1
-        d = doses[step.stretch_id]
+    for n, step in enumerate(routine.steps, 1):
         side = " each side" if step.per_side else ""
-        print(f"{n}. {step.name}: {d.rung}{side} [{d.progression}] - {d.reason}")
-    for p in prog.paused:
-        if any(s.stretch_id == p.stretch_id for s in routine.steps):
-            print(f"- Left out: {kb.stretches[p.stretch_id].name}: {p.reason}")
+        reduced = ", reduced range" if step.range_of_motion == "reduced" else ""
+        dose = f"{step.hold_seconds} s x {step.sets}{reduced}{side}"
+        reason = why[step.stretch_id]
+        if args.aggravated:
+            reason = "aggravated today: the lowest dose, at reduced range, whatever the journal"
+        stands_in = (
+            "" if step.replaces is None else f" (in place of {kb.stretches[step.replaces].name})"
+        )
+        print(f"{n}. {step.name}{stands_in}: {dose} [{step.progression or 'start'}] - {reason}")
+    for e in routine.excluded:
+        for r in e.reasons:
+            if r.code is ReasonCode.PROGRESSION_PAUSED:
+                print(f"- Left out: {e.name}: {r.message}")
     if prog.hold_reason:
         print(f"Nothing goes up: {prog.hold_reason}.")
     model = model_of(kb)
     sources = "; ".join(reference(c, p, kb)[0] for c, p in cited_sources(model.cites).items())
     print(f"Rules: {model.name}, from: {sources}.")
-    print(_NOT_WIRED)
     return 0
 
 

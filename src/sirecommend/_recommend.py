@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
+from sirecommend._feedback import Session, check_session
 from sirecommend._kb import KnowledgeBase
 from sirecommend._loader import load_knowledge
-from sirecommend._routine import Profile, Routine
+from sirecommend._routine import Profile, Reason, ReasonCode, Routine
 from sirecommend.errors import InvalidArgumentError, SafetyError, UnknownIdError
 from sirecommend.pipeline import (
     dose,
@@ -19,6 +21,8 @@ from sirecommend.pipeline import (
     substitute,
     triage,
 )
+from sirecommend.pipeline._types import History
+from sirecommend.progression import progress, sorted_sessions
 from sirecommend.safety import audit
 
 __all__ = ["check_profile", "recommend"]
@@ -55,6 +59,7 @@ def recommend(
     /,
     *,
     knowledge: KnowledgeBase | None = None,
+    history: Iterable[Session] | None = None,
     **fields: Any,
 ) -> Routine:
     """A safe, ordered, dosed and explained routine for a person.
@@ -68,6 +73,14 @@ def recommend(
         Who the routine is for.
     knowledge : KnowledgeBase, optional
         The knowledge to use (default: the shipped knowledge, ``load_knowledge()``).
+    history : iterable of Session, optional
+        Logged sessions (any order: they are dated), e.g. ``Journal(path).sessions()``.
+        Each step is then dosed from its rung on the dose ladder (``Step.progression``
+        says how feedback moved it, with a reason citing the rule); a stretch the rules
+        pause is left out (``progression_paused``) and its alternative may stand in; a
+        red flag in any session gives the referral. Without history (or an empty one)
+        nothing changes and ``Step.progression`` is ``None``. See
+        :mod:`sirecommend.progression`.
     **fields
         ``context`` (required), ``aggravated``, ``equipment``, ``avoid_positions``,
         ``red_flags``, ``pregnancy_trimester``, ``minutes``, ``focus``: see :class:`Profile`.
@@ -83,10 +96,11 @@ def recommend(
     pydantic.ValidationError
         A profile field has the wrong type or is out of range.
     UnknownIdError
-        An id (context, equipment, position, red flag, muscle) that the knowledge
-        does not define; it names the valid choices and the nearest one.
+        An id (context, equipment, position, red flag, muscle; in a session too) that
+        the knowledge does not define; it names the valid choices and the nearest one.
     InvalidArgumentError
-        Both a profile and keyword fields, or a knowledge that is not a KnowledgeBase.
+        Both a profile and keyword fields, a knowledge that is not a KnowledgeBase, or
+        a history that is not an iterable of Session.
     SafetyError
         The independent audit found a broken rule (never expected; please report).
 
@@ -119,20 +133,45 @@ def recommend(
             )
         profile = Profile.model_validate(dict(profile))
     check_profile(profile, knowledge)
-    routine = _run(knowledge, profile)
-    violations = audit(routine, profile, knowledge)
+    sessions = () if history is None else tuple(sorted_sessions(history))
+    for session in sessions:
+        check_session(session, knowledge)
+    logged = _history(knowledge, profile, sessions)
+    routine = _run(knowledge, profile) if logged is None else _run(knowledge, profile, logged)
+    violations = audit(routine, profile, knowledge, history=sessions or None)
     if violations:
         raise SafetyError(violations)
     return routine
 
 
-def _run(kb: KnowledgeBase, profile: Profile) -> Routine:
-    referral = triage(kb, profile)
+def _history(kb: KnowledgeBase, profile: Profile, sessions: tuple[Session, ...]) -> History | None:
+    """What the sessions mean for this call, once (``None`` without any)."""
+    if not sessions:
+        return None
+    prog = progress(kb, profile.context, sessions)
+    paused = {
+        p.stretch_id: Reason(
+            code=ReasonCode.PROGRESSION_PAUSED,
+            message=f"Paused by your logged sessions: {p.reason}.",
+            rule=p.rule,
+            sources=p.sources,
+        )
+        for p in prog.paused
+    }
+    return History(
+        red_flags=prog.red_flags,
+        paused=MappingProxyType(paused),
+        steps=MappingProxyType({s.stretch_id: s for s in prog.steps}),
+    )
+
+
+def _run(kb: KnowledgeBase, profile: Profile, history: History | None = None) -> Routine:
+    referral = triage(kb, profile, frozenset() if history is None else history.red_flags)
     if referral is not None:
         return explain(kb, profile, referral=referral)
     candidates = select(kb, profile)
-    verdicts = filter_candidates(kb, profile, candidates)
+    verdicts = filter_candidates(kb, profile, candidates, history)
     picks, left = substitute(candidates, verdicts)
-    dosed = order_steps(dose(profile, picks), kb.compiled.contexts[profile.context])
+    dosed = order_steps(dose(profile, picks, history), kb.compiled.contexts[profile.context])
     kept, dropped = fit(dosed, profile, kb.compiled.contexts[profile.context])
     return explain(kb, profile, kept, left, dropped)

@@ -19,7 +19,8 @@ amber keeps it; red moves it one rung down, or rests it for the next session log
 when it is on the lowest rung already; ``reds_to_pause`` reds in all leave it out with
 advice to see a physical therapist. Pain at or above ``hold_pain`` anywhere in a
 session, or a worse next morning on every stretch of it, makes every green of that
-session count as amber: nothing goes up.
+session count as amber: nothing goes up, and a stretch stepped up after an earlier
+session stays where it was while the latest session holds.
 
 >>> import datetime as dt
 >>> from sirecommend import load_knowledge
@@ -59,6 +60,7 @@ __all__ = [
     "band_of",
     "ladder",
     "progress",
+    "sorted_sessions",
 ]
 
 Movement = Literal["start", "up", "same", "down"]
@@ -280,7 +282,17 @@ def _apply(state: _State, band: Band, model: ProgressionModel, rungs: Sequence[R
         )
 
 
-def _sorted(history: Iterable[Session]) -> list[Session]:
+def sorted_sessions(history: Iterable[Session]) -> list[Session]:
+    """The sessions of ``history`` oldest first (ties: by their JSON), each checked to be
+    a :class:`Session`; :class:`InvalidArgumentError` otherwise.
+
+    >>> sorted_sessions([])
+    []
+    >>> sorted_sessions("not sessions")
+    Traceback (most recent call last):
+    ...
+    sirecommend.errors.InvalidArgumentError: history must be an iterable of Session, not str
+    """
     if isinstance(history, (str, bytes)) or not isinstance(history, Iterable):
         raise InvalidArgumentError(
             f"history must be an iterable of Session, not {type(history).__name__}"
@@ -339,7 +351,7 @@ def progress(
         from sirecommend.errors import UnknownIdError
 
         raise UnknownIdError("context", context, kb.contexts)
-    sessions = _sorted(history)
+    sessions = sorted_sessions(history)
     for s in sessions:
         check_session(s, kb)
     ladders = {sid: ladder(st.dosage, model) for sid, st in kb.stretches.items()}
@@ -382,14 +394,17 @@ def progress(
             )
             continue
         start = state.movement == "start"
+        index, movement, reason = state.index, state.movement, state.reason
+        if hold is not None and movement == "up":  # stepped up earlier: not after a hold
+            index, movement, reason = index - 1, "same", hold
         steps.append(
             StretchProgress(
                 stretch_id=sid,
-                rung=rungs[state.index],
-                index=state.index,
+                rung=rungs[index],
+                index=index,
                 rungs=len(rungs),
-                progression=state.movement,
-                reason=state.reason or "no feedback yet: the usual starting dose",
+                progression=movement,
+                reason=reason or "no feedback yet: the usual starting dose",
                 rule=model.id,
                 sources=model.ladder_cites if start else (*model.cites, *model.ladder_cites),
             )

@@ -25,7 +25,7 @@ that a deliberate change of the pipeline's output is a change of one function.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
@@ -36,8 +36,12 @@ from sirecommend._facts import (
     KnowledgeFacts,
     OptionFacts,
     StretchFacts,
+    expected_ladder,
     expected_seconds,
+    feedback_band,
+    session_holds,
 )
+from sirecommend._feedback import Session, check_session
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import AGGRAVATED_MAX_STEPS, PHASES, Phase
 from sirecommend._routine import (
@@ -97,6 +101,12 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "context's default",
         "max_steps": f"at most MAX_STEPS ({MAX_STEPS}) steps, with or without a time budget",
         "aggravated_steps": f"at most {AGGRAVATED_MAX_STEPS} steps when symptoms are aggravated",
+        "progression_given": "steps say how feedback moved them exactly when a history is given",
+        "progression_ladder": "with a history, every dose is a rung of its stretch's ladder "
+        "(the lowest, at reduced range, when aggravated), and lasts its holds and set-up",
+        "progression_paused": "no step for a stretch the history pauses (reds_to_pause reds)",
+        "progression_up": "a dose goes up only after greens_to_step_up green sessions of it "
+        "in a row, and never when the latest session holds",
     }
 )
 
@@ -105,7 +115,13 @@ CHECKS: Mapping[str, str] = MappingProxyType(
 PENDING: frozenset[str] = frozenset()
 
 
-def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[Violation]:
+def audit(
+    routine: Routine,
+    profile: Profile,
+    knowledge: KnowledgeBase,
+    *,
+    history: Iterable[Session] | None = None,
+) -> list[Violation]:
     """Every check (``CHECKS``) the routine fails for this profile; empty when it is safe.
 
     Parameters
@@ -116,6 +132,9 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
         Who it is for.
     knowledge : KnowledgeBase
         The knowledge it was made from.
+    history : iterable of Session, optional
+        The logged sessions it was made from (``recommend(..., history=...)``). Their
+        red flags count as reported; the ``progression_*`` checks read them.
 
     Returns
     -------
@@ -126,9 +145,11 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
     Raises
     ------
     InvalidArgumentError
-        An argument is not a Routine, a Profile or a KnowledgeBase.
+        An argument is not a Routine, a Profile or a KnowledgeBase, the history
+        holds something that is not a Session, or a history is given for knowledge
+        without a progression model.
     UnknownIdError
-        The profile reports a red flag the knowledge does not define.
+        The profile or a session names an id the knowledge does not define.
 
     Examples
     --------
@@ -151,8 +172,30 @@ def audit(routine: Routine, profile: Profile, knowledge: KnowledgeBase) -> list[
     unknown = sorted(profile.red_flags - knowledge.red_flags.keys())
     if unknown:
         raise UnknownIdError("red flag", unknown[0], knowledge.red_flags, where="red_flags")
-    case = _Case.of(routine, profile, knowledge)
+    logged = None if history is None else _sessions(history, knowledge)
+    if logged:
+        flags = frozenset(f for s in logged for f in s.red_flags) - profile.red_flags
+        if flags:  # reported in a session: as if reported with the profile
+            merged = profile.model_copy(update={"red_flags": profile.red_flags | flags})
+            if routine.profile == profile:
+                routine = routine.model_copy(update={"profile": merged})
+            profile = merged
+    case = _Case.of(routine, profile, knowledge, logged or None)
     return [v for check in _ALL for v in check(case) if v.rule not in PENDING]
+
+
+def _sessions(history: Iterable[Session], kb: KnowledgeBase) -> tuple[Session, ...]:
+    """The sessions of ``history``, oldest first, each a known :class:`Session`."""
+    if isinstance(history, (str, bytes)) or not isinstance(history, Iterable):
+        raise InvalidArgumentError(
+            f"the history must be an iterable of Session, not {type(history).__name__}"
+        )
+    found = tuple(history)
+    for s in found:
+        if not isinstance(s, Session):
+            raise InvalidArgumentError(f"the history holds a {type(s).__name__}, not a Session")
+        check_session(s, kb)
+    return tuple(sorted(found, key=lambda s: (s.date, s.model_dump_json())))
 
 
 # --- what the knowledge says, for this profile ------------------------------------------
@@ -257,18 +300,27 @@ class _Case:
     facts: KnowledgeFacts
     offered: Mapping[str, Phase]
     steps: Mapping[str, Step]
+    progress: _History | None = None
 
     @classmethod
-    def of(cls, routine: Routine, profile: Profile, kb: KnowledgeBase) -> _Case:
+    def of(
+        cls,
+        routine: Routine,
+        profile: Profile,
+        kb: KnowledgeBase,
+        history: tuple[Session, ...] | None = None,
+    ) -> _Case:
         facts = kb.facts
         context = facts.contexts.get(profile.context)
+        offered = _NO_OFFER if context is None else context.offered
         return cls(
             routine=routine,
             profile=profile,
             kb=kb,
             facts=facts,
-            offered=_NO_OFFER if context is None else context.offered,
+            offered=offered,
             steps={s.stretch_id: s for s in routine.steps},
+            progress=None if history is None else _History.of(kb, offered, history),
         )
 
     def blockers(self, st: StretchFacts) -> tuple[Blocker, ...]:
@@ -391,7 +443,11 @@ def _check_steps(c: _Case) -> Iterator[Violation]:
         if (
             i >= 0
             and (st.alternative_of is None or _stands_in(c, st.alternative_of))
-            and _STEP(vars(step)) == st.looks[aggravated][i]
+            and (
+                _STEP(vars(step)) == st.looks[aggravated][i]
+                if c.progress is None  # (with a history: the progression checks)
+                else _UNDOSED(vars(step)) == _UNDOSED_LOOK(st.looks[aggravated][i])
+            )
             and step.phase == offered.get(st.id)
             and step.reasons
             and all(map(str.strip, step.reasons))
@@ -405,7 +461,14 @@ def _check_steps(c: _Case) -> Iterator[Violation]:
 def _stands_in(c: _Case, primary: str) -> bool:
     """Whether a step may stand in for ``primary``: it is no step, and it is ruled out."""
     known = c.facts.stretches.get(primary)
-    return known is None or (primary not in c.steps and bool(c.blockers(known)))
+    return known is None or (
+        primary not in c.steps and (bool(c.blockers(known)) or _may_pause(c, primary))
+    )
+
+
+def _may_pause(c: _Case, sid: str) -> bool:
+    """Whether the history may leave ``sid`` out (see :class:`_History`)."""
+    return c.progress is not None and sid in c.progress.may_pause
 
 
 def _step_findings(
@@ -427,7 +490,7 @@ def _step_findings(
     if step.cautions != (st.aggravated_cautions if aggravated else st.cautions):
         yield _v("cautions", f"{sid}'s cautions are missing, changed or added", sid)
     dose = st.aggravated if aggravated else st.plain
-    if (
+    if c.progress is None and (  # (with a history: the progression checks)
         step.hold_seconds != dose.hold_seconds
         or step.sets != dose.sets
         or step.range_of_motion != dose.range_of_motion
@@ -461,7 +524,7 @@ def _check_replaces(c: _Case, step: Step, st: StretchFacts) -> Iterator[Violatio
     elif primary is not None and primary in c.facts.stretches:
         if primary in c.steps:
             yield _v("replaces", f"{sid} and the stretch it replaces are both steps", sid)
-        elif not c.blockers(c.facts.stretches[primary]):
+        elif not c.blockers(c.facts.stretches[primary]) and not _may_pause(c, primary):
             yield _v("replaces", f"{sid} stands in for {primary}, which can be done", sid)
 
 
@@ -498,6 +561,7 @@ _TIME, _RED_FLAG = ReasonCode.TIME_BUDGET, ReasonCode.RED_FLAG
 _LENGTH = ReasonCode.ROUTINE_LENGTH
 _REPLACED, _NO_ALTERNATIVE = ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE
 _NOT_NEEDED = ReasonCode.ALTERNATIVE_NOT_NEEDED
+_PAUSED = ReasonCode.PROGRESSION_PAUSED
 _POINTING = frozenset({ReasonCode.REPLACED, ReasonCode.ALTERNATIVE_NOT_NEEDED})
 _FATES = frozenset({ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE})
 _CAUSES = frozenset({ReasonCode.TIME_BUDGET, ReasonCode.ALTERNATIVE_NOT_NEEDED})
@@ -610,6 +674,9 @@ def _exclusion_findings(
         elif code == _RED_FLAG:
             red_flag = True
             holds = flagged
+        elif code == _PAUSED:
+            cause = True
+            holds = _may_pause(c, st.id)
         else:
             holds = False  # a code this audit does not know: teach it first
         if not holds:
@@ -637,7 +704,7 @@ class _TimeBudget:
     """Whether adding a stretch would overrun the budget; without a budget, whether the
     routine is at the cap."""
 
-    __slots__ = ("aggravated", "at_cap", "budget", "total")
+    __slots__ = ("aggravated", "at_cap", "budget", "most", "total")
 
     def __init__(self, c: _Case) -> None:
         minutes = _budget_minutes(c)
@@ -645,10 +712,13 @@ class _TimeBudget:
         self.budget = None if minutes is None else minutes * 60
         self.total = c.routine.total_seconds
         self.aggravated = int(c.profile.aggravated)
+        # With a history, a stretch's dose is a rung of its ladder: at most its top rung.
+        self.most = None if c.progress is None or self.aggravated else c.progress.most
 
     def __call__(self, st: StretchFacts) -> bool:
         budget = self.budget
-        return budget is not None and self.total + st.seconds[self.aggravated] > budget
+        seconds = st.seconds[self.aggravated] if self.most is None else self.most[st.id]
+        return budget is not None and self.total + seconds > budget
 
 
 def _check_order(c: _Case) -> Iterator[Violation]:
@@ -727,6 +797,110 @@ def _check_time(c: _Case) -> Iterator[Violation]:
         )
 
 
+# --- the progression rules (issue 13): only with a history ------------------------------
+
+#: The fields of :data:`STEP_FIELDS` that a history does not change (not the dose).
+_DOSE_FIELDS = ("hold_seconds", "sets", "range_of_motion", "seconds")
+_UNDOSED = itemgetter(*(f for f in STEP_FIELDS if f not in _DOSE_FIELDS))
+_UNDOSED_LOOK = itemgetter(*(i for i, f in enumerate(STEP_FIELDS) if f not in _DOSE_FIELDS))
+
+
+@dataclass(frozen=True, slots=True)
+class _History:
+    """What the audit reads of a history, derived per call from the sessions and the
+    knowledge's tables (``stretches``' dosage, the ``progression`` model), never from
+    :mod:`sirecommend.progression`.
+
+    ``ladders``: per stretch offered, every dose it may be given; ``most``: the seconds
+    of its top rung; ``bands``: per stretch, its feedback oldest first as ``(band, the
+    session holds)``; ``paused``: the stretches with ``reds_to_pause`` reds;
+    ``may_pause``: those, and those red in the latest session (resting, when on the
+    lowest rung); ``holds``: the latest session holds. (A red flag in any session counts
+    as reported with the profile: :func:`audit` merges them, so the referral checks
+    demand the referral.)
+    """
+
+    greens: int
+    ladders: Mapping[str, tuple[tuple[int, int, str], ...]]
+    most: Mapping[str, int]
+    bands: Mapping[str, tuple[tuple[int, bool], ...]]
+    paused: frozenset[str]
+    may_pause: frozenset[str]
+    holds: bool
+
+    @classmethod
+    def of(
+        cls, kb: KnowledgeBase, offered: Mapping[str, Phase], sessions: tuple[Session, ...]
+    ) -> _History:
+        model = next(iter(kb.progression.values()), None)
+        if model is None:
+            raise InvalidArgumentError("a history was given, but this knowledge has no progression")
+        ladders = {sid: expected_ladder(kb.stretches[sid], model) for sid in offered}
+        per_side = {sid: kb.stretches[sid].dosage.per_side for sid in offered}
+        bands: dict[str, list[tuple[int, bool]]] = {}
+        for session in sessions:
+            holds = session_holds(session, model)
+            for f in session.feedback:
+                bands.setdefault(f.stretch_id, []).append((feedback_band(f, model), holds))
+        latest = sessions[-1]
+        red_now = {f.stretch_id for f in latest.feedback if feedback_band(f, model) == 2}
+        paused = {
+            sid
+            for sid, found in bands.items()
+            if sum(b == 2 for b, _ in found) >= model.reds_to_pause
+        }
+        return cls(
+            greens=model.greens_to_step_up,
+            ladders=ladders,
+            most={
+                sid: max(expected_seconds(h, n, per_side[sid]) for h, n, _ in rungs)
+                for sid, rungs in ladders.items()
+            },
+            bands={sid: tuple(found) for sid, found in bands.items()},
+            paused=frozenset(paused),
+            may_pause=frozenset(paused | red_now),
+            holds=session_holds(latest, model),
+        )
+
+
+def _check_progression(c: _Case) -> Iterator[Violation]:
+    h, aggravated = c.progress, c.profile.aggravated
+    if h is None:
+        for step in c.routine.steps:
+            if step.progression is not None:
+                yield _v(
+                    "progression_given",
+                    f"{step.stretch_id} moved, with no history",
+                    step.stretch_id,
+                )
+        return
+    for step in c.routine.steps:
+        sid = step.stretch_id
+        if step.progression is None:
+            yield _v("progression_given", f"{sid} does not say how the history moved it", sid)
+        if sid in h.paused:
+            yield _v("progression_paused", f"{sid} is paused by the history, yet a step", sid)
+        rungs = h.ladders.get(sid)
+        if rungs is None:  # (not offered: the context check)
+            continue
+        dose = (step.hold_seconds, step.sets, step.range_of_motion)
+        if dose not in (rungs[:1] if aggravated else rungs):
+            where = "the lowest rung of its ladder" if aggravated else "on its ladder"
+            yield _v("progression_ladder", f"{sid}'s dose {dose} is not {where}", sid)
+        if step.seconds != expected_seconds(step.hold_seconds, step.sets, step.per_side):
+            yield _v(
+                "progression_ladder", f"{sid} lasts {step.seconds} s, not its holds and set-up", sid
+            )
+        if step.progression == "up":
+            last = h.bands.get(sid, ())[-h.greens :]
+            if h.holds or len(last) < h.greens or any(b or held for b, held in last):
+                yield _v(
+                    "progression_up",
+                    f"{sid} goes up without {h.greens} greens in a row, or after a hold",
+                    sid,
+                )
+
+
 _ALL: tuple[_Check, ...] = (
     _check_profile,
     _check_status,
@@ -738,4 +912,5 @@ _ALL: tuple[_Check, ...] = (
     _check_exclusions,
     _check_order,
     _check_time,
+    _check_progression,
 )

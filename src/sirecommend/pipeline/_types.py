@@ -7,12 +7,28 @@ points at the compiled knowledge (``sirecommend._compile``) it was made from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
 from sirecommend._compile import Dose, Option, Slot, StretchFacts
 from sirecommend._routine import Reason, ReasonCode
+from sirecommend.progression import Movement, StretchProgress
 
-__all__ = ["Candidate", "Dosed", "Dropped", "Left", "Pick", "Verdict"]
+__all__ = ["Candidate", "Dosed", "Dropped", "History", "Left", "Pick", "Verdict"]
+
+
+class History(NamedTuple):
+    """What the logged sessions mean for one call: made once per call from
+    :func:`sirecommend.progression.progress`, read by triage, filter and dose.
+
+    ``red_flags``: every flag reported in any session; ``paused``: per stretch the
+    progression rules leave out, the reason it is left out; ``steps``: per other stretch
+    of the context, its rung and how feedback moved it there.
+    """
+
+    red_flags: frozenset[str]
+    paused: Mapping[str, Reason]
+    steps: Mapping[str, StretchProgress]
 
 
 class Candidate(NamedTuple):
@@ -61,10 +77,14 @@ class Left(NamedTuple):
 
 
 class Dosed(NamedTuple):
-    """A pick with its dose (hold, sets, range, estimated seconds)."""
+    """A pick with its dose (hold, sets, range, estimated seconds).
+
+    ``movement`` is how logged feedback moved the dose (``None`` without history).
+    """
 
     pick: Pick
     dose: Dose
+    movement: Movement | None = None
 
     @property
     def stretch_id(self) -> str:

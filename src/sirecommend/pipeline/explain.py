@@ -106,6 +106,7 @@ def _step(kb: KnowledgeBase, plan: ContextPlan, d: Dosed, aggravated: bool) -> S
         sources=tuple(sorted(set(cites), key=rank.__getitem__)),
         seconds=dose.seconds,
         replaces=None if pick.replaced is None else pick.replaced.stretch.id,
+        progression=d.movement,
     )
 
 

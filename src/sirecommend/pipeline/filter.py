@@ -7,20 +7,25 @@ from collections.abc import Iterable, Mapping
 from sirecommend._compile import StretchFacts
 from sirecommend._kb import KnowledgeBase
 from sirecommend._routine import Profile, Reason
-from sirecommend.pipeline._types import Candidate, Verdict
+from sirecommend.pipeline._types import Candidate, History, Verdict
 
 __all__ = ["filter_candidates"]
 
 
 def filter_candidates(
-    kb: KnowledgeBase, profile: Profile, candidates: Iterable[Candidate]
+    kb: KnowledgeBase,
+    profile: Profile,
+    candidates: Iterable[Candidate],
+    history: History | None = None,
 ) -> Mapping[str, Verdict]:
     """A :class:`~sirecommend.pipeline._types.Verdict` for every candidate and alternative.
 
     All checks run (they do not stop at the first), so an exclusion tells the whole
     story: pregnancy and forbidden-combination rules (in rule order), an avoided
     position, missing equipment. The equipment option is the first one listed (the
-    source's primary choice first) that the person has.
+    source's primary choice first) that the person has. A stretch the ``history``
+    pauses (:mod:`sirecommend.progression`) is blocked last, with its own reason, so
+    that an alternative can stand in for it.
 
     >>> from sirecommend import load_knowledge, Profile
     >>> from sirecommend.pipeline import select
@@ -35,10 +40,17 @@ def filter_candidates(
     for name in profile.avoid_positions:
         avoided |= masks[name]
     equipment, trimester = profile.equipment, profile.pregnancy_trimester or 0
-    return {
+    verdicts = {
         st.id: _judge(st, avoided, equipment, trimester)
         for c in candidates
         for st in (c.slot.stretch, *c.slot.alternatives)
+    }
+    if history is None or not history.paused:
+        return verdicts
+    paused = history.paused
+    return {
+        sid: v._replace(blocked=(*v.blocked, paused[sid])) if sid in paused else v
+        for sid, v in verdicts.items()
     }
 
 

@@ -9,8 +9,12 @@ from sirecommend._routine import Profile, Referral
 __all__ = ["triage"]
 
 
-def triage(kb: KnowledgeBase, profile: Profile) -> Referral | None:
+def triage(
+    kb: KnowledgeBase, profile: Profile, history_flags: frozenset[str] = frozenset()
+) -> Referral | None:
     """Return the referral the profile's red flags call for, or ``None`` when there are none.
+
+    ``history_flags`` (the red flags reported in logged sessions) count as reported too.
 
     The urgency is the highest (by tier rank) among all flags reported. The referral
     names every flag reported, most urgent first, and its message leads with what to do
@@ -25,10 +29,11 @@ def triage(kb: KnowledgeBase, profile: Profile) -> Referral | None:
     >>> triage(kb, Profile(context="after_sitting")) is None
     True
     """
-    if not profile.red_flags:
+    reported = profile.red_flags | history_flags
+    if not reported:
         return None
     flags = sorted(
-        (kb.red_flags[f] for f in profile.red_flags),
+        (kb.red_flags[f] for f in reported),
         key=lambda f: (-kb.urgencies[f.urgency].rank, f.id),
     )
     top = kb.urgencies[flags[0].urgency].rank
