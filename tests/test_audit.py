@@ -41,17 +41,18 @@ from sirecommend._facts import (
 )
 from sirecommend._feedback import Feedback, Session
 from sirecommend._loader import knowledge_from_packs
-from sirecommend._models import PackFile
+from sirecommend._models import AGGRAVATED_MAX_STEPS, PackFile
 from sirecommend.errors import InvalidArgumentError
 from sirecommend.safety import CHECKS
 
 KB = load_knowledge()
-PLAIN = Profile(context="after_sitting")
-WITH_KIT = Profile(context="after_sitting", equipment={"strap", "towel"})
+# A budget long enough for every after-sitting step (its default is about 10 minutes).
+PLAIN = Profile(context="after_sitting", minutes=60.0)
+WITH_KIT = Profile(context="after_sitting", equipment={"strap", "towel"}, minutes=60.0)
 AGGRAVATED = Profile(context="after_sitting", aggravated=True)
 FLAGGED = Profile(context="after_sitting", red_flags={"fever", "saddle_numbness"})
-PREGNANT = Profile(context="after_sitting", pregnancy_trimester=2)
-NO_KNEELING = Profile(context="after_sitting", avoid_positions={"quadruped"})
+PREGNANT = Profile(context="after_sitting", pregnancy_trimester=2, minutes=60.0)
+NO_KNEELING = Profile(context="after_sitting", avoid_positions={"quadruped"}, minutes=60.0)
 TWIST_PACK = """
 [[source]]
 id = "clinic-notes"
@@ -387,6 +388,24 @@ def _forbidden_combination() -> tuple[Routine, Profile, KnowledgeBase]:
     return promoted(kb, PLAIN, "twist_and_reach", len(routine.steps)), PLAIN, kb
 
 
+def _lying_to_standing() -> tuple[Routine, Profile, KnowledgeBase]:
+    # On waking, hands and knees before lying: the position blocks stay whole, the
+    # direction the context asks for does not hold.
+    profile = Profile(context="after_sleep", minutes=60.0)
+    routine = run(profile)
+    steps = list(routine.steps)
+    steps.insert(0, steps.pop(index_of(routine, "child_pose_side_reach")))
+    return routine.model_copy(update={"steps": tuple(steps)}), profile, KB
+
+
+def _aggravated_steps() -> tuple[Routine, Profile, KnowledgeBase]:
+    # Aggravated, with time to spare: bring back a fifth step the cap left out.
+    profile = Profile(context="after_sitting", aggravated=True, minutes=60.0)
+    routine = run(profile)
+    assert len(routine.steps) == AGGRAVATED_MAX_STEPS
+    return promoted(KB, profile, "standing_side_bend", len(routine.steps)), profile, KB
+
+
 BREAKS: dict[str, Tamper] = {
     "profile": _profile,
     "status": _status,
@@ -425,9 +444,11 @@ BREAKS: dict[str, Tamper] = {
     "phase_order": _phase_order,
     "position_blocks": _position_blocks,
     "ordering": _ordering,
+    "lying_to_standing": _lying_to_standing,
     "total_seconds": _routine(PLAIN, total_seconds=1),
     "time_budget": _time_budget,
     "max_steps": _max_steps,
+    "aggravated_steps": _aggravated_steps,
 }
 
 
@@ -1002,11 +1023,13 @@ def test_a_step_that_moved_without_history_is_reported() -> None:
 
 
 def test_aggravated_means_the_lowest_rung_whatever_the_history() -> None:
-    routine = ran(AGGRAVATED, TWO_GREENS)
+    # Aggravated keeps 4 steps, the gentlest; the focus keeps the hamstring stretch.
+    aggravated = Profile(context="after_sitting", aggravated=True, focus={"hamstrings"})
+    routine = ran(aggravated, TWO_GREENS)
     i = index_of(routine, HAM)
     assert routine.steps[i].hold_seconds == 30
     tampered = retimed(with_step(routine, i, hold_seconds=60, range_of_motion="full"))
-    found = audit(tampered, AGGRAVATED, KB, history=TWO_GREENS)
+    found = audit(tampered, aggravated, KB, history=TWO_GREENS)
     assert {v.rule for v in found} == {"progression_ladder"}
 
 

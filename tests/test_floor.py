@@ -231,12 +231,23 @@ class TestWeakeningEachKind:
             ("no_rotation_with_side_bend", {"caution": "Twist if you like."}, "caution"),
             ("aggravated_go_gently", {"caution": "Push through it."}, "caution"),
             ("stretch_gently", {"text": "Force it."}, "text"),
+            ("stretch_gently", {"when": "pregnant"}, "when"),
+            ("pregnancy_warning_signs", {"text": "Carry on."}, "text"),
         ],
     )  # fmt: skip
     def test_rule_weakened(
         self, tmp_path: Path, kb: KnowledgeBase, rule: str, changes: dict[str, object], field: str
     ) -> None:
         assert refused(tmp_path, shipped_rule(kb, rule, **changes)) == [(f"rule {rule!r}", field)]
+
+    def test_pregnancy_stop_rule_shown_to_everyone_is_stricter(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        text = shipped_rule(kb, "pregnancy_warning_signs", when="always")
+        wider = load_knowledge(pack(tmp_path, text))
+        signs = kb.rules["pregnancy_warning_signs"].text  # type: ignore[union-attr]
+        assert signs in recommend(context="after_sitting", knowledge=wider).cautions
+        assert signs not in recommend(context="after_sitting", knowledge=kb).cautions
 
     def test_a_second_referral_rule(self, tmp_path: Path) -> None:
         text = """

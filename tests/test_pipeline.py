@@ -204,7 +204,7 @@ class TestForbiddenCombination:
         assert excl.reasons[0].rule == "no_rotation_with_side_bend"
 
     def test_side_bend_step_cautions_against_rotating(self, kb: KnowledgeBase) -> None:
-        step = {s.stretch_id: s for s in recommend(context="after_sitting").steps}[
+        step = {s.stretch_id: s for s in recommend(context="after_sitting", minutes=30.0).steps}[
             "standing_side_bend"
         ]
         assert kb.rules["no_rotation_with_side_bend"].caution in step.cautions  # type: ignore[union-attr]
@@ -293,7 +293,7 @@ class TestOrder:
                 seen.append(b)
 
     def test_after_sitting_order(self, kb: KnowledgeBase) -> None:
-        steps = recommend(context="after_sitting").steps
+        steps = recommend(context="after_sitting", minutes=30.0).steps
         assert [s.stretch_id for s in steps] == [
             "child_pose_side_reach",  # warm-up: quadruped, then down to sitting and lying
             "butterfly_seated",
@@ -373,20 +373,21 @@ class TestExplain:
         assert ham.equipment is None
 
     def test_substitution_is_explained(self) -> None:
-        step = {s.stretch_id: s for s in recommend(context="after_sitting").steps}[
+        step = {s.stretch_id: s for s in recommend(context="after_sitting", minutes=30.0).steps}[
             "butterfly_seated"
         ]
         assert step.replaces == "adductor_strap_supine"
         assert any(r.startswith("Stands in for Inner-thigh stretch") for r in step.reasons)
 
     def test_primary_equipment_is_named(self) -> None:
-        steps = recommend(context="after_sitting", equipment={"strap", "towel"}).steps
+        steps = recommend(context="after_sitting", equipment={"strap", "towel"}, minutes=30.0).steps
         ham = {s.stretch_id: s for s in steps}["hamstring_supine"]
         assert ham.equipment == "strap"
         assert ham.equipment_name == "Stretching strap"
         assert any("first choice" in r for r in ham.reasons)
         towel = {
-            s.stretch_id: s for s in recommend(context="after_sitting", equipment={"towel"}).steps
+            s.stretch_id: s
+            for s in recommend(context="after_sitting", equipment={"towel"}, minutes=30.0).steps
         }["hamstring_supine"]
         assert any("earlier options" in r for r in towel.reasons)
 

@@ -13,6 +13,7 @@ list is reported (tests/test_audit.py pins one break per check).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import os
@@ -38,7 +39,14 @@ from sirecommend import (
     recommend,
 )
 from sirecommend._loader import knowledge_from_packs
-from sirecommend._models import PHASES, ForbidCombinationRule, PackFile, PregnancyRule
+from sirecommend._models import (
+    AGGRAVATED_MAX_STEPS,
+    PHASES,
+    ForbidCombinationRule,
+    GeneralCautionRule,
+    PackFile,
+    PregnancyRule,
+)
 from sirecommend._recommend import _run
 from sirecommend.pipeline import filter_candidates, select
 from sirecommend.testing import knowledge_bases, profiles, synthetic_knowledge
@@ -209,6 +217,50 @@ class TestRedFlagsStopTheRoutineAndReferAtTheHighestUrgency(Invariant):
         assert {e.stretch_id for e in routine.excluded} == offered(kb, profile.context)
         assert all(r.code == "red_flag" for e in routine.excluded for r in e.reasons)
 
+
+class TestAggravatedRoutinesAreShortAndWithinTheBudget(Invariant):
+    """At most AGGRAVATED_MAX_STEPS when aggravated; never over the person's budget or,
+    without one, the context's default."""
+
+    red_flags = False
+
+    def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
+        routine = _run(kb, profile)
+        if profile.aggravated:
+            assert len(routine.steps) <= AGGRAVATED_MAX_STEPS
+        minutes = profile.minutes
+        if minutes is None:
+            minutes = kb.contexts[profile.context].default_minutes
+        if minutes is not None:
+            assert routine.total_seconds <= minutes * 60
+
+
+class TestEachPhaseRunsTheWayTheContextSays(Invariant):
+    """In a lying-to-standing context no step of a phase lies lower than the one before."""
+
+    red_flags = False
+
+    def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
+        if kb.contexts[profile.context].order != "lying_to_standing":
+            return
+        steps = _run(kb, profile).steps
+        for a, b in itertools.pairwise(steps):
+            if a.phase == b.phase:
+                assert kb.positions[b.position].sequence <= kb.positions[a.position].sequence
+
+
+class TestStopRulesForWhoTheRoutineIsFor(Invariant):
+    """Every general caution in rule order; those for pregnancy only for a trimester."""
+
+    def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
+        pregnant = profile.pregnancy_trimester is not None
+        expected = tuple(
+            r.text
+            for r in kb.rules.values()
+            if isinstance(r, GeneralCautionRule) and (pregnant or r.when == "always")
+        )
+        assert _run(kb, profile).cautions == expected
+
     def test_an_emergency_flag_outranks_the_others(self) -> None:
         routine = recommend(context="after_sitting", red_flags={"fever", "saddle_numbness"})
         assert routine.referral is not None
@@ -256,7 +308,8 @@ class TestNoLyingOnTheBackFromTheSecondTrimester(Invariant):
                 for step in routine.steps:
                     assert kb.stretches[step.stretch_id].position not in ruled_out
         if kb is shipped() and trimester >= 2:
-            assert "supine" not in {s.position for s in routine.steps}
+            # Neither on the back nor face down (a roller under the bump), from week 13.
+            assert not {"supine", "prone"} & {s.position for s in routine.steps}
 
 
 class TestNoStepCombinesRotationWithASideBend(Invariant):

@@ -19,6 +19,14 @@ pregnancy and forbidden-combination rules   ``StretchFacts.rules`` filter
 dose per level, with its reasons            :class:`Dose`          dose, explain
 instructions, cautions, sources             ``StretchFacts``       explain
 the one precedence order (and its cycles)   ``ContextPlan.order``  order, explain
+how gentle it is, when aggravated            ``ContextPlan.gentle`` fit
+==========================================  =====================  ==================
+
+Per context, from its entry: the default time budget (``ContextPlan.default_minutes``,
+read by fit and explain) and the direction of its position blocks (``Context.order``,
+compiled into ``ContextPlan.order``).
+
+==========================================  =====================  ==================
 ==========================================  =====================  ==================
 """
 
@@ -187,6 +195,12 @@ class ContextPlan:
     order: tuple[str, ...]
     rank: Mapping[str, int]
     by_muscle: Mapping[str, tuple[int, ...]]
+    #: Per stretch the context offers, how gentle it is (lower: gentler): warm-up moves
+    #: before targeted stretches before the cool-down, then the more supported position
+    #: (higher ``sequence``: lying) first. Fit keeps the gentlest when aggravated.
+    gentle: Mapping[str, tuple[int, int]]
+    #: The time budget in minutes when the profile gives none (None: no limit).
+    default_minutes: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +214,11 @@ class Compiled:
     muscle_names: Mapping[str, str]
     #: Every citation the knowledge holds -> its place in source, then paragraph order.
     citation_rank: Mapping[str, int]
+    #: The general cautions (stop rules) every routine shows, in rule order.
     general_cautions: tuple[str, ...]
+    #: The stop rules a pregnant person's routine shows: those, and the ``when =
+    #: "pregnant"`` ones, in rule order.
+    pregnant_cautions: tuple[str, ...]
     provenance: Provenance
     #: The ids a profile may name, per field (``avoid_positions``: positions and groups).
     valid_ids: Mapping[str, frozenset[str]]
@@ -267,7 +285,10 @@ def first_paragraph(cites: Iterable[str]) -> int:
 
 
 def precedence_order(
-    context: str, members: Iterable[Member], orderings: Iterable[tuple[str, str, str]] = ()
+    context: str,
+    members: Iterable[Member],
+    orderings: Iterable[tuple[str, str, str]] = (),
+    direction: Literal["alternate", "lying_to_standing"] = "alternate",
 ) -> tuple[str, ...]:
     """The one routine order of a context's stretches: a topological sort with a tie-break.
 
@@ -275,7 +296,8 @@ def precedence_order(
     2. inside a phase, each position is one block, so the person changes position as few
        times as possible. Blocks follow the positions' ``sequence`` (standing down to
        lying) in the warm-up, back up in the targeted phase, and down again in the
-       cool-down; positions that share a ``sequence`` follow their ids;
+       cool-down (``direction="alternate"``), or from lying up to standing in every phase
+       (``"lying_to_standing"``); positions that share a ``sequence`` follow their ids;
     3. inside a block, ``orderings`` ``(id, before, after)`` apply;
     4. remaining ties: the first article paragraph the stretch cites, then its id.
 
@@ -292,7 +314,8 @@ def precedence_order(
     def block(m: Member) -> tuple[int, int, str]:
         index = PHASES.index(m.phase)
         # The id keeps two positions that share a sequence in two blocks, not one.
-        return index, m.sequence if index % 2 == 0 else -m.sequence, m.position
+        down = index % 2 == 0 and direction == "alternate"
+        return index, m.sequence if down else -m.sequence, m.position
 
     blocks: dict[tuple[int, int, str], list[str]] = {}
     for m in by_id.values():
@@ -522,7 +545,10 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
         citation_rank=MappingProxyType(
             {c: i for i, c in enumerate(sorted(citations, key=_citation_key))}
         ),
-        general_cautions=tuple(r.text for r in rule_entries if isinstance(r, GeneralCautionRule)),
+        general_cautions=tuple(
+            r.text for r in rule_entries if isinstance(r, GeneralCautionRule) and r.when == "always"
+        ),
+        pregnant_cautions=tuple(r.text for r in rule_entries if isinstance(r, GeneralCautionRule)),
         provenance=Provenance(
             version=__version__,
             knowledge_digest=kb.digest,
@@ -578,7 +604,7 @@ def _plan(
     orderings: Sequence[tuple[str, str, str]],
 ) -> ContextPlan:
     """Walk the graph from one context node to its slots, in the one routine order."""
-    context, name = g.attr(c, "id"), g.attr(c, "name")
+    context, name, entry = g.attr(c, "id"), g.attr(c, "name"), g.attr(c, "entry")
     members: dict[str, Member] = {}
     found: list[tuple[str, Phase, tuple[str, ...], list[str], frozenset[str]]] = []
 
@@ -603,7 +629,7 @@ def _plan(
         alternatives.sort(key=lambda a: (members[a].first_paragraph, a))
         targets = frozenset(g.attr(m, "id") for m, _ in g.out(u, "targets"))
         found.append((g.attr(u, "id"), phase, tuple(link["cites"]), alternatives, targets))
-    order = precedence_order(context, members.values(), orderings)
+    order = precedence_order(context, members.values(), orderings, entry.order)
     rank = {sid: i for i, sid in enumerate(order)}
     found.sort(key=lambda f: rank[f[0]])
     slots = tuple(
@@ -631,4 +657,8 @@ def _plan(
         order=order,
         rank=MappingProxyType(rank),
         by_muscle=MappingProxyType({m: tuple(ix) for m, ix in sorted(by_muscle.items())}),
+        gentle=MappingProxyType(
+            {sid: (PHASES.index(m.phase), -m.sequence) for sid, m in sorted(members.items())}
+        ),
+        default_minutes=entry.default_minutes,
     )

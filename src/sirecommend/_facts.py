@@ -107,14 +107,15 @@ class RuleFacts:
     out; ``forbidden``: per forbid-combination rule, its id and the movement kinds it
     forbids together; ``cautions``: per forbid-combination or ``when_aggravated`` rule,
     the movement kinds its caution is for (``None``: every step when aggravated) and the
-    caution; ``stop_rules``: the general cautions' texts; ``referral``: the red-flag
-    referral rules' messages.
+    caution; ``stop_rules``: the general cautions' texts a routine shows, not pregnant
+    and pregnant (a ``when = "pregnant"`` rule only in the second); ``referral``: the
+    red-flag referral rules' messages.
     """
 
     pregnancy: tuple[tuple[str, int, frozenset[str]], ...]
     forbidden: tuple[tuple[str, frozenset[str]], ...]
     cautions: tuple[tuple[frozenset[str] | None, str], ...]
-    stop_rules: tuple[str, ...]
+    stop_rules: tuple[tuple[str, ...], tuple[str, ...]]
     referral: tuple[str, ...]
 
 
@@ -128,7 +129,7 @@ def rule_facts(kb: KnowledgeBase) -> RuleFacts:
     pregnancy: list[tuple[str, int, frozenset[str]]] = []
     forbidden: list[tuple[str, frozenset[str]]] = []
     cautions: list[tuple[frozenset[str] | None, str]] = []
-    stop_rules: list[str] = []
+    stop_rules: tuple[list[str], list[str]] = ([], [])
     referral: list[str] = []
     for rule in kb.rules.values():
         if isinstance(rule, PregnancyRule):
@@ -140,11 +141,17 @@ def rule_facts(kb: KnowledgeBase) -> RuleFacts:
         elif isinstance(rule, WhenAggravatedRule):
             cautions.append((None, rule.caution))
         elif isinstance(rule, GeneralCautionRule):
-            stop_rules.append(rule.text)
+            for pregnant, shown in enumerate(stop_rules):
+                if pregnant or rule.when != "pregnant":
+                    shown.append(rule.text)
         else:
             referral.append(rule.message)
     return RuleFacts(
-        tuple(pregnancy), tuple(forbidden), tuple(cautions), tuple(stop_rules), tuple(referral)
+        tuple(pregnancy),
+        tuple(forbidden),
+        tuple(cautions),
+        (tuple(stop_rules[0]), tuple(stop_rules[1])),
+        tuple(referral),
     )
 
 
@@ -277,6 +284,8 @@ class PositionFacts:
     with the trimester from which they do, in rule order."""
 
     name: str
+    #: Its place from standing (low) down to lying (high).
+    sequence: int
     avoided_by: frozenset[str]
     pregnancy: tuple[tuple[str, int], ...]
     #: Per trimester (0: not pregnant, then 1-3), the pregnancy rules in force against it.
@@ -286,9 +295,12 @@ class PositionFacts:
 @dataclass(frozen=True, slots=True)
 class ContextFacts:
     """Every stretch a context offers (those that suit it and their alternatives), with
-    its phase there."""
+    its phase there; its time budget when the profile gives none (``None``: no limit);
+    whether each phase runs its positions from lying up to standing."""
 
     offered: Mapping[str, Phase]
+    default_minutes: float | None = None
+    lying_to_standing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +321,8 @@ class KnowledgeFacts:
     ``forbid_rules``: per forbid-combination rule, its id and the movement kinds it
     forbids together (for a step that claims other movements than its stretch's);
     ``urgency_ranks``: per tier, its rank; ``referral``: the red-flag referral rules'
-    messages; ``stop_rules``: the general cautions' texts; ``sources``: every source id;
+    messages; ``stop_rules``: the general cautions' texts, not pregnant and pregnant
+    (index by whether the profile gives a trimester); ``sources``: every source id;
     ``cites``: every citation a stretch gives (itself, its dose, its links, its notes)
     whose source is one of ``sources``; ``provenance``: what every routine made from this
     knowledge must say of it.
@@ -322,7 +335,7 @@ class KnowledgeFacts:
     urgency_ranks: Mapping[str, int]
     forbid_rules: tuple[tuple[str, frozenset[str]], ...]
     referral: tuple[str, ...]
-    stop_rules: tuple[str, ...]
+    stop_rules: tuple[tuple[str, ...], tuple[str, ...]]
     sources: frozenset[str]
     cites: frozenset[str]
     provenance: Provenance
@@ -386,7 +399,14 @@ def knowledge_facts(kb: KnowledgeBase) -> KnowledgeFacts:
         )
         for st in kb.stretches.values()
     }
-    contexts = {ctx: ContextFacts(MappingProxyType(offered_phases(kb, ctx))) for ctx in kb.contexts}
+    contexts = {
+        ctx: ContextFacts(
+            MappingProxyType(offered_phases(kb, ctx)),
+            c.default_minutes,
+            c.order == "lying_to_standing",
+        )
+        for ctx, c in kb.contexts.items()
+    }
     flags = {
         f.id: FlagFacts(
             f.id, f.name, kb.urgencies[f.urgency].rank, kb.urgencies[f.urgency].action, f.message
@@ -432,7 +452,9 @@ def _position_facts(
             share(tuple((ReasonCode.PREGNANCY, rule) for rule, first in pregnancy if t >= first))
             for t in range(4)
         )
-        found[p.id] = PositionFacts(p.name, share(frozenset(avoided_by[p.id])), pregnancy, in_force)
+        found[p.id] = PositionFacts(
+            p.name, p.sequence, share(frozenset(avoided_by[p.id])), pregnancy, in_force
+        )
     return found
 
 

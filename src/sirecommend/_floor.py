@@ -186,6 +186,8 @@ def _rules(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
             yield from _same_text(old, new, "caution", "the caution for aggravated symptoms")
         elif isinstance(old, GeneralCautionRule):  # pragma: no branch - every rule kind
             yield from _same_text(old, new, "text", "a stop rule every routine repeats")
+            if old.when == "always" and new.when != "always":
+                yield Weakening("rule", old.id, "when", f"shows the stop rule only when {new.when}")
     if not any(isinstance(r, RedFlagRule) for r in shipped["rule"].values()):
         return  # no referral message to keep (knowledge built without the shipped rules)
     for rule in merged["rule"].values():

@@ -134,7 +134,7 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
         ("position_group", kb.position_groups),
     ):
         for e in table.values():
-            cite(add(kind, e.id, name=e.name), e.cites)
+            cite(add(kind, e.id, name=e.name, entry=e), e.cites)
     for pos in kb.positions.values():
         cite(add("position", pos.id, name=pos.name, sequence=pos.sequence), pos.cites)
     for mv in kb.movements.values():

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "AGGRAVATED_MAX_STEPS",
     "ID_PATTERN",
     "PHASES",
     "URGENCIES",
@@ -42,6 +43,7 @@ __all__ = [
     "PackFile",
     "PainBands",
     "Phase",
+    "PhaseTitles",
     "Position",
     "PositionGroup",
     "PositionKind",
@@ -109,6 +111,8 @@ URGENCIES: tuple[Urgency, ...] = ("emergency", "same_day", "urgent", "stop_and_r
 # outside is a typo, not a clinical choice.
 MAX_HOLD_SECONDS = 120
 MAX_SETS = 6
+#: At most this many steps when symptoms are aggravated: the gentlest ones (p10, p26).
+AGGRAVATED_MAX_STEPS = 4
 
 
 class _Frozen(BaseModel):
@@ -194,8 +198,34 @@ class Movement(_Named):
     is_a: Id = Field(description="The base movement kind (movement_kind id) this movement is.")
 
 
+class PhaseTitles(_Frozen):
+    """The heading a person reads over each phase of a context's routine; a phase left
+    out reads the default ("Gentle moves", "Targeted stretches", "Cool-down")."""
+
+    warm_up: Text | None = None
+    targeted: Text | None = None
+    cool_down: Text | None = None
+
+
 class Context(_Named):
-    """A situation a routine is asked for (``after_sitting`` ...)."""
+    """A situation a routine is asked for (``after_sitting`` ...).
+
+    ``default_minutes`` is the time budget when the profile gives none (``None``: no
+    limit but the length cap). ``order`` is how the position blocks of each phase run:
+    ``"alternate"`` (the warm-up from standing down to lying, the targeted phase back up,
+    the cool-down down again) or ``"lying_to_standing"`` (every phase from lying up to
+    standing, as for someone getting out of bed).
+    """
+
+    default_minutes: (
+        Annotated[float, Field(strict=True, gt=0, le=24 * 60, allow_inf_nan=False)] | None
+    ) = Field(default=None, description="Time budget in minutes when the profile gives none.")
+    order: Literal["alternate", "lying_to_standing"] = Field(
+        default="alternate", description="How the position blocks of each phase run."
+    )
+    phase_titles: PhaseTitles = Field(
+        default=PhaseTitles(), description="Headings of the phases, where not the default."
+    )
 
 
 class Position(_Named):
@@ -363,11 +393,20 @@ class RedFlagRule(_Entry):
 
 
 class GeneralCautionRule(_Entry):
-    """A stop rule every routine repeats to the person."""
+    """A stop rule every routine repeats to the person.
+
+    ``when = "pregnant"`` shows it only in the routines of a person who gives a
+    pregnancy trimester (ACOG's warning signs to stop exercising); by default every
+    routine shows it.
+    """
 
     kind: Literal["general_caution"]
     name: Text
     text: Text
+    when: Literal["always", "pregnant"] = Field(
+        default="always",
+        description="Who is shown it: everyone, or only a person who is pregnant.",
+    )
     cites: Cites
 
 

@@ -15,7 +15,7 @@ from sirecommend.pipeline import (
     dose,
     explain,
     filter_candidates,
-    fit_to_time,
+    fit,
     order_steps,
     select,
     substitute,
@@ -173,5 +173,5 @@ def _run(kb: KnowledgeBase, profile: Profile, history: History | None = None) ->
     verdicts = filter_candidates(kb, profile, candidates, history)
     picks, left = substitute(candidates, verdicts)
     dosed = order_steps(dose(profile, picks, history), kb.compiled.contexts[profile.context])
-    kept, dropped = fit_to_time(dosed, profile.budget_seconds)
+    kept, dropped = fit(dosed, profile, kb.compiled.contexts[profile.context])
     return explain(kb, profile, kept, left, dropped)

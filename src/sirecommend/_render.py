@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sirecommend._routine import Referral, Routine, Step
 
 __all__ = [
+    "PHASE_TITLES",
     "RANGE_WORDS",
     "ROLLING_WORDS",
     "URGENCY_WORDS",
@@ -199,20 +200,34 @@ def focus_note(routine: Routine, kb: KnowledgeBase) -> str | None:
     )
 
 
-def phase_title(context: str, phase: str) -> str:
-    """The heading of a phase, in words that fit the context.
+#: The heading of each phase unless the context names its own (``Context.phase_titles``).
+PHASE_TITLES: Mapping[str, str] = {
+    "warm_up": "Gentle moves",
+    "targeted": "Targeted stretches",
+    "cool_down": "Cool-down",
+}
+
+
+def phase_title(context: str, phase: str, knowledge: KnowledgeBase | None = None) -> str:
+    """The heading of a phase, in words that fit the context: the context's own
+    ``phase_titles`` in ``knowledge`` (default: the shipped knowledge), else
+    :data:`PHASE_TITLES`.
 
     The moves that open a routine are a warm-up only when the person is about to be
-    active; after sitting, sleep or activity they are gentle moves (article p7, p25).
+    active (the ``warm_up`` context says so in its data); after sitting, sleep or
+    activity they are gentle moves (article p7, p25).
 
     >>> phase_title("warm_up", "warm_up"), phase_title("post_activity", "warm_up")
     ('Warm-up', 'Gentle moves')
     >>> phase_title("after_sitting", "targeted"), phase_title("cool_down", "cool_down")
     ('Targeted stretches', 'Cool-down')
     """
-    if phase == "warm_up":
-        return "Warm-up" if context == "warm_up" else "Gentle moves"
-    return "Targeted stretches" if phase == "targeted" else "Cool-down"
+    from sirecommend import load_knowledge
+
+    kb = knowledge if knowledge is not None else load_knowledge()
+    entry = kb.contexts.get(context)
+    own = None if entry is None else getattr(entry.phase_titles, phase, None)
+    return own if own is not None else PHASE_TITLES.get(phase, phase.replace("_", " "))
 
 
 def equipment_words(step: Step) -> str:
@@ -220,8 +235,8 @@ def equipment_words(step: Step) -> str:
 
     >>> from sirecommend import recommend
     >>> steps = recommend(context="after_sitting", equipment={"strap"}).steps
-    >>> [equipment_words(s) for s in steps][:2]
-    ['No equipment needed', 'Stretching strap']
+    >>> [equipment_words(s) for s in steps][:3]
+    ['No equipment needed', 'No equipment needed', 'Stretching strap']
     """
     return step.equipment_name or "No equipment needed"
 
@@ -376,7 +391,7 @@ def render_text(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> 
     for n, step in enumerate(routine.steps, 1):
         if step.phase != phase:
             phase = step.phase
-            lines += ["", phase_title(routine.context, phase)]
+            lines += ["", phase_title(routine.context, phase, kb)]
         lines += ["", f"{n}. {step.name}", f"   {dose_line(step, kb)}"]
         lines += [
             ln for i, text in enumerate(step.instructions, 1) for ln in _wrap(f"{i}) {text}", "   ")

@@ -486,7 +486,7 @@ def to_markdown(
     if routine.steps:
         out += ["## Steps", ""]
     for n, step in enumerate(routine.steps, 1):
-        phase = phase_title(routine.context, step.phase)
+        phase = phase_title(routine.context, step.phase, kb)
         out += [f"### {n}. {_md(step.name)}", "", f"*{phase}*", ""]
         out += [f"- **{label}:** {_md(value)}" for label, value in _dose(step, kb)]
         out += ["", "How to do it:", ""]
@@ -603,7 +603,7 @@ def _step_html(n: int, step: Step, context: str, kb: KnowledgeBase, clinician: b
     return (
         f'<li class="step" id="step-{n}">'
         f'<div class="picture">{picture}</div>'
-        f'<div class="phase">{_e(phase_title(context, step.phase))}</div>'
+        f'<div class="phase">{_e(phase_title(context, step.phase, kb))}</div>'
         f'<h3><span class="num">{n}. </span>{_e(step.name)}</h3>'
         f'<p class="dose">{dose}</p>'
         f'<p class="dose"><b>{label}:</b> {_e(how_far(step, kb)[0])}.</p>'

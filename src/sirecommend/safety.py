@@ -24,6 +24,7 @@ that a deliberate change of the pipeline's output is a change of one function.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
@@ -42,7 +43,7 @@ from sirecommend._facts import (
 )
 from sirecommend._feedback import Session, check_session
 from sirecommend._kb import KnowledgeBase
-from sirecommend._models import PHASES, Phase
+from sirecommend._models import AGGRAVATED_MAX_STEPS, PHASES, Phase
 from sirecommend._routine import (
     MAX_STEPS,
     NOTICE,
@@ -66,7 +67,8 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "referral_urgency": "the referral's urgency has the highest tier rank reported",
         "referral_flags": "the referral names every flag reported, most urgent first, by name",
         "referral_words": "the referral's action and message are the knowledge's words",
-        "stop_rules": "the routine repeats every general caution rule, in rule order",
+        "stop_rules": "the routine repeats every general caution rule that applies, in rule "
+        "order: those for pregnancy only when a trimester is given",
         "notice": "the routine carries the library's notice",
         "provenance": "the provenance names this knowledge (digest, packs, relaxations)",
         "known_stretch": "every step and exclusion names a stretch of the knowledge",
@@ -93,9 +95,12 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "phase_order": "phases run warm-up, targeted, cool-down",
         "position_blocks": "within a phase each position is one block",
         "ordering": "the knowledge's ordering constraints hold between steps",
+        "lying_to_standing": "where the context says so, each phase runs from lying up to standing",
         "total_seconds": "total_seconds is the sum of the steps' seconds",
-        "time_budget": "the routine fits the person's time budget",
+        "time_budget": "the routine fits the person's time budget, or without one the "
+        "context's default",
         "max_steps": f"at most MAX_STEPS ({MAX_STEPS}) steps, with or without a time budget",
+        "aggravated_steps": f"at most {AGGRAVATED_MAX_STEPS} steps when symptoms are aggravated",
         "progression_given": "steps say how feedback moved them exactly when a history is given",
         "progression_ladder": "with a history, every dose is a rung of its stretch's ladder "
         "(the lowest, at reduced range, when aggravated), and lasts its holds and set-up",
@@ -381,7 +386,8 @@ def _check_referral(c: _Case) -> Iterator[Violation]:
 
 
 def _check_routine_words(c: _Case) -> Iterator[Violation]:
-    if c.routine.cautions != c.facts.stop_rules:
+    pregnant = c.profile.pregnancy_trimester is not None
+    if c.routine.cautions != c.facts.stop_rules[pregnant]:
         yield _v("stop_rules", "the general stop rules are missing, changed or out of order")
     if c.routine.notice != NOTICE:
         yield _v("notice", "the notice is missing or changed")
@@ -701,8 +707,8 @@ class _TimeBudget:
     __slots__ = ("aggravated", "at_cap", "budget", "most", "total")
 
     def __init__(self, c: _Case) -> None:
-        minutes = c.profile.minutes
-        self.at_cap = len(c.routine.steps) >= MAX_STEPS
+        minutes = _budget_minutes(c)
+        self.at_cap = len(c.routine.steps) >= _max_steps(c)
         self.budget = None if minutes is None else minutes * 60
         self.total = c.routine.total_seconds
         self.aggravated = int(c.profile.aggravated)
@@ -731,6 +737,9 @@ def _check_order(c: _Case) -> Iterator[Violation]:
             if current is not None:
                 left.add(current)
             current = block
+    context = c.facts.contexts.get(c.profile.context)
+    if context is not None and context.lying_to_standing:
+        yield from _check_lying_to_standing(c, steps)
     index = {s.stretch_id: i for i, s in enumerate(steps)}
     broken: list[tuple[int, Violation]] = []
     stretches = c.facts.stretches
@@ -745,11 +754,35 @@ def _check_order(c: _Case) -> Iterator[Violation]:
         yield violation
 
 
+def _check_lying_to_standing(c: _Case, steps: tuple[Step, ...]) -> Iterator[Violation]:
+    """Inside each phase, no step lies lower (higher ``sequence``) than the one before."""
+    positions = c.facts.positions
+    for before, s in itertools.pairwise(steps):
+        a, b = positions.get(before.position), positions.get(s.position)
+        if a is None or b is None or before.phase != s.phase:
+            continue  # (an unknown position: the ids check)
+        if b.sequence > a.sequence:
+            message = f"{s.position} comes after {before.position}: lying first, up to standing"
+            yield _v("lying_to_standing", message, s.stretch_id)
+
+
 _PHASE_RANK = MappingProxyType({phase: i for i, phase in enumerate(PHASES)})
 
 
+def _budget_minutes(c: _Case) -> float | None:
+    """The person's time budget, else the context's default (None: no limit)."""
+    if c.profile.minutes is not None:
+        return c.profile.minutes
+    context = c.facts.contexts.get(c.profile.context)
+    return None if context is None else context.default_minutes
+
+
+def _max_steps(c: _Case) -> int:
+    return AGGRAVATED_MAX_STEPS if c.profile.aggravated else MAX_STEPS
+
+
 def _check_time(c: _Case) -> Iterator[Violation]:
-    r, minutes = c.routine, c.profile.minutes
+    r, minutes = c.routine, _budget_minutes(c)
     total = sum(s.seconds for s in r.steps)
     if r.total_seconds != total:
         yield _v("total_seconds", f"total_seconds {r.total_seconds} is not the sum {total}")
@@ -757,6 +790,11 @@ def _check_time(c: _Case) -> Iterator[Violation]:
         yield _v("time_budget", f"{total} s exceeds {minutes:g} minutes")
     if len(r.steps) > MAX_STEPS:
         yield _v("max_steps", f"{len(r.steps)} steps, more than {MAX_STEPS}")
+    if c.profile.aggravated and len(r.steps) > AGGRAVATED_MAX_STEPS:
+        yield _v(
+            "aggravated_steps",
+            f"{len(r.steps)} steps while aggravated, more than {AGGRAVATED_MAX_STEPS}",
+        )
 
 
 # --- the progression rules (issue 13): only with a history ------------------------------

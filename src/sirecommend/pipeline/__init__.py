@@ -10,7 +10,7 @@ nothing is remembered between calls.
 from sirecommend.pipeline.dose import dose
 from sirecommend.pipeline.explain import explain
 from sirecommend.pipeline.filter import filter_candidates
-from sirecommend.pipeline.fit import fit_to_time
+from sirecommend.pipeline.fit import fit, fit_to_time
 from sirecommend.pipeline.order import order_steps
 from sirecommend.pipeline.select import select
 from sirecommend.pipeline.substitute import substitute
@@ -20,6 +20,7 @@ __all__ = [
     "dose",
     "explain",
     "filter_candidates",
+    "fit",
     "fit_to_time",
     "order_steps",
     "select",

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from sirecommend._compile import ContextPlan
 from sirecommend._kb import KnowledgeBase
-from sirecommend._models import RedFlagRule
+from sirecommend._models import AGGRAVATED_MAX_STEPS, RedFlagRule
 from sirecommend._routine import (
     MAX_STEPS,
     Exclusion,
@@ -46,7 +46,7 @@ def explain(
     if referral is not None:
         excluded = _referral_exclusions(kb, plan, referral)
     else:
-        excluded = _exclusions(profile, left, dropped)
+        excluded = _exclusions(profile, plan, left, dropped)
     steps = tuple(_step(kb, plan, d, profile.aggravated) for d in kept)
     rank = plan.rank
     return Routine(
@@ -56,7 +56,11 @@ def explain(
         excluded=tuple(sorted(excluded, key=lambda e: rank[e.stretch_id])),
         referral=referral,
         total_seconds=sum(s.seconds for s in steps),
-        cautions=compiled.general_cautions,
+        cautions=(
+            compiled.general_cautions
+            if profile.pregnancy_trimester is None
+            else compiled.pregnant_cautions
+        ),
         profile=profile,
         provenance=compiled.provenance,
     )
@@ -107,7 +111,7 @@ def _step(kb: KnowledgeBase, plan: ContextPlan, d: Dosed, aggravated: bool) -> S
 
 
 def _exclusions(
-    profile: Profile, left: Iterable[Left], dropped: Sequence[Dropped]
+    profile: Profile, plan: ContextPlan, left: Iterable[Left], dropped: Sequence[Dropped]
 ) -> list[Exclusion]:
     """The exclusions of what substitute left out and what fit dropped, each worded true."""
     by_id: Mapping[str, Dropped] = {d.step.stretch_id: d for d in dropped}
@@ -119,7 +123,7 @@ def _exclusions(
             reasons.append(_NO_ALTERNATIVE)
         elif other is not None and other.id in by_id:  # X is no step: say what happened
             code = by_id[other.id].code
-            phrase = _dropped_for(profile, code)
+            phrase = _dropped_for(profile, plan, code)
             reasons.append(
                 Reason(
                     code=code, message=f"Its stand-in, {other.name}, was left out too, {phrase}."
@@ -150,8 +154,14 @@ def _exclusions(
         st = d.step.pick.verdict.stretch
         if d.code is ReasonCode.TIME_BUDGET:
             message = (
-                f"Left out to keep within your {profile.minutes:g}-minute budget "
+                f"Left out {_dropped_for(profile, plan, d.code)} "
                 f"(it takes about {d.step.seconds} s)."
+            )
+        elif profile.aggravated:
+            message = (
+                f"Left out {_dropped_for(profile, plan, d.code)}: only the "
+                f"{AGGRAVATED_MAX_STEPS} gentlest are given (warm-up moves first, then those "
+                "done lying down)."
             )
         else:
             message = (
@@ -168,9 +178,19 @@ def _exclusion(stretch_id: str, name: str, reasons: tuple[Reason, ...]) -> Exclu
     return Exclusion.model_construct(stretch_id=stretch_id, name=name, reasons=reasons)
 
 
-def _dropped_for(profile: Profile, code: ReasonCode) -> str:
+def _dropped_for(profile: Profile, plan: ContextPlan, code: ReasonCode) -> str:
     if code is ReasonCode.TIME_BUDGET:
-        return f"to keep within your {profile.minutes:g}-minute budget"
+        if profile.minutes is not None:
+            return f"to keep within your {profile.minutes:g}-minute budget"
+        return (
+            f"to keep the routine {plan.name.lower()} to about {plan.default_minutes:g} "
+            "minutes, its usual length when you give no time"
+        )
+    if profile.aggravated:
+        return (
+            f"to keep the routine to {AGGRAVATED_MAX_STEPS} steps while your symptoms are "
+            "stirred up"
+        )
     return f"to keep the routine to {MAX_STEPS} steps"
 
 

@@ -2,23 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 
-from sirecommend._routine import MAX_STEPS, ReasonCode
+from sirecommend._compile import ContextPlan
+from sirecommend._models import AGGRAVATED_MAX_STEPS
+from sirecommend._routine import MAX_STEPS, Profile, ReasonCode
 from sirecommend.pipeline._types import Dosed, Dropped
 
-__all__ = ["fit_to_time"]
+__all__ = ["budget_seconds", "fit", "fit_to_time", "max_steps"]
+
+
+def budget_seconds(profile: Profile, plan: ContextPlan) -> float:
+    """The time budget in seconds: the profile's, else the context's default, else none.
+
+    >>> from sirecommend import load_knowledge, Profile
+    >>> plans = load_knowledge().compiled.contexts
+    >>> budget_seconds(Profile(context="warm_up"), plans["warm_up"])
+    inf
+    >>> budget_seconds(Profile(context="warm_up", minutes=5), plans["warm_up"])
+    300.0
+    """
+    if profile.minutes is not None:
+        return profile.budget_seconds
+    minutes = plan.default_minutes
+    return math.inf if minutes is None else minutes * 60
+
+
+def max_steps(profile: Profile) -> int:
+    """The length cap: :data:`AGGRAVATED_MAX_STEPS` when aggravated, else ``MAX_STEPS``."""
+    return AGGRAVATED_MAX_STEPS if profile.aggravated else MAX_STEPS
+
+
+def fit(
+    steps: Sequence[Dosed], profile: Profile, plan: ContextPlan
+) -> tuple[tuple[Dosed, ...], tuple[Dropped, ...]]:
+    """:func:`fit_to_time` with the person's budget and cap; when aggravated, the
+    gentlest steps first (:attr:`~sirecommend._compile.ContextPlan.gentle`)."""
+    gentle = plan.gentle if profile.aggravated else None
+    return fit_to_time(steps, budget_seconds(profile, plan), max_steps(profile), gentle)
 
 
 def fit_to_time(
-    steps: Sequence[Dosed], budget_seconds: float, max_steps: int = MAX_STEPS
+    steps: Sequence[Dosed],
+    budget_seconds: float,
+    max_steps: int = MAX_STEPS,
+    gentle: Mapping[str, tuple[int, int]] | None = None,
 ) -> tuple[tuple[Dosed, ...], tuple[Dropped, ...]]:
     """Split ordered ``steps`` into those kept and those dropped, each with why.
 
-    Priority, most important first: steps whose candidate works more focus muscles,
-    then routine order (the order ``steps`` come in: the rank of the stretch each step
-    does, the order a person sees). Greedy by priority: a step is kept while fewer
-    than ``max_steps`` are kept and it still fits the budget (infinite: no budget);
+    Priority, most important first: with ``gentle`` (aggravated), the gentler step
+    (``gentle[stretch id]``, lower first); then steps whose candidate works more focus
+    muscles, then routine order (the order ``steps`` come in: the rank of the stretch
+    each step does, the order a person sees). Greedy by priority: a step is kept while
+    fewer than ``max_steps`` are kept and it still fits the budget (infinite: no budget);
     otherwise it is dropped for length (``routine_length``) or for time
     (``time_budget``). So the lowest-priority steps go first, the budget is never
     exceeded, and a larger budget never gives a shorter total: where two budgets first
@@ -29,10 +66,14 @@ def fit_to_time(
     ((), ())
     """
     hits = [len(s.pick.candidate.focus_hits) for s in steps]
+    if gentle is None:
+        order = sorted(range(len(steps)), key=lambda i: (-hits[i], i))
+    else:
+        order = sorted(range(len(steps)), key=lambda i: (gentle[steps[i].stretch_id], -hits[i], i))
     left = budget_seconds
     kept: set[int] = set()
     dropped: dict[int, Dropped] = {}
-    for i in sorted(range(len(steps)), key=lambda i: (-hits[i], i)):
+    for i in order:
         if len(kept) >= max_steps:
             dropped[i] = Dropped(steps[i], ReasonCode.ROUTINE_LENGTH)
         elif steps[i].seconds > left:

@@ -1,0 +1,322 @@
+"""What a person reads, part 2 (issue 12): safety data, pregnancy stop rules, shorter
+aggravated routines, the waking order, per-context time budgets and phase labels."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from sirecommend import KnowledgeBase, Profile, load_knowledge, recommend
+from sirecommend._models import AGGRAVATED_MAX_STEPS
+from sirecommend._render import phase_title, render_text
+from sirecommend._routine import ReasonCode
+from sirecommend.handout import to_html, to_markdown
+from sirecommend.pipeline.fit import budget_seconds
+from sirecommend.safety import audit
+
+# --- 1. data-only safety items --------------------------------------------------------
+
+
+@pytest.mark.parametrize("trimester", [2, 3])
+def test_no_rolling_face_down_from_the_second_trimester(trimester: int) -> None:
+    r = recommend(context="post_activity", equipment={"foam_roller"}, pregnancy_trimester=trimester)
+    assert "prone" not in {s.position for s in r.steps}
+    (why,) = [e for e in r.excluded if e.stretch_id == "foam_roll_hip_flexors"]
+    assert [x.rule for x in why.reasons] == ["pregnancy_no_prone"]
+    assert "face down" in why.reasons[0].message
+
+
+def test_rolling_face_down_is_still_offered_in_the_first_trimester() -> None:
+    r = recommend(
+        context="post_activity",
+        equipment={"foam_roller"},
+        pregnancy_trimester=1,
+        focus={"hip_flexors"},
+    )
+    assert "foam_roll_hip_flexors" in {s.stretch_id for s in r.steps}
+
+
+@pytest.mark.parametrize("context", ["after_sitting", "warm_up", "cool_down"])
+def test_every_routine_says_how_often_to_start(context: str) -> None:
+    text = " ".join(recommend(context=context).cautions)
+    assert "once a day" in text
+    assert "two or three days a week" in text
+
+
+def test_the_frequency_rule_cites_the_article_and_acsm(kb: KnowledgeBase) -> None:
+    assert kb.rules["how_often"].cites == ("si-stretch-guide#p26", "acsm-guidelines-11")
+
+
+def test_a_suspected_blood_clot_stops_everything_the_same_day(kb: KnowledgeBase) -> None:
+    r = recommend(context="warm_up", equipment={"foam_roller"}, red_flags={"suspected_blood_clot"})
+    assert r.status == "referred"
+    assert r.steps == ()
+    assert r.referral is not None
+    assert r.referral.urgency == "same_day"
+    flag = kb.red_flags["suspected_blood_clot"]
+    assert "Do not stretch or foam roll" in flag.message
+    assert "chest pain" in flag.message
+    assert "emergency number" in flag.message
+    assert set(flag.cites) == {"nhs-dvt", "bartsch-foam-rolling-2021"}
+    # No rolling step survives: every foam-rolling stretch is left out for the red flag.
+    rolled = {e.stretch_id for e in r.excluded if e.stretch_id.startswith("foam_roll")}
+    assert rolled == {"foam_roll_glutes", "foam_roll_hamstrings", "foam_roll_hip_flexors"}
+
+
+def test_an_emergency_still_outranks_a_suspected_clot() -> None:
+    r = recommend(context="warm_up", red_flags={"suspected_blood_clot", "leg_weakness"})
+    assert r.referral is not None
+    assert r.referral.urgency == "emergency"
+    assert r.referral.red_flags == ("leg_weakness", "suspected_blood_clot")
+
+
+def test_the_audit_passes_the_new_data(kb: KnowledgeBase) -> None:
+    p = Profile(context="post_activity", equipment={"foam_roller"}, pregnancy_trimester=2)
+    assert audit(recommend(p), p, kb) == []
+
+
+# --- 2. ACOG's warning signs, shown only when pregnant --------------------------------
+
+SIGNS = (
+    "bleeding from the vagina",
+    "regular painful contractions",
+    "fluid leaking",
+    "dizziness or feeling faint",
+    "chest pain",
+    "headache",
+    "pain or swelling in a calf",
+    "muscle weakness that upsets your balance",
+)
+
+
+@pytest.mark.parametrize("trimester", [1, 2, 3])
+def test_a_pregnant_person_is_shown_acogs_warning_signs(kb: KnowledgeBase, trimester: int) -> None:
+    r = recommend(context="after_sleep", pregnancy_trimester=trimester)
+    (signs,) = [c for c in r.cautions if c.startswith("Because you are pregnant")]
+    for sign in SIGNS:
+        assert sign in signs
+    assert kb.rules["pregnancy_warning_signs"].cites == ("acog-804-2020",)
+    # Every other stop rule is still there, in rule order.
+    not_pregnant = recommend(context="after_sleep").cautions
+    assert tuple(c for c in r.cautions if c != signs) == not_pregnant
+
+
+def test_no_one_else_is_shown_them() -> None:
+    for context in ("after_sitting", "after_sleep", "post_activity", "warm_up", "cool_down"):
+        assert not any("pregnant" in c for c in recommend(context=context).cautions)
+
+
+def test_a_pregnant_persons_referral_still_carries_them() -> None:
+    r = recommend(context="warm_up", pregnancy_trimester=2, red_flags={"fever"})
+    assert any(c.startswith("Because you are pregnant") for c in r.cautions)
+
+
+def test_the_audit_wants_the_signs_for_a_pregnant_person_and_only_then(kb: KnowledgeBase) -> None:
+    plain = Profile(context="after_sitting")
+    pregnant = Profile(context="after_sitting", pregnancy_trimester=1)
+    routine = recommend(pregnant)
+    assert audit(routine, pregnant, kb) == []
+    signs_dropped = routine.model_copy(update={"cautions": recommend(plain).cautions})
+    assert [v.rule for v in audit(signs_dropped, pregnant, kb)] == ["stop_rules"]
+    shown_to_all = recommend(plain).model_copy(update={"cautions": routine.cautions})
+    assert [v.rule for v in audit(shown_to_all, plain, kb)] == ["stop_rules"]
+
+
+# --- 3. aggravated routines are shorter, the gentlest kept ----------------------------
+
+
+@pytest.mark.parametrize("context", ["after_sitting", "after_sleep", "post_activity", "warm_up"])
+def test_an_aggravated_routine_has_at_most_four_steps(context: str) -> None:
+    kit = {"strap", "towel", "foam_roller"}
+    r = recommend(context=context, aggravated=True, equipment=kit)
+    assert 0 < len(r.steps) <= AGGRAVATED_MAX_STEPS
+    assert len(recommend(context=context, equipment=kit).steps) > AGGRAVATED_MAX_STEPS
+
+
+def test_the_gentlest_are_kept_warm_up_moves_then_lying(kb: KnowledgeBase) -> None:
+    r = recommend(context="after_sitting", aggravated=True, equipment={"strap"})
+    # Every warm-up move first; then, of the targeted stretches, the one done lying down.
+    assert [s.stretch_id for s in r.steps] == [
+        "child_pose_side_reach",
+        "lower_trunk_rotation",
+        "adductor_strap_supine",
+        "figure_four_supine",
+    ]
+    plan = kb.compiled.contexts["after_sitting"]
+    kept = max(plan.gentle[s.stretch_id] for s in r.steps)
+    capped = [e for e in r.excluded if e.reasons[-1].code == ReasonCode.ROUTINE_LENGTH]
+    assert {e.stretch_id for e in capped} >= {"hip_flexor_half_kneeling", "standing_side_bend"}
+    for e in capped:
+        assert plan.gentle[e.stretch_id] >= kept
+    (bend,) = [e for e in capped if e.stretch_id == "standing_side_bend"]
+    assert bend.reasons[0].message == (
+        "Left out to keep the routine to 4 steps while your symptoms are stirred up: only "
+        "the 4 gentlest are given (warm-up moves first, then those done lying down)."
+    )
+
+
+def test_aggravated_gentleness_comes_before_focus() -> None:
+    r = recommend(context="after_sitting", aggravated=True, focus={"hip_flexors"})
+    assert "hip_flexor_half_kneeling" not in {s.stretch_id for s in r.steps}
+    assert len(r.steps) == AGGRAVATED_MAX_STEPS
+
+
+def test_a_stand_in_dropped_for_the_cap_says_so() -> None:
+    r = recommend(context="after_sitting", aggravated=True)
+    (lunge,) = [e for e in r.excluded if e.stretch_id == "hip_flexor_standing_lunge"]
+    assert lunge.reasons[-1].other is None
+    assert "while your symptoms are stirred up, as was Half-kneeling" in lunge.reasons[-1].message
+
+
+def test_the_audit_catches_a_fifth_aggravated_step(kb: KnowledgeBase) -> None:
+    p = Profile(context="after_sitting", aggravated=True, minutes=60.0)
+    r = recommend(p)
+    plain = recommend(Profile(context="after_sitting", minutes=60.0))
+    longer = r.model_copy(update={"steps": plain.steps[:5]})
+    assert "aggravated_steps" in {v.rule for v in audit(longer, p, kb)}
+
+
+# --- 4. on waking, from lying up to standing -------------------------------------------
+
+
+def test_on_waking_each_phase_runs_from_lying_up_to_standing() -> None:
+    r = recommend(context="after_sleep", equipment={"strap"})
+    assert [(s.stretch_id, s.position) for s in r.steps] == [
+        ("lower_trunk_rotation", "supine"),  # can be done in bed
+        ("adductor_strap_supine", "supine"),
+        ("child_pose_side_reach", "quadruped"),
+        ("figure_four_supine", "supine"),
+        ("hamstring_supine", "supine"),
+        ("hip_flexor_half_kneeling", "half_kneeling"),
+        ("standing_side_bend", "standing"),
+    ]
+
+
+def test_the_waking_order_is_data(kb: KnowledgeBase) -> None:
+    assert kb.contexts["after_sleep"].order == "lying_to_standing"
+    assert kb.contexts["after_sitting"].order == "alternate"
+    sitting = [s.stretch_id for s in recommend(context="after_sitting", minutes=60.0).steps]
+    assert sitting[0] == "child_pose_side_reach"  # standing down to lying in the warm-up
+
+
+def test_the_audit_follows_the_waking_order(kb: KnowledgeBase) -> None:
+    p = Profile(context="after_sleep")
+    r = recommend(p)
+    steps = list(r.steps)
+    steps.insert(0, steps.pop(2))  # hands and knees before lying
+    found = audit(r.model_copy(update={"steps": tuple(steps)}), p, kb)
+    assert [(v.rule, v.stretch_id) for v in found] == [
+        ("lying_to_standing", "lower_trunk_rotation")
+    ]
+    unknown = r.model_copy(
+        update={"steps": (r.steps[0].model_copy(update={"position": "hammock"}), *r.steps[1:])}
+    )
+    assert "lying_to_standing" not in {v.rule for v in audit(unknown, p, kb)}
+
+
+# --- 5. a per-context default time budget ---------------------------------------------
+
+TEN_MINUTES = """
+[[context]]
+id = "after_sitting"
+override = true
+name = "After sitting"
+description = "A short break from sitting."
+default_minutes = 10.0
+cites = ["si-stretch-guide#p7"]
+"""
+
+
+@pytest.fixture(scope="module")
+def short_break(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    folder = tmp_path_factory.mktemp("pack")
+    (folder / "short.toml").write_text(TEN_MINUTES, encoding="utf-8")
+    return load_knowledge(folder)
+
+
+def test_the_default_budget_applies_without_minutes(short_break: KnowledgeBase) -> None:
+    p = Profile(context="after_sitting", equipment={"strap"})
+    r = recommend(p, knowledge=short_break)
+    assert 0 < r.total_seconds <= 600
+    assert r.total_seconds < recommend(p).total_seconds
+    timed = [e for e in r.excluded if e.reasons[-1].code == ReasonCode.TIME_BUDGET]
+    assert timed
+    assert (
+        timed[0]
+        .reasons[-1]
+        .message.startswith(
+            "Left out to keep the routine after sitting to about 10 minutes, its usual length "
+            "when you give no time (it takes about"
+        )
+    )
+    assert audit(r, p, short_break) == []
+
+
+def test_the_persons_minutes_win_over_the_default(short_break: KnowledgeBase) -> None:
+    longer = recommend(context="after_sitting", minutes=30.0, knowledge=short_break)
+    assert longer.total_seconds > 600
+    assert all("usual length" not in r.message for e in longer.excluded for r in e.reasons)
+
+
+def test_a_stand_in_dropped_for_the_default_budget_says_so(short_break: KnowledgeBase) -> None:
+    r = recommend(context="after_sitting", knowledge=short_break)
+    (lunge,) = [e for e in r.excluded if e.stretch_id == "hip_flexor_standing_lunge"]
+    assert "about 10 minutes, its usual length when you give no time, as was" in (
+        lunge.reasons[-1].message
+    )
+
+
+def test_the_audit_holds_a_routine_to_the_default(short_break: KnowledgeBase) -> None:
+    p = Profile(context="after_sitting")
+    long = recommend(context="after_sitting", minutes=30.0, knowledge=short_break)
+    found = audit(long.model_copy(update={"profile": p}), p, short_break)
+    assert "time_budget" in {v.rule for v in found}
+
+
+def test_budget_seconds_reads_the_context(short_break: KnowledgeBase) -> None:
+    plans = short_break.compiled.contexts
+    assert budget_seconds(Profile(context="after_sitting"), plans["after_sitting"]) == 600.0
+    assert budget_seconds(Profile(context="warm_up"), plans["warm_up"]) == math.inf
+
+
+# --- 6. phase labels as data ------------------------------------------------------------
+
+LABELS = """
+[[context]]
+id = "post_activity"
+override = true
+name = "After activity"
+description = "Gentle stretching when sore after an activity."
+phase_titles = { warm_up = "Easy moves", cool_down = "Wind down" }
+cites = ["si-stretch-guide#p25"]
+"""
+
+
+def test_only_the_warm_up_context_opens_with_a_warm_up(kb: KnowledgeBase) -> None:
+    assert kb.contexts["warm_up"].phase_titles.warm_up == "Warm-up"
+    for context in ("after_sitting", "after_sleep", "post_activity", "cool_down"):
+        assert phase_title(context, "warm_up", kb) == "Gentle moves"
+        text = str(recommend(context=context, minutes=60.0))
+        assert "\nGentle moves\n" in text
+        assert "Warm-up" not in text
+    assert "\nWarm-up\n" in str(recommend(context="warm_up"))
+
+
+def test_a_pack_names_its_own_phases(tmp_path: Path) -> None:
+    (tmp_path / "labels.toml").write_text(LABELS, encoding="utf-8")
+    kb = load_knowledge(tmp_path)
+    assert phase_title("post_activity", "warm_up", kb) == "Easy moves"
+    assert phase_title("post_activity", "targeted", kb) == "Targeted stretches"
+    r = recommend(context="post_activity", equipment={"foam_roller"}, knowledge=kb)
+    text = render_text(r, knowledge=kb)
+    assert "\nEasy moves\n" in text
+    assert "\nWind down\n" in text
+    assert "Wind down" in to_markdown(r, knowledge=kb)
+    assert "Easy moves" in to_html(r, knowledge=kb)
+
+
+def test_an_unknown_context_or_phase_still_reads_in_words(kb: KnowledgeBase) -> None:
+    assert phase_title("nowhere", "targeted", kb) == "Targeted stretches"
+    assert phase_title("nowhere", "some_phase", kb) == "some phase"
