@@ -7,7 +7,8 @@ OUT=${1:-docs/_build/html}
 if [ ! -x .venv/bin/python ]; then
   "${PYTHON:-python3}" -m venv .venv
 fi
-if ! .venv/bin/python -c "import sphinx, furo, myst_parser" 2>/dev/null; then
+if ! .venv/bin/python -c "import sirecommend, sphinx, furo, myst_parser, hypothesis, icalendar" \
+  2>/dev/null; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[docs]'
 fi
 .venv/bin/python -m sphinx -b html -n -W --keep-going -q -d "$OUT/.doctrees" docs "$OUT"
