@@ -13,10 +13,19 @@ from typing import Any
 
 import pytest
 
-from sirecommend import KnowledgeBase, KnowledgeError, load_knowledge
+from sirecommend import (
+    KnowledgeBase,
+    KnowledgeError,
+    Profile,
+    Routine,
+    audit,
+    load_knowledge,
+    recommend,
+)
 from sirecommend._floor import Weakening, relaxation_lines, weakenings
 from sirecommend._loader import TABLES
 from sirecommend._models import Relaxation
+from sirecommend._routine import Reason, ReasonCode, Step, Violation
 
 # --------------------------------------------------------------------- the safety floor
 
@@ -208,3 +217,134 @@ def test_a_refused_pack_names_the_floor_problem(tmp_path: Path, kb: KnowledgeBas
         load_knowledge(_pack(tmp_path, text))
     (problem,) = info.value.problems
     assert "starts at trimester 3, not 2" in problem.message
+
+
+# ------------------------------------------------------------------------------ the audit
+#
+# Each case is a real routine tampered with ``model_copy``. The shipped after-sitting
+# routine has ``butterfly_seated`` (done once, not per side: 105 s) standing in for
+# ``adductor_strap_supine`` (195 s) when the person has no strap; with a strap the
+# adductor stretch is a step and the butterfly is not needed.
+
+
+def _step(routine: Routine, sid: str) -> Step:
+    (step,) = [s for s in routine.steps if s.stretch_id == sid]
+    return step
+
+
+def _with_step(routine: Routine, sid: str, **changes: object) -> Routine:
+    steps = tuple(s.model_copy(update=changes) if s.stretch_id == sid else s for s in routine.steps)
+    return routine.model_copy(update={"steps": steps})
+
+
+def _for(routine: Routine, **changes: object) -> tuple[Routine, Profile]:
+    """The routine claimed for a profile with ``changes``, and that profile."""
+    profile = routine.profile.model_copy(update=changes)
+    return routine.model_copy(update={"profile": profile}), profile
+
+
+class TestAuditReports:
+    def test_a_changed_dose_of_a_stretch_done_once_says_once(self, kb: KnowledgeBase) -> None:
+        routine = recommend(context="after_sitting")
+        assert _step(routine, "butterfly_seated").per_side is False
+        tampered = _with_step(routine, "butterfly_seated", sets=3)
+        (dose,) = [v for v in audit(tampered, routine.profile, kb) if v.rule == "dose"]
+        assert dose.message == "butterfly_seated should be 45 s x 2, full range, once"
+
+    def test_a_wrong_phase_names_its_step(self, kb: KnowledgeBase) -> None:
+        routine = recommend(context="after_sitting")
+        tampered = _with_step(routine, "butterfly_seated", phase="cool_down")
+        phase = [v for v in audit(tampered, routine.profile, kb) if v.rule == "phase"]
+        assert phase == [
+            Violation(
+                rule="phase",
+                message="butterfly_seated is warm_up in this context, not cool_down",
+                stretch_id="butterfly_seated",
+            )
+        ]
+
+    def test_a_wrong_replaces_names_its_step(self, kb: KnowledgeBase) -> None:
+        routine = recommend(context="after_sitting")
+        tampered = _with_step(routine, "butterfly_seated", replaces="hamstring_supine")
+        found = [v for v in audit(tampered, routine.profile, kb) if v.rule == "replaces"]
+        assert found == [
+            Violation(
+                rule="replaces",
+                message="butterfly_seated stands in for adductor_strap_supine, "
+                "not hamstring_supine",
+                stretch_id="butterfly_seated",
+            )
+        ]
+
+    def test_a_stand_in_for_a_stretch_the_person_can_do(self, kb: KnowledgeBase) -> None:
+        # Made without a strap, claimed for a person with one: the adductor stretch can be
+        # done, so the butterfly may not stand in for it.
+        routine, profile = _for(recommend(context="after_sitting"), equipment=frozenset({"strap"}))
+        found = [v for v in audit(routine, profile, kb) if v.rule == "replaces"]
+        assert found == [
+            Violation(
+                rule="replaces",
+                message="butterfly_seated stands in for adductor_strap_supine, which can be done",
+                stretch_id="butterfly_seated",
+            )
+        ]
+
+    def test_a_step_moved_into_an_avoided_position(self, kb: KnowledgeBase) -> None:
+        # The standing side bend relabelled as done lying on the back, for a person who
+        # avoids the floor: the step, as it claims to be done, is ruled out.
+        routine, profile = _for(recommend(context="after_sitting"))
+        profile = profile.model_copy(update={"avoid_positions": frozenset({"floor"})})
+        routine = routine.model_copy(update={"profile": profile})
+        supine = _step(routine, "hamstring_supine")
+        tampered = _with_step(
+            routine,
+            "standing_side_bend",
+            position=supine.position,
+            position_name=supine.position_name,
+        )
+        found = audit(tampered, profile, kb)
+        assert {"position", "avoided_position"} <= {v.rule for v in found}
+        assert (
+            Violation(
+                rule="avoided_position",
+                message="standing_side_bend is ruled out: position_avoided",
+                stretch_id="standing_side_bend",
+            )
+            in found
+        )
+
+
+def _left_out_for_time(minutes: float) -> tuple[Routine, Profile]:
+    """The with-strap routine, the butterfly said to be left out for time, for ``minutes``."""
+    routine = recommend(context="after_sitting", equipment={"strap"})
+    assert "adductor_strap_supine" in {s.stretch_id for s in routine.steps}
+    (out,) = [e for e in routine.excluded if e.stretch_id == "butterfly_seated"]
+    time = Reason(code=ReasonCode.TIME_BUDGET, message="It does not fit the time you have.")
+    excluded = tuple(
+        e.model_copy(update={"reasons": (time,)}) if e is out else e for e in routine.excluded
+    )
+    return _for(routine.model_copy(update={"excluded": excluded}), minutes=minutes)
+
+
+class TestTimeBudgetReason:
+    """'Left out for time' is true only when adding that stretch (or a stand-in of it that
+    is not a step) would overrun the budget."""
+
+    def test_true_when_it_would_overrun(self, kb: KnowledgeBase) -> None:
+        routine, profile = _left_out_for_time(24.0)  # 1365 s of steps + 105 s > 1440 s
+        assert routine.total_seconds == 1365
+        assert audit(routine, profile, kb) == []
+
+    def test_false_when_it_fits_exactly(self, kb: KnowledgeBase) -> None:
+        routine, profile = _left_out_for_time(24.5)  # 1365 s + 105 s = 1470 s: it fits
+        assert [(v.rule, v.stretch_id) for v in audit(routine, profile, kb)] == [
+            ("reason_true", "butterfly_seated")
+        ]
+
+    def test_a_longer_stretch_that_is_a_step_does_not_make_it_true(self, kb: KnowledgeBase) -> None:
+        # The adductor stretch (195 s) would overrun 25 minutes, but it is a step already:
+        # only the butterfly (105 s) could be added, and it fits.
+        routine, profile = _left_out_for_time(25.0)
+        assert [(v.rule, v.stretch_id) for v in audit(routine, profile, kb)] == [
+            ("reason_true", "butterfly_seated")
+        ]
