@@ -348,3 +348,56 @@ class TestTimeBudgetReason:
         assert [(v.rule, v.stretch_id) for v in audit(routine, profile, kb)] == [
             ("reason_true", "butterfly_seated")
         ]
+
+
+class TestEveryBlockerIsReported:
+    """A step or exclusion ruled out several ways: the audit names every way."""
+
+    def test_a_step_ruled_out_three_ways(self, kb: KnowledgeBase) -> None:
+        # Made with a strap, claimed for a person in the second trimester who avoids the
+        # floor and has no strap: the supine adductor stretch breaks all three.
+        routine, profile = _for(
+            recommend(context="after_sitting", equipment={"strap"}),
+            equipment=frozenset(),
+            avoid_positions=frozenset({"floor"}),
+            pregnancy_trimester=2,
+        )
+        found = {
+            v.rule for v in audit(routine, profile, kb) if v.stretch_id == "adductor_strap_supine"
+        }
+        assert {"pregnancy", "avoided_position", "equipment"} <= found
+
+    def test_an_exclusion_that_gives_no_rule_against_it(self, kb: KnowledgeBase) -> None:
+        routine = recommend(
+            context="after_sitting", avoid_positions={"floor"}, pregnancy_trimester=2
+        )
+        time = Reason(code=ReasonCode.TIME_BUDGET, message="It does not fit the time you have.")
+        excluded = tuple(
+            e.model_copy(update={"reasons": (time,)}) if e.stretch_id == "hamstring_supine" else e
+            for e in routine.excluded
+        )
+        tampered = routine.model_copy(update={"excluded": excluded})
+        found = [
+            v.message for v in audit(tampered, routine.profile, kb) if v.rule == "reasons_complete"
+        ]
+        assert found == [
+            "hamstring_supine does not say: position_avoided, pregnancy (pregnancy_no_supine)"
+        ]
+
+    def test_an_exclusion_that_does_not_say_what_became_of_it(self, kb: KnowledgeBase) -> None:
+        # Without a strap the adductor stretch is replaced by the butterfly; drop that reason.
+        routine = recommend(context="after_sitting")
+        excluded = tuple(
+            e.model_copy(update={"reasons": e.reasons[:1]})
+            if e.stretch_id == "adductor_strap_supine"
+            else e
+            for e in routine.excluded
+        )
+        tampered = routine.model_copy(update={"excluded": excluded})
+        assert audit(tampered, routine.profile, kb) == [
+            Violation(
+                rule="reasons_complete",
+                message="adductor_strap_supine does not say what became of it",
+                stretch_id="adductor_strap_supine",
+            )
+        ]
