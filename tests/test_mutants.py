@@ -401,3 +401,25 @@ class TestEveryBlockerIsReported:
                 stretch_id="adductor_strap_supine",
             )
         ]
+
+
+class TestRoutineWords:
+    def test_missing_stop_rules_and_a_changed_notice(self, kb: KnowledgeBase) -> None:
+        routine = recommend(context="after_sitting")
+        tampered = routine.model_copy(update={"cautions": (), "notice": "All fine."})
+        assert audit(tampered, routine.profile, kb) == [
+            Violation(
+                rule="stop_rules",
+                message="the general stop rules are missing, changed or out of order",
+            ),
+            Violation(rule="notice", message="the notice is missing or changed"),
+        ]
+
+    def test_a_routine_claimed_for_a_context_the_knowledge_lacks(self, kb: KnowledgeBase) -> None:
+        # The audit reports it (no stretch is offered there), it does not crash.
+        routine, profile = _for(recommend(context="after_sitting"), context="no_such_context")
+        found = audit(routine, profile, kb)
+        assert {"profile", "context"} <= {v.rule for v in found}
+        assert {v.stretch_id for v in found if v.rule == "context"} == {
+            s.stretch_id for s in routine.steps
+        } | {e.stretch_id for e in routine.excluded}
