@@ -25,7 +25,7 @@ from sirecommend import (
 from sirecommend._floor import Weakening, relaxation_lines, weakenings
 from sirecommend._loader import TABLES
 from sirecommend._models import Relaxation
-from sirecommend._routine import Reason, ReasonCode, Step, Violation
+from sirecommend._routine import Exclusion, Reason, ReasonCode, Step, Violation
 
 # --------------------------------------------------------------------- the safety floor
 
@@ -423,3 +423,33 @@ class TestRoutineWords:
         assert {v.stretch_id for v in found if v.rule == "context"} == {
             s.stretch_id for s in routine.steps
         } | {e.stretch_id for e in routine.excluded}
+
+    def test_a_changed_provenance(self, kb: KnowledgeBase) -> None:
+        routine = recommend(context="after_sitting")
+        provenance = routine.provenance.model_copy(update={"knowledge_digest": "0" * 12})
+        tampered = routine.model_copy(update={"provenance": provenance})
+        assert audit(tampered, routine.profile, kb) == [
+            Violation(
+                rule="provenance",
+                message="the provenance does not name this knowledge and version",
+            )
+        ]
+
+
+def test_the_audit_goes_on_past_an_exclusion_of_an_unknown_stretch(kb: KnowledgeBase) -> None:
+    routine = recommend(context="after_sitting")
+    unknown = Exclusion(
+        stretch_id="no_such_stretch",
+        name="No such stretch",
+        reasons=(Reason(code=ReasonCode.TIME_BUDGET, message="It does not fit."),),
+    )
+    excluded = tuple(
+        e.model_copy(update={"reasons": e.reasons[:1]})
+        if e.stretch_id == "adductor_strap_supine"
+        else e
+        for e in routine.excluded
+    )
+    tampered = routine.model_copy(update={"excluded": (unknown, *excluded)})
+    found = {(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)}
+    assert ("known_stretch", "no_such_stretch") in found
+    assert ("reasons_complete", "adductor_strap_supine") in found
