@@ -453,3 +453,19 @@ def test_the_audit_goes_on_past_an_exclusion_of_an_unknown_stretch(kb: Knowledge
     found = {(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)}
     assert ("known_stretch", "no_such_stretch") in found
     assert ("reasons_complete", "adductor_strap_supine") in found
+
+
+def test_an_exclusion_that_gives_one_of_two_rules(kb: KnowledgeBase) -> None:
+    # Second trimester and avoiding the floor: the supine hamstring stretch is ruled out
+    # twice. Giving only the first rule is not enough.
+    routine = recommend(context="after_sitting", avoid_positions={"floor"}, pregnancy_trimester=2)
+    (out,) = [e for e in routine.excluded if e.stretch_id == "hamstring_supine"]
+    codes = [r.code for r in out.reasons]
+    assert codes == [ReasonCode.PREGNANCY, ReasonCode.POSITION_AVOIDED]
+    for kept in out.reasons:
+        one = out.model_copy(update={"reasons": (kept,)})
+        tampered = routine.model_copy(
+            update={"excluded": tuple(one if e is out else e for e in routine.excluded)}
+        )
+        found = [v for v in audit(tampered, routine.profile, kb) if v.rule == "reasons_complete"]
+        assert [v.stretch_id for v in found] == ["hamstring_supine"], kept.code
