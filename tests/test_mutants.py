@@ -25,7 +25,7 @@ from sirecommend import (
 from sirecommend._floor import Weakening, relaxation_lines, weakenings
 from sirecommend._loader import TABLES
 from sirecommend._models import Relaxation
-from sirecommend._routine import Exclusion, Reason, ReasonCode, Step, Violation
+from sirecommend._routine import MAX_STEPS, Exclusion, Reason, ReasonCode, Step, Violation
 
 # --------------------------------------------------------------------- the safety floor
 
@@ -505,3 +505,42 @@ def test_a_false_reason_for_a_stretch_that_would_not_fit(kb: KnowledgeBase) -> N
     tampered = _with_reasons(routine, out.stretch_id, flag)
     found = {(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)}
     assert ("reason_true", "standing_side_bend") in found
+
+
+def test_a_false_reason_in_a_routine_at_the_length_cap(kb: KnowledgeBase) -> None:
+    # With every piece of equipment the cool-down is cut to the cap; a stretch cut for
+    # length, claimed left out for a red flag the person does not have, is found.
+    routine = recommend(context="cool_down", equipment={"foam_roller", "strap", "towel"})
+    assert len(routine.steps) == MAX_STEPS
+    cut = next(e for e in routine.excluded if e.reasons[-1].code is ReasonCode.ROUTINE_LENGTH)
+    flag = Reason(code=ReasonCode.RED_FLAG, message="Stop and get checked.")
+    tampered = _with_reasons(routine, cut.stretch_id, flag)
+    found = {(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)}
+    assert ("reason_true", cut.stretch_id) in found
+
+
+class TestNotNeededPointsAtItsPrimary:
+    """Without a reason to avoid kneeling, the standing lunge is not needed beside the
+    half-kneeling hip-flexor stretch it stands in for; the reason must point at that step."""
+
+    LUNGE = "hip_flexor_standing_lunge"
+
+    def test_pointing_at_another_step(self, kb: KnowledgeBase) -> None:
+        routine = recommend(context="after_sitting")
+        (out,) = [e for e in routine.excluded if e.stretch_id == self.LUNGE]
+        (reason,) = out.reasons
+        assert (reason.code, reason.other) == (
+            ReasonCode.ALTERNATIVE_NOT_NEEDED,
+            "hip_flexor_half_kneeling",
+        )
+        elsewhere = reason.model_copy(update={"other": "hamstring_supine"})
+        tampered = _with_reasons(routine, self.LUNGE, elsewhere)
+        found = {(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)}
+        assert ("reason_true", self.LUNGE) in found
+
+    def test_pointing_at_a_primary_that_is_no_step(self, kb: KnowledgeBase) -> None:
+        routine = recommend(context="after_sitting")
+        steps = tuple(s for s in routine.steps if s.stretch_id != "hip_flexor_half_kneeling")
+        tampered = routine.model_copy(update={"steps": steps})
+        found = {(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)}
+        assert ("reason_other", self.LUNGE) in found
