@@ -44,6 +44,7 @@ __all__ = ["history_svg", "register"]
 
 Handler = Callable[[argparse.Namespace], int]
 Loader = Callable[[Sequence[str]], KnowledgeBase]
+ProfileOf = Callable[[argparse.Namespace], Profile]
 _DAY_NAMES = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 _MORNING = ("better", "same", "worse")
 
@@ -267,16 +268,9 @@ def _cmd_log(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> Profile:
-    return Profile(
-        context=args.context,
-        aggravated=args.aggravated,
-        equipment=frozenset(args.equipment),
-        avoid_positions=frozenset(args.avoid),
-        red_flags=frozenset(args.red_flag),
-        pregnancy_trimester=args.trimester,
-        minutes=args.minutes,
-        focus=frozenset(args.focus),
-    )
+    """The profile the shared profile options describe, built as ``recommend`` builds it."""
+    to_profile: ProfileOf = args.profile_of
+    return to_profile(args)
 
 
 @_guard
@@ -508,6 +502,7 @@ def register(
     profile: argparse.ArgumentParser,
     packs: argparse.ArgumentParser,
     knowledge: Loader,
+    profile_of: ProfileOf,
 ) -> None:
     """Add ``log``, ``next``, ``history`` and ``plan`` to ``subparsers``.
 
@@ -520,6 +515,8 @@ def register(
         shared with ``recommend``, so that both read and fail the same way.
     knowledge : callable
         Loads the knowledge from the ``--pack`` paths.
+    profile_of : callable
+        Builds the :class:`~sirecommend.Profile` from the parsed profile options.
 
     Examples
     --------
@@ -533,7 +530,7 @@ def register(
 
     def add(name: str, run: Handler, help_: str, *parents: argparse.ArgumentParser) -> Any:
         cmd = subparsers.add_parser(name, help=help_, description=help_, parents=list(parents))
-        cmd.set_defaults(run=run, load_knowledge=knowledge)
+        cmd.set_defaults(run=run, load_knowledge=knowledge, profile_of=profile_of)
         return cmd
 
     log = add("log", _cmd_log, "record how a session went, in the journal", journal, packs)

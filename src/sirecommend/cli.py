@@ -811,7 +811,7 @@ def _build_parser(kb: KnowledgeBase | None = None) -> _Parser:
         "with -o FILE and no --format, taken from FILE's extension",
     )
     add("schema", _cmd_schema, "the JSON Schema of knowledge-pack files", output)
-    register(sub, profile=profile, packs=packs, knowledge=_knowledge)
+    register(sub, profile=profile, packs=packs, knowledge=_knowledge, profile_of=_profile)
     return parser
 
 
