@@ -7,6 +7,7 @@ every survivor and the test here that kills it (or why it is equivalent).
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,12 @@ from typing import Any
 import pytest
 
 from sirecommend import (
+    Feedback,
     KnowledgeBase,
     KnowledgeError,
     Profile,
     Routine,
+    Session,
     audit,
     load_knowledge,
     recommend,
@@ -544,3 +547,76 @@ class TestNotNeededPointsAtItsPrimary:
         tampered = routine.model_copy(update={"steps": steps})
         found = {(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)}
         assert ("reason_other", self.LUNGE) in found
+
+
+# ---------------------------------------------------------------- the dose from a history
+#
+# The dose reason of a step dosed from logged sessions, read whole: its rung, the dose
+# ("on each side" only for a stretch done per side), the movement and every source.
+
+DAY0 = dt.date(2026, 1, 1)
+LADDER = "si-stretch-guide#p10, si-stretch-guide#p26"
+# The model's sources, then the ladder's, each once.
+MOVED = (
+    "silbernagel-pain-monitoring-2007, traffic-light-physio, si-stretch-guide#p26, "
+    "si-stretch-guide#p10"
+)
+RED_DOWN = (
+    "red session (too much pain, or not settled by the next morning): one rung down, to 30 s x 2"
+)
+
+
+def _session(n: int, *pain: tuple[str, int]) -> Session:
+    feedback = tuple(Feedback(stretch_id=sid, sets_done=2, pain_during=p) for sid, p in pain)
+    return Session(date=DAY0 + dt.timedelta(days=n), context="after_sitting", feedback=feedback)
+
+
+def _dose_reasons(routine: Routine, sid: str) -> list[str]:
+    step = _step(routine, sid)
+    return [r for r in step.reasons if r.startswith(("Your logged", "Aggravated today"))]
+
+
+def test_a_dose_from_the_history_says_its_rung_and_sources() -> None:
+    # One red session for the hamstring stretch (done per side): one rung down, to the
+    # second of five. The butterfly (done once) has no feedback: its usual start.
+    routine = recommend(context="after_sitting", history=[_session(1, ("hamstring_supine", 8))])
+    assert _dose_reasons(routine, "hamstring_supine") == [
+        "Your logged sessions put it on rung 2 of 5 of its dose ladder, 30 s x 2 on each "
+        f"side, within the source's range (down: {RED_DOWN}; rule traffic_light: {MOVED})."
+    ]
+    assert _dose_reasons(routine, "butterfly_seated") == [
+        "Your logged sessions put it on rung 3 of 5 of its dose ladder, 45 s x 2, within the "
+        "source's range (start: no feedback yet: the usual starting dose; rule "
+        f"traffic_light: {LADDER})."
+    ]
+
+
+def test_aggravated_today_steps_down_from_a_rung_above_the_lowest() -> None:
+    # Red then amber: the hamstring stretch stays on rung 2 of 5. Aggravated today it
+    # goes to the lowest rung, a step down, and the step says why.
+    history = [_session(1, ("hamstring_supine", 8)), _session(2, ("hamstring_supine", 4))]
+    routine = recommend(
+        context="after_sitting", aggravated=True, focus={"hamstrings"}, history=history
+    )
+    step = _step(routine, "hamstring_supine")
+    assert (step.hold_seconds, step.range_of_motion, step.progression) == (30, "reduced", "down")
+    assert _dose_reasons(routine, "hamstring_supine")[-1] == (
+        "Aggravated today: 30 s x 2 on each side at reduced range, the lowest rung, "
+        "whatever the sessions say (the aggravation rule comes first)."
+    )
+
+
+def test_aggravated_today_on_the_lowest_rung_already_is_no_step_down(tmp_path: Path) -> None:
+    # A clinic's warm-up with a fixed dose has two rungs (reduced, full range), and
+    # starts on the second: one red puts it on the lowest, an amber keeps it there.
+    # Aggravated today it stays where it is: its progression is "same", not "down".
+    warm_up = FIXED_DOSE_STRETCH.replace('phase = "targeted"', 'phase = "warm_up"')
+    knowledge = load_knowledge(_pack(tmp_path, warm_up))
+    history = [_session(1, ("fixed_reach", 8)), _session(2, ("fixed_reach", 4))]
+    calm = recommend(context="after_sitting", history=history, knowledge=knowledge)
+    assert _step(calm, "fixed_reach").progression == "same"
+    routine = recommend(
+        context="after_sitting", aggravated=True, history=history, knowledge=knowledge
+    )
+    step = _step(routine, "fixed_reach")
+    assert (step.hold_seconds, step.range_of_motion, step.progression) == (30, "reduced", "same")
