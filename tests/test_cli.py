@@ -698,7 +698,7 @@ class TestValidate:
     def test_shipped_knowledge_is_valid(self, capsys: pytest.CaptureFixture[str]) -> None:
         status, out, _ = run(capsys, "validate")
         assert status == 0
-        assert out.startswith("valid: the shipped knowledge\nsirecommend knowledge: 12 stretches")
+        assert out.startswith("valid: the shipped knowledge\nsirecommend knowledge: 13 stretches")
 
     def test_a_valid_pack(self, capsys: pytest.CaptureFixture[str], pack: Path) -> None:
         status, out, _ = run(capsys, "validate", str(pack))
