@@ -212,7 +212,7 @@ def _roll_one(
     if item.why == "named":
         names = " and ".join(muscle_names[m].lower() for m in item.named)
         message = (
-            f"You named {names}, so that group is rolled on its own step."
+            f"You named {names} as the group to roll, so no step asks you to choose one."
             if item.verdict.stretch.choices
             else f"Foam rolling is for the sore group; you named {names}."
         )
