@@ -1252,3 +1252,24 @@ def test_a_roll_reason_pointing_at_no_step_is_reported() -> None:
 def test_a_named_group_is_rolled_even_at_the_cap() -> None:
     routine = run(AT_CAP)
     assert {"foam_roll_glutes", "foam_roll_hamstrings"} <= {s.stretch_id for s in routine.steps}
+
+
+def test_a_choice_need_not_offer_a_group_the_history_rests() -> None:
+    # Two red sessions rolling the glutes: the choice offers the other groups, and the
+    # audit accepts it, with the history, as it accepts the one that offers the glutes.
+    reds = tuple(
+        Session(
+            date=DAY0 + dt.timedelta(days=n),
+            context="warm_up",
+            feedback=(Feedback(stretch_id="foam_roll_glutes", sets_done=1, pain_during=8),),
+        )
+        for n in (1, 2)
+    )
+    routine = ran(ROLLER, reds)
+    (e,) = [e for e in routine.excluded if e.stretch_id == "foam_roll_glutes"]
+    assert [r.code for r in e.reasons] == [ReasonCode.PROGRESSION_PAUSED]
+    members = ("foam_roll_hamstrings", "foam_roll_hip_flexors")
+    assert offering(routine, ROLLER, members) == routine
+    assert audit(routine, ROLLER, KB, history=reds) == []
+    # Without the history the glutes are owed a place in the choice.
+    assert {v.rule for v in audit(routine, ROLLER, KB)} >= {"choice_offers"}

@@ -577,9 +577,10 @@ def _check_sore_group(c: _Case) -> Iterator[Violation]:
             continue
         offered = {m.id for m in _offered_in(c, step, st)}
         allowed = {m.id for m in members if not c.blockers(m)}
+        owed = {m for m in allowed if not _may_pause(c, m)}  # (a history may rest one)
         for mid in sorted(offered - allowed):
             yield _v("choice_offers", f"{sid} offers {mid}, which this person may not do", sid)
-        for mid in sorted(allowed - offered):
+        for mid in sorted(owed - offered):
             yield _v("choice_offers", f"{sid} does not offer {mid}, which this person may do", sid)
 
 
