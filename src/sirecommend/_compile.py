@@ -18,6 +18,7 @@ equipment options, missing-kit reason       ``StretchFacts``       filter, expla
 pregnancy and forbidden-combination rules   ``StretchFacts.rules`` filter
 dose per level, with its reasons            :class:`Dose`          dose, explain
 instructions, cautions, sources             ``StretchFacts``       explain
+what a choice offers, and how (``offer``)   ``StretchFacts``       substitute, explain
 the one precedence order (and its cycles)   ``ContextPlan.order``  order, explain
 how gentle it is, when aggravated            ``ContextPlan.gentle`` fit
 ==========================================  =====================  ==================
