@@ -202,7 +202,7 @@ def expected_offer(kb: KnowledgeBase, st: Stretch) -> str:
     >>> from sirecommend import load_knowledge
     >>> kb = load_knowledge()
     >>> expected_offer(kb, kb.stretches["foam_roll_glutes"])[:30]
-    'Glutes: Sit on the roller with '
+    'Glutes: Sit on the roller with'
     """
     names = ", ".join(kb.muscles[m].name for m in st.targets)
     return f"{names}: {' '.join(note.text for note in st.instructions)}"
