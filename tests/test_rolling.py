@@ -119,6 +119,16 @@ def test_two_named_groups_are_both_rolled() -> None:
     assert reasons_of(routine, "foam_roll_hip_flexors") == [
         "Foam rolling is for the sore group; you named glutes and hamstrings."
     ]
+    every = recommend(
+        context="cool_down",
+        equipment={"foam_roller"},
+        focus={"glutes", "hamstrings", "hip_flexors"},
+    )
+    assert [s for s in steps_of(every) if s in ROLLING] == list(MEMBERS)
+    assert reasons_of(every, CHOICE) == [
+        "You named glutes, hamstrings and hip flexors as the groups to roll, so no step asks "
+        "you to choose one."
+    ]
 
 
 def test_a_focus_on_no_rolled_group_still_offers_the_choice() -> None:

@@ -210,9 +210,11 @@ def _roll_one(
     if item.other is not None:
         name = item.other.name
     if item.why == "named":
-        names = " and ".join(muscle_names[m].lower() for m in item.named)
+        said = [muscle_names[m].lower() for m in item.named]
+        names = said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+        groups = "group" if len(said) == 1 else "groups"
         message = (
-            f"You named {names} as the group to roll, so no step asks you to choose one."
+            f"You named {names} as the {groups} to roll, so no step asks you to choose one."
             if item.verdict.stretch.choices
             else f"Foam rolling is for the sore group; you named {names}."
         )
