@@ -173,25 +173,21 @@ def _exclusions(
                 )
             )
         out.append(_exclusion(st.id, st.name, tuple(reasons)))
+    # One reason per kind of drop, shared by every stretch it applies to (the words do
+    # not depend on the stretch, except the time a step takes): built within this call.
+    capped: Reason | None = None
     for d in dropped:
         st = d.step.pick.verdict.stretch
         if d.code is ReasonCode.TIME_BUDGET:
-            message = (
-                f"Left out {_dropped_for(profile, plan, d.code)} "
-                f"(it takes about {d.step.seconds} s)."
-            )
-        elif profile.aggravated:
-            message = (
-                f"Left out {_dropped_for(profile, plan, d.code)}: only the "
-                f"{AGGRAVATED_MAX_STEPS} gentlest are given (warm-up moves first, then those "
-                "done lying down)."
+            reason = Reason(
+                code=d.code,
+                message=f"Left out {_dropped_for(profile, plan, d.code)} "
+                f"(it takes about {d.step.seconds} s).",
             )
         else:
-            message = (
-                f"Left out to keep the routine to {MAX_STEPS} steps: with no time limit "
-                f"given, the {MAX_STEPS} that matter most for you are kept."
-            )
-        out.append(_exclusion(st.id, st.name, (Reason(code=d.code, message=message),)))
+            capped = capped or _capped(profile, plan, d.code)
+            reason = capped
+        out.append(_exclusion(st.id, st.name, (reason,)))
     return out
 
 
@@ -231,10 +227,26 @@ def _roll_one(
     return Reason(code=code, message=message, other=other)
 
 
+def _capped(profile: Profile, plan: ContextPlan, code: ReasonCode) -> Reason:
+    """The reason of a stretch left out for the length cap (fewer when aggravated)."""
+    if profile.aggravated:
+        message = (
+            f"Left out {_dropped_for(profile, plan, code)}: only the "
+            f"{AGGRAVATED_MAX_STEPS} gentlest are given (warm-up moves first, then those "
+            "done lying down)."
+        )
+    else:
+        message = (
+            f"Left out to keep the routine to {MAX_STEPS} steps: with no time limit "
+            f"given, the {MAX_STEPS} that matter most for you are kept."
+        )
+    return Reason(code=code, message=message)
+
+
 def _exclusion(stretch_id: str, name: str, reasons: tuple[Reason, ...]) -> Exclusion:
-    # From compiled, validated knowledge and validated reasons (never none): every field
-    # is already of its type.
-    return Exclusion.model_construct(stretch_id=stretch_id, name=name, reasons=reasons)
+    # Validated, as every model a call returns; the reasons are already Reason objects,
+    # so this is cheaper than model_construct.
+    return Exclusion(stretch_id=stretch_id, name=name, reasons=reasons)
 
 
 def _dropped_for(profile: Profile, plan: ContextPlan, code: ReasonCode) -> str:
