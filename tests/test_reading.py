@@ -327,3 +327,32 @@ def test_a_pack_names_its_own_phases(tmp_path: Path) -> None:
 def test_an_unknown_context_or_phase_still_reads_in_words(kb: KnowledgeBase) -> None:
     assert phase_title("nowhere", "targeted", kb) == "Targeted stretches"
     assert phase_title("nowhere", "some_phase", kb) == "some phase"
+
+
+def test_groups_offered_in_the_choice_step_are_not_listed_as_left_out_to_the_patient(
+    kb: KnowledgeBase,
+) -> None:
+    """The sore-group step offers glutes and hamstrings: the patient does not read them
+    under "Left out"; the clinician does, with the reason. A group the person may not
+    roll (face down from the second trimester) is still listed, with its own reason."""
+    routine = recommend(
+        context="post_activity", equipment={"foam_roller"}, pregnancy_trimester=2, knowledge=kb
+    )
+    offered = ("Foam rolling: glutes", "Foam rolling: hamstrings")
+    patient = [str(routine), to_markdown(routine, knowledge=kb), to_html(routine, knowledge=kb)]
+    for text in patient:
+        assert "Foam rolling: the sore muscle group" in text
+        assert not any(f"{name}:" in text for name in offered), text
+        assert "Foam rolling: hip flexors" in text  # left out: the prone rule
+    clinician = to_markdown(routine, knowledge=kb, clinician=True)
+    assert all(name in clinician for name in offered)
+    assert {e.name for e in routine.excluded} >= set(offered)  # the data keeps them
+
+
+def test_groups_not_named_in_focus_stay_listed_for_the_patient(kb: KnowledgeBase) -> None:
+    routine = recommend(
+        context="warm_up", equipment={"foam_roller"}, focus={"hamstrings"}, knowledge=kb
+    )
+    text = str(routine)
+    assert "Foam rolling: glutes: Foam rolling is for the sore group; you named" in text
+    assert "Foam rolling: the sore muscle group: You named" in text

@@ -15,9 +15,11 @@ import textwrap
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from sirecommend._routine import ReasonCode
+
 if TYPE_CHECKING:
     from sirecommend._kb import KnowledgeBase
-    from sirecommend._routine import Referral, Routine, Step
+    from sirecommend._routine import Exclusion, Referral, Routine, Step
 
 __all__ = [
     "PHASE_TITLES",
@@ -33,6 +35,7 @@ __all__ = [
     "hold_words",
     "how_far",
     "is_rolling",
+    "left_out",
     "phase_title",
     "reference",
     "referral_details",
@@ -206,6 +209,26 @@ PHASE_TITLES: Mapping[str, str] = {
     "targeted": "Targeted stretches",
     "cool_down": "Cool-down",
 }
+
+
+def left_out(routine: Routine) -> tuple[Exclusion, ...]:
+    """The exclusions a patient reads: all but the groups offered within a step.
+
+    A group that a choice step offers (foam rolling: the sore group, p15) is not a step of
+    its own, but it is not left out either: its set-up is in that step. The clinician's
+    view (``explain``, JSON, the clinician handout) keeps it, with its reason.
+
+    >>> from sirecommend import recommend
+    >>> routine = recommend(context="warm_up", equipment={"foam_roller"})
+    >>> [e.stretch_id for e in routine.excluded if e not in left_out(routine)]
+    ['foam_roll_glutes', 'foam_roll_hamstrings', 'foam_roll_hip_flexors']
+    """
+    steps = {s.stretch_id for s in routine.steps}
+    return tuple(
+        e
+        for e in routine.excluded
+        if not all(r.code is ReasonCode.ROLL_SORE_GROUP and r.other in steps for r in e.reasons)
+    )
 
 
 def phase_title(context: str, phase: str, knowledge: KnowledgeBase | None = None) -> str:
@@ -398,9 +421,10 @@ def render_text(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> 
         ]
         lines += [ln for text in step.cautions for ln in _wrap(f"! {text}", "   ")]
     if routine.referral is None:
-        if routine.excluded:
+        shown = left_out(routine)
+        if shown:
             lines += ["", "Left out"]
-            for e in routine.excluded:
+            for e in shown:
                 lines += _wrap(f"- {e.name}: " + " ".join(r.message for r in e.reasons), "  ")
         lines += ["", "Stop rules"]
         lines += [ln for text in routine.cautions for ln in _wrap(f"- {text}", "  ")]

@@ -49,6 +49,7 @@ from sirecommend._render import (
     hold_words,
     how_far,
     is_rolling,
+    left_out,
     phase_title,
     reference,
     referral_details,
@@ -416,7 +417,7 @@ def _why(step: Step) -> str:
 def _left_out(routine: Routine, clinician: bool) -> list[tuple[str, str]]:
     """``(name, why)`` of each stretch left out; the clinician also sees rule and code."""
     out = []
-    for e in routine.excluded:
+    for e in routine.excluded if clinician else left_out(routine):
         if clinician:
             why = " ".join(
                 f"{r.message} [{r.code.value}" + (f"; rule {r.rule}]" if r.rule else "]")
@@ -508,7 +509,7 @@ def to_markdown(
         if clinician:
             out += ["", f"Why: {_md(_why(step))}", "", f"Cited: {_md(', '.join(step.sources))}"]
         out.append("")
-    if routine.excluded and (ref is None or clinician):
+    if _left_out(routine, clinician) and (ref is None or clinician):
         out += ["## Left out, and why", ""]
         out += [f"- **{_md(name)}:** {_md(why)}" for name, why in _left_out(routine, clinician)]
         out.append("")
@@ -697,7 +698,7 @@ def to_html(
             _step_html(n, s, routine.context, kb, clinician) for n, s in enumerate(routine.steps, 1)
         )
         body.append(f'<section><h2>Steps</h2><ol class="steps">{steps}</ol></section>')
-    if routine.excluded and (ref is None or clinician):
+    if _left_out(routine, clinician) and (ref is None or clinician):
         items = "".join(
             f"<li><b>{_e(name)}:</b> {_e(why)}</li>" for name, why in _left_out(routine, clinician)
         )
