@@ -356,3 +356,15 @@ def test_groups_not_named_in_focus_stay_listed_for_the_patient(kb: KnowledgeBase
     text = str(routine)
     assert "Foam rolling: glutes: Foam rolling is for the sore group; you named" in text
     assert "Foam rolling: the sore muscle group: You named" in text
+
+
+def test_the_choice_step_does_not_claim_one_position_for_groups_done_in_another(
+    kb: KnowledgeBase,
+) -> None:
+    """Rolling the hip flexors lies face down: when the sore-group step offers it, the
+    step's position does not read as sitting only."""
+    routine = recommend(context="warm_up", equipment={"foam_roller"}, knowledge=kb)
+    step = next(s for s in routine.steps if s.stretch_id == "foam_roll_sore_group")
+    assert any(line.startswith("Hip flexors: Lie face down") for line in step.instructions)
+    for text in (str(routine), to_markdown(routine, knowledge=kb), to_html(routine, knowledge=kb)):
+        assert "Sitting on the floor, or as each group says" in text

@@ -37,6 +37,7 @@ __all__ = [
     "is_rolling",
     "left_out",
     "phase_title",
+    "position_words",
     "reference",
     "referral_details",
     "render_text",
@@ -358,6 +359,25 @@ def _wrap(text: str, indent: str, hanging: str = "  ") -> list[str]:
     ) or [indent]
 
 
+def position_words(step: Step, kb: KnowledgeBase) -> str:
+    """The step's position in words. A choice step (the sore group to roll, p15) says that
+    each group has its own: each group's line starts with it (hip flexors: face down).
+
+    >>> from sirecommend import load_knowledge, recommend
+    >>> kb = load_knowledge()
+    >>> steps = recommend(context="warm_up", equipment={"foam_roller"}).steps
+    >>> roll = next(s for s in steps if s.stretch_id == "foam_roll_sore_group")
+    >>> position_words(roll, kb)
+    'Sitting on the floor, or as each group says'
+    >>> position_words(recommend(context="after_sitting").steps[0], kb)
+    'On hands and knees'
+    """
+    st = kb.stretches.get(step.stretch_id)
+    if st is None or not st.choose_one:
+        return step.position_name
+    return f"{step.position_name}, or as each group says"
+
+
 def dose_line(step: Step, kb: KnowledgeBase) -> str:
     """Where, with what, how long and how far, on one line.
 
@@ -373,7 +393,7 @@ def dose_line(step: Step, kb: KnowledgeBase) -> str:
     about 2 min 15 s
     """
     return (
-        f"{step.position_name} | {equipment_words(step)} | {hold_words(step, kb)} | "
+        f"{position_words(step, kb)} | {equipment_words(step)} | {hold_words(step, kb)} | "
         f"{how_far(step, kb)[0]} | "
         f"about {format_duration(step.seconds)}"
     )

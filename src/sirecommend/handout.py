@@ -51,6 +51,7 @@ from sirecommend._render import (
     is_rolling,
     left_out,
     phase_title,
+    position_words,
     reference,
     referral_details,
     routine_citations,
@@ -350,7 +351,7 @@ def _check(paper: str) -> None:
 def _dose(step: Step, kb: KnowledgeBase) -> list[tuple[str, str]]:
     rolling = is_rolling(step, kb)
     return [
-        ("Position", step.position_name),
+        ("Position", position_words(step, kb)),
         ("Equipment", equipment_words(step)),
         ("Pause on tight spots" if rolling else "Hold", f"{step.hold_seconds} seconds"),
         ("Sets", str(step.sets)),
@@ -593,7 +594,7 @@ def _e(text: str) -> str:
 def _step_html(n: int, step: Step, context: str, kb: KnowledgeBase, clinician: bool) -> str:
     both = "" if step.per_side else ", both sides at once"
     dose = (
-        f"<b>{_e(step.position_name)}</b> · {_e(equipment_words(step))} · "
+        f"<b>{_e(position_words(step, kb))}</b> · {_e(equipment_words(step))} · "
         f"{_e(hold_words(step, kb))}{both} · about {_e(format_duration(step.seconds))}"
     )
     label = "How firmly" if is_rolling(step, kb) else "How far"
