@@ -15,6 +15,7 @@ from sirecommend._models import (
     MovementKind,
     Muscle,
     Ordering,
+    PackFile,
     Position,
     PositionGroup,
     PositionKind,
@@ -37,6 +38,26 @@ __all__ = ["KnowledgeBase"]
 
 _K = TypeVar("_K", str, tuple[str, str])
 _T = TypeVar("_T")
+
+#: PackFile field -> KnowledgeBase attribute, in load order.
+TABLES: dict[str, str] = {
+    "source": "sources",
+    "movement_kind": "movement_kinds",
+    "position_kind": "position_kinds",
+    "muscle": "muscles",
+    "equipment": "equipment",
+    "position": "positions",
+    "position_group": "position_groups",
+    "movement": "movements",
+    "context": "contexts",
+    "stretch": "stretches",
+    "ordering": "orderings",
+    "rule": "rules",
+    "urgency": "urgencies",
+    "red_flag": "red_flags",
+    "relaxation": "relaxations",
+    "progression": "progression",
+}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -197,9 +218,31 @@ def digest_of(tables: Mapping[str, Mapping[str, object]]) -> str:
     sha = hashlib.sha256(b"{")
     for i, (name, table) in enumerate(sorted(tables.items())):
         sha.update(f"{',' if i else ''}{encode(name)}:{{".encode())
-        for j, (key, entry) in enumerate(sorted(table.items())):
-            dumped = encode(entry.model_dump(mode="json"))  # type: ignore[attr-defined]
-            sha.update(f"{',' if j else ''}{encode(key)}:{dumped}".encode())
+        keys = sorted(table)
+        dumped_entries = _dump_entries(name, [table[k] for k in keys])
+        for j, (key, dumped) in enumerate(zip(keys, dumped_entries, strict=True)):
+            sha.update(f"{',' if j else ''}{encode(key)}:{encode(dumped)}".encode())
         sha.update(b"}")
     sha.update(b"}")
     return sha.hexdigest()
+
+
+def _dump_entries(table: str, entries: list[object]) -> list[object]:
+    """``[e.model_dump(mode="json") for e in entries]``, for the entries of ``table``.
+
+    They are dumped through the serializer of :class:`~sirecommend._models.PackFile`,
+    built once with its validator, so that no entry class builds a serializer of its own
+    just to be hashed (that is most of what hashing the shipped knowledge would cost).
+    """
+    if not entries:
+        return []
+    field = _PACK_FIELDS[table]
+    dumped = PackFile.model_construct(**{field: tuple(entries)}).model_dump(
+        mode="json", include={field}
+    )
+    out: list[object] = dumped[field]
+    return out
+
+
+#: KnowledgeBase table attribute -> its field in a PackFile.
+_PACK_FIELDS = {attr: table for table, attr in TABLES.items()}

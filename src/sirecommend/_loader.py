@@ -29,7 +29,7 @@ from sirecommend._compile import OrderingCycleError, compile_graph
 from sirecommend._facts import knowledge_facts
 from sirecommend._floor import unrelaxed, weakenings
 from sirecommend._graph import build_graph, lint_graph
-from sirecommend._kb import KnowledgeBase, digest_of, freeze_table
+from sirecommend._kb import TABLES, KnowledgeBase, digest_of, freeze_table
 from sirecommend._models import (
     ForbidCombinationRule,
     PackFile,
@@ -44,26 +44,6 @@ __all__ = [
     "load_knowledge",
     "shipped_knowledge_dir",
 ]
-
-# PackFile field -> KnowledgeBase attribute, in load order.
-TABLES: dict[str, str] = {
-    "source": "sources",
-    "movement_kind": "movement_kinds",
-    "position_kind": "position_kinds",
-    "muscle": "muscles",
-    "equipment": "equipment",
-    "position": "positions",
-    "position_group": "position_groups",
-    "movement": "movements",
-    "context": "contexts",
-    "stretch": "stretches",
-    "ordering": "orderings",
-    "rule": "rules",
-    "urgency": "urgencies",
-    "red_flag": "red_flags",
-    "relaxation": "relaxations",
-    "progression": "progression",
-}
 
 #: The tables only the shipped knowledge may fill: the fixed base kinds rules match on.
 BASE_KIND_TABLES = ("movement_kind", "position_kind")
