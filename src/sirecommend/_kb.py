@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sirecommend._floor import relaxation_lines
 from sirecommend._models import (
@@ -237,9 +237,8 @@ def _dump_entries(table: str, entries: list[object]) -> list[object]:
     if not entries:
         return []
     field = _PACK_FIELDS[table]
-    dumped = PackFile.model_construct(**{field: tuple(entries)}).model_dump(
-        mode="json", include={field}
-    )
+    values: dict[str, Any] = {field: tuple(entries)}
+    dumped = PackFile.model_construct(**values).model_dump(mode="json", include={field})
     out: list[object] = dumped[field]
     return out
 
