@@ -91,3 +91,16 @@ class TestColdStartImports:
         assert "sirecommend._recommend" in loaded
         assert "sirecommend.safety" in loaded  # every routine is audited
         assert not loaded & set(NOT_FOR_ONE_ROUTINE)
+        # The shipped knowledge comes from its generated compiled form: no TOML is
+        # parsed, and no graph is built, so networkx is not imported at all.
+        assert "sirecommend._prebuilt" in loaded
+        assert not loaded & {"networkx", "sirecommend._graph", "tomllib"}
+
+    def test_asking_for_the_graph_builds_it(self) -> None:
+        loaded = _modules_after(
+            """
+            import sirecommend
+            assert sirecommend.load_knowledge().graph.number_of_nodes() > 0
+            """
+        )
+        assert {"networkx", "sirecommend._graph"} <= loaded

@@ -101,7 +101,9 @@ class KnowledgeBase:
     origins: Mapping[tuple[str, str], str]
     #: The pack directories loaded after the shipped knowledge, in order.
     packs: tuple[str, ...]
-    graph: nx.MultiDiGraph[str] = field(repr=False)
+    #: The graph built at load (``None`` for the shipped knowledge made from its
+    #: generated compiled form): read it as :attr:`graph`.
+    _graph: nx.MultiDiGraph[str] | None = field(repr=False)
     #: The graph compiled, at load, into what every call reads (see
     #: ``sirecommend._compile``); its size depends only on the knowledge.
     compiled: Compiled = field(repr=False)
@@ -110,6 +112,25 @@ class KnowledgeBase:
     facts: KnowledgeFacts = field(repr=False)
     #: sha256 of the canonical JSON of every entry: identifies the knowledge in use.
     digest: str = ""
+
+    @property
+    def graph(self) -> nx.MultiDiGraph[str]:
+        """The knowledge graph, frozen: every entry a node, every reference an edge.
+
+        Built at load, and compiled into :attr:`compiled`. The shipped knowledge is made
+        from its generated compiled form without one, so that a program that never asks
+        for the graph never imports networkx; for it, each read builds the graph anew
+        from the tables (a few milliseconds; nothing is kept).
+
+        >>> from sirecommend import load_knowledge
+        >>> load_knowledge().graph.nodes["stretch:hamstring_supine"]["kind"]
+        'stretch'
+        """
+        if self._graph is not None:
+            return self._graph
+        from sirecommend._graph import build_graph
+
+        return build_graph(self)
 
     def kind_of_movement(self, movement: str) -> str:
         """The base kind a movement id (or a movement kind id) stands for.
