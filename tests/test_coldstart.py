@@ -104,3 +104,15 @@ class TestColdStartImports:
             """
         )
         assert {"networkx", "sirecommend._graph"} <= loaded
+
+    def test_the_cli_prints_a_routine_without_the_handout_or_the_graph(self) -> None:
+        loaded = _modules_after(
+            """
+            import contextlib, io
+            from sirecommend.cli import main
+            with contextlib.redirect_stdout(io.StringIO()):
+                assert main(["recommend", "--context", "after_sitting"]) == 0
+            """
+        )
+        assert "sirecommend.cli" in loaded
+        assert not loaded & {"sirecommend.handout", "sirecommend._draw", "networkx"}
