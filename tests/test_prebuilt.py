@@ -144,6 +144,20 @@ class TestStale:
         monkeypatch.setattr(loader, "_read_file", lambda p: read(p) + b"\n")
         assert loader.shipped_fingerprint() not in (None, prebuilt.FINGERPRINT)
 
+    @pytest.mark.parametrize("module", loader.FINGERPRINTED)
+    def test_editing_a_compiler_module_changes_the_fingerprint(
+        self, monkeypatch: pytest.MonkeyPatch, module: str
+    ) -> None:
+        # So a mutant of the compiler or the facts (scripts/mutation.sh) is compiled and
+        # tested, not hidden behind the generated form.
+        read = loader._read_file
+
+        def edited(path: Path) -> bytes:
+            return read(path) + (b"# edited\n" if path.name == module else b"")
+
+        monkeypatch.setattr(loader, "_read_file", edited)
+        assert loader.shipped_fingerprint() not in (None, prebuilt.FINGERPRINT)
+
 
 @dataclasses.dataclass(frozen=True)
 class _Point:
