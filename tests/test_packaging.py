@@ -80,5 +80,5 @@ def test_installed_wheel_loads_from_another_directory(wheel: Path, tmp_path: Pat
     module, knowledge, count, status, networkx = done.stdout.split()
     assert module.startswith(str(site))
     assert knowledge == str(site / "sirecommend" / "_knowledge")
-    assert (int(count), status) == (12, "ok")
+    assert (int(count), status) == (13, "ok")
     assert networkx == "False"

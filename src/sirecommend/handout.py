@@ -207,10 +207,10 @@ STRETCH_PICTOGRAMS: Mapping[str, str] = {
         + _ROLLER.format(x=44, y=66)
         + _arrow(58, 32, 72, 32, 86, 32, both=True)
     ),
-    # both thighs on the roller, bottom lifted
+    # one thigh on the roller, bottom lifted, the other knee bent with the foot down
     "foam_roll_hamstrings": (
         '<circle cx="24" cy="30" r="6"/>'
-        '<path d="M32 62 L26 37 M27 44 L14 72 M32 62 L60 58 L104 70"/>'
+        '<path d="M32 62 L26 37 M27 44 L14 72 M32 62 L60 58 L104 70 M32 62 L56 44 L66 72"/>'
         + _ROLLER.format(x=60, y=66)
         + _arrow(50, 44, 64, 44, 78, 44, both=True)
     ),
@@ -220,6 +220,17 @@ STRETCH_PICTOGRAMS: Mapping[str, str] = {
         '<path d="M26 52 L64 58 M28 54 L30 73 L14 73 M64 58 L110 70"/>'
         + _ROLLER.format(x=72, y=66)
         + _arrow(60, 40, 74, 40, 88, 40, both=True)
+    ),
+    # the choice: sitting with a leg out over the roller, the three places to pick from
+    # marked (buttock, back of the thigh, front of the hip)
+    "foam_roll_sore_group": (
+        '<circle cx="20" cy="28" r="6"/>'
+        '<path d="M28 58 L22 35 M23 42 L12 72 M28 58 L104 62"/>'
+        '<circle cx="30" cy="60" r="4" fill="#1a1a1a"/>'
+        '<circle cx="76" cy="61" r="4" fill="#1a1a1a"/>'
+        '<circle cx="40" cy="52" r="4" fill="#fff"/>'
+        + _ROLLER.format(x=62, y=68)
+        + _arrow(54, 40, 70, 40, 86, 40, both=True)
     ),
 }
 #: Stretch figures drawn from above, with no floor under them.
