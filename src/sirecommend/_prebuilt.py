@@ -55,7 +55,7 @@ from sirecommend._routine import Reason as _routine_Reason
 from sirecommend._routine import ReasonCode as _routine_ReasonCode
 from types import MappingProxyType as _types_MappingProxyType
 
-FINGERPRINT = 'a0fb484bb13c3635c6c3a4d3c6e2bbf9bb0fb4f936d90fc754fe589e732c80e7'
+FINGERPRINT = '379e8d40991b97c27637ec04ec04f03a6cefbd518e92f12fbdaea30cf37b8907'
 DIGEST = '20578cdf6286e41b99a8cd2b18393e3bbc0b311f34f2663e7752a69b56b6858a'
 
 
