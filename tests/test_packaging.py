@@ -63,7 +63,10 @@ def test_installed_wheel_loads_from_another_directory(wheel: Path, tmp_path: Pat
     elsewhere.mkdir()
     code = (
         "import sirecommend as s; print(s.__file__); print(s.shipped_knowledge_dir()); "
-        "print(len(s.load_knowledge().stretches)); print(s.recommend(context='after_sleep').status)"
+        "print(len(s.load_knowledge().stretches)); "
+        "print(s.recommend(context='after_sleep').status); "
+        # The generated compiled form matches the installed files: no graph, no networkx.
+        "import sys; print('networkx' in sys.modules)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -74,7 +77,8 @@ def test_installed_wheel_loads_from_another_directory(wheel: Path, tmp_path: Pat
         env={**os.environ, "PYTHONPATH": str(site)},
         timeout=60,
     )
-    module, knowledge, count, status = done.stdout.split()
+    module, knowledge, count, status, networkx = done.stdout.split()
     assert module.startswith(str(site))
     assert knowledge == str(site / "sirecommend" / "_knowledge")
-    assert (int(count), status) == (12, "ok")
+    assert (int(count), status) == (13, "ok")
+    assert networkx == "False"

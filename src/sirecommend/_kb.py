@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sirecommend._floor import relaxation_lines
 from sirecommend._models import (
@@ -15,6 +15,7 @@ from sirecommend._models import (
     MovementKind,
     Muscle,
     Ordering,
+    PackFile,
     Position,
     PositionGroup,
     PositionKind,
@@ -37,6 +38,26 @@ __all__ = ["KnowledgeBase"]
 
 _K = TypeVar("_K", str, tuple[str, str])
 _T = TypeVar("_T")
+
+#: PackFile field -> KnowledgeBase attribute, in load order.
+TABLES: dict[str, str] = {
+    "source": "sources",
+    "movement_kind": "movement_kinds",
+    "position_kind": "position_kinds",
+    "muscle": "muscles",
+    "equipment": "equipment",
+    "position": "positions",
+    "position_group": "position_groups",
+    "movement": "movements",
+    "context": "contexts",
+    "stretch": "stretches",
+    "ordering": "orderings",
+    "rule": "rules",
+    "urgency": "urgencies",
+    "red_flag": "red_flags",
+    "relaxation": "relaxations",
+    "progression": "progression",
+}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -80,7 +101,9 @@ class KnowledgeBase:
     origins: Mapping[tuple[str, str], str]
     #: The pack directories loaded after the shipped knowledge, in order.
     packs: tuple[str, ...]
-    graph: nx.MultiDiGraph[str] = field(repr=False)
+    #: The graph built at load (``None`` for the shipped knowledge made from its
+    #: generated compiled form): read it as :attr:`graph`.
+    _graph: nx.MultiDiGraph[str] | None = field(repr=False)
     #: The graph compiled, at load, into what every call reads (see
     #: ``sirecommend._compile``); its size depends only on the knowledge.
     compiled: Compiled = field(repr=False)
@@ -89,6 +112,25 @@ class KnowledgeBase:
     facts: KnowledgeFacts = field(repr=False)
     #: sha256 of the canonical JSON of every entry: identifies the knowledge in use.
     digest: str = ""
+
+    @property
+    def graph(self) -> nx.MultiDiGraph[str]:
+        """The knowledge graph, frozen: every entry a node, every reference an edge.
+
+        Built at load, and compiled into :attr:`compiled`. The shipped knowledge is made
+        from its generated compiled form without one, so that a program that never asks
+        for the graph never imports networkx; for it, each read builds the graph anew
+        from the tables (a few milliseconds; nothing is kept).
+
+        >>> from sirecommend import load_knowledge
+        >>> load_knowledge().graph.nodes["stretch:hamstring_supine"]["kind"]
+        'stretch'
+        """
+        if self._graph is not None:
+            return self._graph
+        from sirecommend._graph import build_graph
+
+        return build_graph(self)
 
     def kind_of_movement(self, movement: str) -> str:
         """The base kind a movement id (or a movement kind id) stands for.
@@ -158,7 +200,7 @@ class KnowledgeBase:
 
         >>> from sirecommend import load_knowledge
         >>> print(load_knowledge().summary().splitlines()[0])
-        sirecommend knowledge: 12 stretches, 5 contexts, 17 red flags, 11 rules, 14 sources
+        sirecommend knowledge: 13 stretches, 5 contexts, 17 red flags, 11 rules, 14 sources
         """
         lines = [
             f"sirecommend knowledge: {len(self.stretches)} stretches, {len(self.contexts)} "
@@ -197,9 +239,30 @@ def digest_of(tables: Mapping[str, Mapping[str, object]]) -> str:
     sha = hashlib.sha256(b"{")
     for i, (name, table) in enumerate(sorted(tables.items())):
         sha.update(f"{',' if i else ''}{encode(name)}:{{".encode())
-        for j, (key, entry) in enumerate(sorted(table.items())):
-            dumped = encode(entry.model_dump(mode="json"))  # type: ignore[attr-defined]
-            sha.update(f"{',' if j else ''}{encode(key)}:{dumped}".encode())
+        keys = sorted(table)
+        dumped_entries = _dump_entries(name, [table[k] for k in keys])
+        for j, (key, dumped) in enumerate(zip(keys, dumped_entries, strict=True)):
+            sha.update(f"{',' if j else ''}{encode(key)}:{encode(dumped)}".encode())
         sha.update(b"}")
     sha.update(b"}")
     return sha.hexdigest()
+
+
+def _dump_entries(table: str, entries: list[object]) -> list[object]:
+    """``[e.model_dump(mode="json") for e in entries]``, for the entries of ``table``.
+
+    They are dumped through the serializer of :class:`~sirecommend._models.PackFile`,
+    built once with its validator, so that no entry class builds a serializer of its own
+    just to be hashed (that is most of what hashing the shipped knowledge would cost).
+    """
+    if not entries:
+        return []
+    field = _PACK_FIELDS[table]
+    values: dict[str, Any] = {field: tuple(entries)}
+    dumped = PackFile.model_construct(**values).model_dump(mode="json", include={field})
+    out: list[object] = dumped[field]
+    return out
+
+
+#: KnowledgeBase table attribute -> its field in a PackFile.
+_PACK_FIELDS = {attr: table for table, attr in TABLES.items()}

@@ -28,8 +28,7 @@ from pydantic import ValidationError
 from sirecommend._compile import OrderingCycleError, compile_graph
 from sirecommend._facts import knowledge_facts
 from sirecommend._floor import unrelaxed, weakenings
-from sirecommend._graph import build_graph, lint_graph
-from sirecommend._kb import KnowledgeBase, digest_of, freeze_table
+from sirecommend._kb import TABLES, KnowledgeBase, digest_of, freeze_table
 from sirecommend._models import (
     ForbidCombinationRule,
     PackFile,
@@ -44,26 +43,6 @@ __all__ = [
     "load_knowledge",
     "shipped_knowledge_dir",
 ]
-
-# PackFile field -> KnowledgeBase attribute, in load order.
-TABLES: dict[str, str] = {
-    "source": "sources",
-    "movement_kind": "movement_kinds",
-    "position_kind": "position_kinds",
-    "muscle": "muscles",
-    "equipment": "equipment",
-    "position": "positions",
-    "position_group": "position_groups",
-    "movement": "movements",
-    "context": "contexts",
-    "stretch": "stretches",
-    "ordering": "orderings",
-    "rule": "rules",
-    "urgency": "urgencies",
-    "red_flag": "red_flags",
-    "relaxation": "relaxations",
-    "progression": "progression",
-}
 
 #: The tables only the shipped knowledge may fill: the fixed base kinds rules match on.
 BASE_KIND_TABLES = ("movement_kind", "position_kind")
@@ -555,6 +534,25 @@ class _Checker:
         for i, link in enumerate(s.suits):
             self.ref("stretch", s.id, f"suits[{i}].context", link.context, "context")
             self.cites("stretch", s.id, f"suits[{i}].cites", link.cites)
+        for i, member in enumerate(s.choose_one):
+            self.ref("stretch", s.id, f"choose_one[{i}]", member, "stretch")
+            found = self.t["stretch"].get(member)
+            if found is not None and (found.choose_one or found.alternative_of is not None):
+                self.problem(
+                    "stretch",
+                    s.id,
+                    f"choose_one[{i}]",
+                    f"{member!r} is itself a choice or an alternative; offer plain stretches",
+                )
+            elif found is not None and not {c.context for c in s.suits} <= {
+                c.context for c in found.suits
+            }:
+                self.problem(
+                    "stretch",
+                    s.id,
+                    f"choose_one[{i}]",
+                    f"{member!r} does not suit every context the choice suits",
+                )
         if s.alternative_of is not None:
             self.ref("stretch", s.id, "alternative_of", s.alternative_of, "stretch")
             primary = self.t["stretch"].get(s.alternative_of)
@@ -632,16 +630,18 @@ def _build(
         **frozen,
         origins=freeze_table(origins),
         packs=packs,
-        graph=None,  # type: ignore[arg-type]  # set just below, once the tables exist
+        _graph=None,  # set just below, once the tables exist
         compiled=None,  # type: ignore[arg-type]  # compiled from the graph, below
         facts=None,  # type: ignore[arg-type]  # derived from the tables, below (audit)
         digest=digest_of(frozen),
     )
+    from sirecommend._graph import build_graph, lint_graph  # imports networkx
+
     graph = build_graph(kb)
     lint = lint_graph(graph)
     if lint:
         raise KnowledgeError([KnowledgeProblem("<graph>", "", "", p) for p in lint])
-    kb = dataclasses.replace(kb, graph=graph)
+    kb = dataclasses.replace(kb, _graph=graph)
     try:
         compiled = compile_graph(kb)
     except OrderingCycleError as exc:
@@ -672,9 +672,76 @@ def _shipped_files() -> tuple[tuple[str, PackFile], ...]:
 
 @functools.lru_cache(maxsize=1)
 def _shipped_knowledge() -> KnowledgeBase:
-    """The shipped knowledge, built once per process and kept in memory (never on disk)."""
+    """The shipped knowledge, built once per process and kept in memory (never on disk).
+
+    From its generated compiled form (:mod:`sirecommend._prebuilt`, code in the package)
+    while that is current, else read, validated and compiled afresh.
+    """
+    prebuilt = _prebuilt_knowledge()
+    return _fresh_shipped_knowledge() if prebuilt is None else prebuilt
+
+
+def _fresh_shipped_knowledge() -> KnowledgeBase:
+    """The shipped knowledge read, validated, checked and compiled from its TOML files."""
     files = list(_shipped_files())
     return _build(files, (), len(files))
+
+
+#: The package modules whose source shapes the compiled form of the shipped knowledge (the
+#: schema, the loader and its checks, the graph, the compiler, the audit's facts, and the
+#: types and words they produce): editing one makes :mod:`sirecommend._prebuilt` stale.
+FINGERPRINTED = (
+    "_compile.py",
+    "_facts.py",
+    "_floor.py",
+    "_graph.py",
+    "_kb.py",
+    "_loader.py",
+    "_models.py",
+    "_prebuild.py",
+    "_render.py",
+    "_routine.py",
+    "_version.py",
+)
+
+
+def shipped_fingerprint() -> str | None:
+    """sha256 over every shipped ``*.toml`` file and the source of :data:`FINGERPRINTED`.
+
+    :mod:`sirecommend._prebuilt` records the fingerprint it was generated from, and is used
+    only while it still matches; ``None`` when a file cannot be read (the knowledge is then
+    compiled afresh, which reports the problem).
+    """
+    import hashlib
+
+    root = shipped_knowledge_dir()
+    package = Path(__file__).resolve().parent
+    sha = hashlib.sha256()
+    try:
+        files, _ = _pack_files(root)
+        named = [(f"knowledge/{p.relative_to(root).as_posix()}", p) for p in files]
+        named += [(f"sirecommend/{name}", package / name) for name in FINGERPRINTED]
+        for name, path in named:
+            data = _read_file(path)
+            sha.update(f"{name}\0{len(data)}\0".encode())
+            sha.update(data)
+    except OSError:
+        return None
+    return sha.hexdigest()
+
+
+def _prebuilt_knowledge() -> KnowledgeBase | None:
+    """The shipped knowledge from :mod:`sirecommend._prebuilt`, or ``None`` if that is stale."""
+    from sirecommend import _prebuilt
+
+    if shipped_fingerprint() != _prebuilt.FINGERPRINT:
+        return None
+    root = shipped_knowledge_dir()
+    parts = _prebuilt.parts()
+    origins = {key: str(root / rel) for key, rel in parts.pop("origins").items()}
+    return KnowledgeBase(
+        **parts, origins=freeze_table(origins), packs=(), _graph=None, digest=_prebuilt.DIGEST
+    )
 
 
 def load_knowledge(*packs: PathArg) -> KnowledgeBase:

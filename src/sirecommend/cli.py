@@ -56,9 +56,8 @@ import math
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import networkx as nx
 from pydantic import ValidationError
 
 from sirecommend import (
@@ -74,11 +73,15 @@ from sirecommend import (
     recommend,
     schema_of_packs,
 )
-from sirecommend._draw import layout, plain_graph, to_dot, to_png, to_svg
 from sirecommend._programme_cli import register
 from sirecommend._render import count, unmet_focus
 from sirecommend.errors import nearest
-from sirecommend.handout import describe_profile, to_html, to_markdown
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+# The handout, the graph drawings and networkx are imported by the commands that use
+# them, so that printing one routine does not pay for them (see tests/test_coldstart.py).
 
 __all__ = ["main"]
 
@@ -293,23 +296,30 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     fmt = _format(args, _RECOMMEND_EXTENSIONS, "text")
     _check_handout_options(args, fmt)
     routine = _routine(args, kb)
-    renderers: dict[str, Callable[[Routine], str]] = {
-        "text": str,
-        "json": Routine.model_dump_json,
-        "markdown": lambda r: to_markdown(r, knowledge=kb, clinician=args.clinician),
-        "html": lambda r: to_html(
-            r,
-            knowledge=kb,
-            clinician=args.clinician,
-            paper=args.paper or "A4",
-            large_print=args.large_print,
-        ),
-    }
-    _emit(renderers[fmt](routine), args.output)
+    if fmt == "text":
+        text = str(routine)
+    elif fmt == "json":
+        text = routine.model_dump_json()
+    else:
+        from sirecommend.handout import to_html, to_markdown
+
+        if fmt == "markdown":
+            text = to_markdown(routine, knowledge=kb, clinician=args.clinician)
+        else:
+            text = to_html(
+                routine,
+                knowledge=kb,
+                clinician=args.clinician,
+                paper=args.paper or "A4",
+                large_print=args.large_print,
+            )
+    _emit(text, args.output)
     return 0
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
+    from sirecommend.handout import describe_profile
+
     kb = _knowledge(args.pack)
     routine = _routine(args, kb)
     out = [describe_profile(routine.profile, kb), ""]
@@ -617,6 +627,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
+    import networkx as nx
+
+    from sirecommend._draw import layout, plain_graph, to_dot, to_png, to_svg
+
     kb = _knowledge(args.pack)
     fmt = _format(args, _GRAPH_EXTENSIONS, "dot")
     if fmt == "png":
