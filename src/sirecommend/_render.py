@@ -387,11 +387,13 @@ def render_text(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> 
     note = focus_note(routine, kb)
     if note is not None:
         lines += ["", *_wrap(note, "", hanging="")]
-    phase = None
+    heading = None
     for n, step in enumerate(routine.steps, 1):
-        if step.phase != phase:
-            phase = step.phase
-            lines += ["", phase_title(routine.context, phase, kb)]
+        # A new heading where the title changes: phases that share one (on waking, where
+        # they interleave from lying up to standing) read under one heading.
+        if (title := phase_title(routine.context, step.phase, kb)) != heading:
+            heading = title
+            lines += ["", title]
         lines += ["", f"{n}. {step.name}", f"   {dose_line(step, kb)}"]
         lines += [
             ln for i, text in enumerate(step.instructions, 1) for ln in _wrap(f"{i}) {text}", "   ")
