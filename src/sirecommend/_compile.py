@@ -412,7 +412,7 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
     >>> from sirecommend import load_knowledge
     >>> c = compile_graph(load_knowledge())
     >>> c.contexts["warm_up"].order[:2]
-    ('child_pose_side_reach', 'butterfly_seated')
+    ('foam_roll_hip_flexors', 'foam_roll_glutes')
     """
     g = _Graph(kb.graph)
     interned: dict[Any, Any] = {}  # equal compiled values, built once (compile time only)
