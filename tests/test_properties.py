@@ -922,12 +922,13 @@ def test_a_pregnancy_rule_from_the_first_trimester_spares_who_is_not_pregnant() 
 # --- the audit's words: what it reports for each break, pinned --------------------------
 
 GOLDEN = Path(__file__).parent / "golden" / "audit_breaks.json"
+# A budget with room for every step (a break from sitting is about 10 minutes by default).
 BREAK_PROFILES = [
-    Profile(context="after_sitting", equipment={"strap"}),
-    Profile(context="after_sitting", aggravated=True, pregnancy_trimester=1),
+    Profile(context="after_sitting", equipment={"strap"}, minutes=60.0),
+    Profile(context="after_sitting", aggravated=True, pregnancy_trimester=1, minutes=60.0),
     Profile(context="after_sitting", red_flags={"fever", "saddle_numbness"}),
     Profile(context="after_sitting", red_flags={"fever"}),
-    Profile(context="after_sitting", avoid_positions={"floor", "standing"}),
+    Profile(context="after_sitting", avoid_positions={"floor", "standing"}, minutes=60.0),
 ]
 
 
