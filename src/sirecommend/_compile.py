@@ -19,20 +19,21 @@ pregnancy and forbidden-combination rules   ``StretchFacts.rules`` filter
 its dose in the context, and aggravated     ``Slot.doses``         dose, explain
 instructions, cautions, sources             ``StretchFacts``       explain
 the one precedence order (and its cycles)   ``ContextPlan.order``  order, explain
-how gentle it is, when aggravated            ``ContextPlan.gentle`` fit
+how gentle it is, when aggravated           ``ContextPlan.gentle`` fit
 ==========================================  =====================  ==================
 
-Per context, from its entry (its defaults as data):
+Per context, from its entry (its defaults as data, docs/decisions.md "Per-context
+defaults"):
 
-==========================================  ===========================  ============
-fact                                        compiled into                read by
-==========================================  ===========================  ============
-the time budget when the profile gives none ``ContextPlan.default_minutes``  fit, explain
-the dose level and range (``Context.dose``)  :class:`Dose` in ``Slot.doses``  dose
-the direction of the position blocks        ``ContextPlan.order``        order
-(``Context.order``), the lead movements
-(``Context.lead_movements``)
-==========================================  ===========================  ============
+============================================  ===============================  ============
+fact                                          compiled into                    read by
+============================================  ===============================  ============
+the time budget when the profile gives none   ``ContextPlan.default_minutes``  fit, explain
+the dose level and range (``Context.dose``)   :class:`Dose` in ``Slot.doses``  dose
+the order of its position blocks and its      ``ContextPlan.order``            order
+lead movements (``Context.order``,
+``Context.lead_movements``)
+============================================  ===============================  ============
 """
 
 from __future__ import annotations
