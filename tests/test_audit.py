@@ -34,6 +34,7 @@ from sirecommend import (
 from sirecommend._facts import (
     dose_level,
     expected_cautions,
+    expected_choice,
     expected_dose,
     expected_instructions,
     expected_seconds,
@@ -327,19 +328,14 @@ def _reason_other() -> tuple[Routine, Profile, KnowledgeBase]:
 
 
 def _lead_first() -> tuple[Routine, Profile, KnowledgeBase]:
-    # The warm-up rolls first (p15): both rolling steps (sitting) moved after the
+    # The warm-up rolls first (p15): the rolling step (sitting) moved after the
     # butterfly stretch (sitting too), so no block splits and each group still runs up.
     profile = Profile(context="warm_up", equipment={"foam_roller"}, pregnancy_trimester=2)
     routine = run(profile)
     ids = [s.stretch_id for s in routine.steps]
-    assert ids == [
-        "foam_roll_glutes",
-        "foam_roll_hamstrings",
-        "butterfly_seated",
-        "child_pose_side_reach",
-    ]
+    assert ids == ["foam_roll_sore_group", "butterfly_seated", "child_pose_side_reach"]
     steps = routine.steps
-    moved = (steps[2], steps[0], steps[1], *steps[3:])
+    moved = (steps[1], steps[0], *steps[2:])
     return routine.model_copy(update={"steps": moved}), profile, KB
 
 
@@ -371,27 +367,70 @@ def _time_budget() -> tuple[Routine, Profile, KnowledgeBase]:
     return routine.model_copy(update={"profile": tight}), tight, KB
 
 
-def _max_steps() -> tuple[Routine, Profile, KnowledgeBase]:
-    # At the cap: bring back, in its place in the order, a stretch the cap left out.
-    profile = Profile(context="cool_down", equipment={"strap", "towel", "foam_roller"})
-    routine = run(profile)
-    assert len(routine.steps) == sirecommend._routine.MAX_STEPS
-    (sid,) = [
-        e.stretch_id for e in routine.excluded if e.reasons[-1].code == ReasonCode.ROUTINE_LENGTH
-    ][-1:]
-    order = KB.order(profile.context)
-    at = sum(order.index(s.stretch_id) < order.index(sid) for s in routine.steps)
-    longer = promoted(KB, profile, sid, at)
-    st = KB.stretches[sid]
+def in_order(kb: KnowledgeBase, profile: Profile, routine: Routine, sid: str) -> int:
+    """Where ``sid`` goes among the steps of ``routine``, in the context's order."""
+    order = kb.order(profile.context)
+    return sum(order.index(s.stretch_id) < order.index(sid) for s in routine.steps)
+
+
+def rolled(kb: KnowledgeBase, profile: Profile, sid: str) -> Routine:
+    """``promoted`` for a rolling stretch: done with the roller the person has."""
+    longer = promoted(kb, profile, sid, in_order(kb, profile, run(profile, kb), sid))
+    st = kb.stretches[sid]
     option = st.equipment[0]  # the roller, which the person has
     assert option.uses is not None
     used = {
         "equipment": option.uses,
-        "equipment_name": KB.equipment[option.uses].name,
+        "equipment_name": kb.equipment[option.uses].name,
         "instructions": expected_instructions(st, option),
     }
     steps = tuple(s.model_copy(update=used) if s.stretch_id == sid else s for s in longer.steps)
-    return longer.model_copy(update={"steps": steps}), profile, KB
+    return longer.model_copy(update={"steps": steps})
+
+
+# Naming two rolled groups gives two rolling steps (p15): one more than the cap.
+AT_CAP = Profile(
+    context="cool_down",
+    equipment={"strap", "towel", "foam_roller"},
+    focus={"glutes", "hamstrings"},
+)
+
+
+def _max_steps() -> tuple[Routine, Profile, KnowledgeBase]:
+    # At the cap: bring back, in its place in the order, a stretch the cap left out.
+    routine = run(AT_CAP)
+    assert len(routine.steps) == sirecommend._routine.MAX_STEPS
+    (sid,) = [
+        e.stretch_id for e in routine.excluded if e.reasons[-1].code == ReasonCode.ROUTINE_LENGTH
+    ]
+    assert not KB.stretches[sid].equipment  # (done with the hands only)
+    return promoted(KB, AT_CAP, sid, in_order(KB, AT_CAP, routine, sid)), AT_CAP, KB
+
+
+ROLLER = Profile(context="warm_up", equipment={"foam_roller"}, minutes=60.0)
+ROLLER_T2 = ROLLER.model_copy(update={"pregnancy_trimester": 2})
+
+
+def _sore_group() -> tuple[Routine, Profile, KnowledgeBase]:
+    # No focus: the glutes rolled on their own step beside the step that offers them.
+    return rolled(KB, ROLLER, "foam_roll_glutes"), ROLLER, KB
+
+
+def offering(routine: Routine, profile: Profile, members: Sequence[str]) -> Routine:
+    """``routine`` with its choice step offering ``members``, its words made to fit."""
+    facts = KB.facts.stretches
+    choice = facts["foam_roll_sore_group"]
+    i = index_of(routine, choice.id)
+    own = choice.aggravated_cautions if profile.aggravated else choice.cautions
+    offers = tuple((facts[m].offer, facts[m].cautions) for m in members)
+    instructions, cautions = expected_choice(choice.options[0].instructions, own, offers)
+    return with_step(routine, i, instructions=instructions, cautions=cautions)
+
+
+def _choice_offers() -> tuple[Routine, Profile, KnowledgeBase]:
+    # Second trimester: the choice also offers rolling the hip flexors face down.
+    everything = ("foam_roll_glutes", "foam_roll_hamstrings", "foam_roll_hip_flexors")
+    return offering(run(ROLLER_T2), ROLLER_T2, everything), ROLLER_T2, KB
 
 
 def _forbidden_combination() -> tuple[Routine, Profile, KnowledgeBase]:
@@ -456,6 +495,8 @@ BREAKS: dict[str, Tamper] = {
     ),
     "pregnancy": lambda: (promoted(KB, PREGNANT, "figure_four_supine", 2), PREGNANT, KB),
     "forbidden_combination": _forbidden_combination,
+    "sore_group": _sore_group,
+    "choice_offers": _choice_offers,
     "exclusion_name": _exclusion(PLAIN, "hip_flexor_standing_lunge", name="Lunge"),
     "reason_true": _reason_true,
     "reason_other": _reason_other,
@@ -1154,3 +1195,96 @@ def test_a_history_for_knowledge_without_progression_is_refused() -> None:
     assert audit(routine, PLAIN, bare, history=[]) == []
     with pytest.raises(InvalidArgumentError, match="no progression"):
         audit(routine, PLAIN, bare, history=ONE_GREEN)
+
+
+# --- rolling the sore group (p15) -----------------------------------------------------------
+
+
+def test_a_choice_that_leaves_out_a_group_the_person_may_roll_is_reported() -> None:
+    routine = offering(run(ROLLER_T2), ROLLER_T2, ("foam_roll_glutes",))
+    found = audit(routine, ROLLER_T2, KB)
+    assert [(v.rule, v.message) for v in found] == [
+        (
+            "choice_offers",
+            "foam_roll_sore_group does not offer foam_roll_hamstrings, which this person may do",
+        )
+    ]
+
+
+def test_a_choice_beside_the_named_group_is_reported() -> None:
+    named = ROLLER.model_copy(update={"focus": frozenset({"hamstrings"})})
+    routine = run(named)
+    choice = run(ROLLER).steps[index_of(run(ROLLER), "foam_roll_sore_group")]
+    at = in_order(KB, named, routine, choice.stretch_id)
+    steps = (*routine.steps[:at], choice, *routine.steps[at:])
+    excluded = tuple(e for e in routine.excluded if e.stretch_id != choice.stretch_id)
+    broken = retimed(routine.model_copy(update={"steps": steps, "excluded": excluded}))
+    assert {v.rule for v in audit(broken, named, KB)} == {"sore_group"}
+
+
+def test_an_unnamed_group_rolled_on_its_own_is_reported() -> None:
+    named = ROLLER.model_copy(update={"focus": frozenset({"hamstrings"})})
+    routine = rolled(KB, named, "foam_roll_glutes")
+    found = audit(routine, named, KB)
+    assert [v.message for v in found] == [
+        "foam_roll_glutes is a step, yet the focus does not name it"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("profile", "sid", "other"),
+    [
+        (PLAIN, "hip_flexor_standing_lunge", None),  # no choice at all
+        (  # a choice left out while a group can be rolled (hip flexors, face down)
+            ROLLER.model_copy(update={"avoid_positions": frozenset({"seated_floor"})}),
+            "foam_roll_sore_group",
+            None,
+        ),
+        (ROLLER, "foam_roll_glutes", None),  # offered: it must point at its choice
+        (ROLLER, "foam_roll_glutes", "lower_trunk_rotation"),  # at another step
+        (  # a named group elsewhere: it points at nothing
+            ROLLER.model_copy(update={"focus": frozenset({"glutes"})}),
+            "foam_roll_hamstrings",
+            "foam_roll_glutes",
+        ),
+    ],
+)
+def test_each_false_roll_reason_is_reported(profile: Profile, sid: str, other: str | None) -> None:
+    false = Reason(code=ReasonCode.ROLL_SORE_GROUP, message="Roll another.", other=other)
+    found = audit(*_exclusion(profile, sid, reasons=(false,))())
+    assert "reason_true" in {v.rule for v in found}
+
+
+def test_a_roll_reason_pointing_at_no_step_is_reported() -> None:
+    named = ROLLER.model_copy(update={"focus": frozenset({"glutes"})})
+    pointing = Reason(
+        code=ReasonCode.ROLL_SORE_GROUP, message="Choose in it.", other="foam_roll_sore_group"
+    )
+    found = audit(*_exclusion(named, "foam_roll_hamstrings", reasons=(pointing,))())
+    assert {v.rule for v in found} == {"reason_true", "reason_other"}
+
+
+def test_a_named_group_is_rolled_even_at_the_cap() -> None:
+    routine = run(AT_CAP)
+    assert {"foam_roll_glutes", "foam_roll_hamstrings"} <= {s.stretch_id for s in routine.steps}
+
+
+def test_a_choice_need_not_offer_a_group_the_history_rests() -> None:
+    # Two red sessions rolling the glutes: the choice offers the other groups, and the
+    # audit accepts it, with the history, as it accepts the one that offers the glutes.
+    reds = tuple(
+        Session(
+            date=DAY0 + dt.timedelta(days=n),
+            context="warm_up",
+            feedback=(Feedback(stretch_id="foam_roll_glutes", sets_done=1, pain_during=8),),
+        )
+        for n in (1, 2)
+    )
+    routine = ran(ROLLER, reds)
+    (e,) = [e for e in routine.excluded if e.stretch_id == "foam_roll_glutes"]
+    assert [r.code for r in e.reasons] == [ReasonCode.PROGRESSION_PAUSED]
+    members = ("foam_roll_hamstrings", "foam_roll_hip_flexors")
+    assert offering(routine, ROLLER, members) == routine
+    assert audit(routine, ROLLER, KB, history=reds) == []
+    # Without the history the glutes are owed a place in the choice.
+    assert {v.rule for v in audit(routine, ROLLER, KB)} >= {"choice_offers"}

@@ -179,15 +179,19 @@ def test_property_the_warm_up_rolls_first_holds_short_and_never_ends_face_down(
 def test_the_warm_up_with_a_roller_ends_on_hands_and_knees() -> None:
     r = recommend(context="warm_up", equipment={"foam_roller", "strap"})
     assert [(s.stretch_id, s.position) for s in r.steps] == [
-        ("foam_roll_hip_flexors", "prone"),
-        ("foam_roll_glutes", "seated_floor"),
-        ("foam_roll_hamstrings", "seated_floor"),
+        ("foam_roll_sore_group", "seated_floor"),  # roll the sore group first (p15)
         ("lower_trunk_rotation", "supine"),  # the warm-up moves, from lying
         ("adductor_strap_supine", "supine"),
         ("child_pose_side_reach", "quadruped"),  # up to the most upright of them
     ]
+    named = recommend(context="warm_up", equipment={"foam_roller"}, focus={"hip_flexors"})
+    assert [(s.stretch_id, s.position) for s in named.steps][:2] == [
+        ("foam_roll_hip_flexors", "prone"),  # the group named, face down, then up from lying
+        ("lower_trunk_rotation", "supine"),
+    ]
+    assert named.steps[-1].position == "quadruped"
     assert (
-        r.steps[3]
+        r.steps[1]
         .reasons[-1]
         .endswith("(acsm-guidelines-11, si-stretch-guide#p7, si-stretch-guide#p15).")
     )

@@ -316,7 +316,8 @@ class TestPatientText:
         assert "roll slowly, pausing 10 s on tight spots, each side" in texts["text"]
         assert "- **Pause on tight spots:** 10 seconds" in to_markdown(r)
         assert "<b>How firmly:</b> gentle pressure, never painful." in to_html(r)
-        glutes = texts["text"][texts["text"].index("Foam rolling: glutes") :]
+        rolling = texts["text"][texts["text"].index("Foam rolling: the sore muscle group") :]
+        glutes = rolling[rolling.index("Glutes:") :]
         assert "other side and roll that buttock" in glutes
         assert "off the tailbone" in glutes
         assert "get it checked by a doctor today" in glutes

@@ -35,6 +35,7 @@ STRETCHES = {
     "foam_roll_hip_flexors",
     "foam_roll_hamstrings",
     "foam_roll_glutes",
+    "foam_roll_sore_group",
     "hip_flexor_half_kneeling",
     "hip_flexor_standing_lunge",
     "hamstring_supine",
@@ -695,7 +696,7 @@ class TestEntryValidators:
         assert "movements must be distinct" in str(err)
 
     def test_repr_and_summary(self, kb: KnowledgeBase) -> None:
-        assert repr(kb).startswith("<KnowledgeBase 12 stretches, 5 contexts")
+        assert repr(kb).startswith("<KnowledgeBase 13 stretches, 5 contexts")
         assert "after_sitting: child_pose_side_reach" in kb.summary()
 
 

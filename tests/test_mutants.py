@@ -515,9 +515,14 @@ def test_a_false_reason_for_a_stretch_that_would_not_fit(kb: KnowledgeBase) -> N
 
 
 def test_a_false_reason_in_a_routine_at_the_length_cap(kb: KnowledgeBase) -> None:
-    # With every piece of equipment the cool-down is cut to the cap; a stretch cut for
-    # length, claimed left out for a red flag the person does not have, is found.
-    routine = recommend(context="cool_down", equipment={"foam_roller", "strap", "towel"})
+    # With every piece of equipment and two sore groups to roll (p15), the cool-down is
+    # cut to the cap; a stretch cut for length, claimed left out for a red flag the
+    # person does not have, is found.
+    routine = recommend(
+        context="cool_down",
+        equipment={"foam_roller", "strap", "towel"},
+        focus={"glutes", "hamstrings"},
+    )
     assert len(routine.steps) == MAX_STEPS
     cut = next(e for e in routine.excluded if e.reasons[-1].code is ReasonCode.ROUTINE_LENGTH)
     flag = Reason(code=ReasonCode.RED_FLAG, message="Stop and get checked.")

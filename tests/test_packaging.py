@@ -77,4 +77,4 @@ def test_installed_wheel_loads_from_another_directory(wheel: Path, tmp_path: Pat
     module, knowledge, count, status = done.stdout.split()
     assert module.startswith(str(site))
     assert knowledge == str(site / "sirecommend" / "_knowledge")
-    assert (int(count), status) == (12, "ok")
+    assert (int(count), status) == (13, "ok")

@@ -85,6 +85,7 @@ class TestSelect:
             "foam_roll_hip_flexors",
             "foam_roll_hamstrings",
             "foam_roll_glutes",
+            "foam_roll_sore_group",
         }
         assert ids == sorted(ids, key=kb.compiled.contexts["warm_up"].rank.__getitem__)
 
@@ -111,7 +112,7 @@ class TestSelect:
         focused = select(kb, Profile(context="warm_up", focus={"hamstrings"}))
         assert [c.slot for c in plain] == [c.slot for c in focused]
         hits = {c.slot.stretch.id for c in focused if c.focus_hits}
-        assert hits == {"foam_roll_hamstrings"}
+        assert hits == {"foam_roll_hamstrings", "foam_roll_sore_group"}
 
 
 class TestFilter:

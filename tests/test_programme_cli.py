@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -243,8 +244,15 @@ def test_history_table_json_and_charts(
         "morning",
         "band",
     ]
-    assert rows[1].split()[2:] == ["hamstring_supine", "2", "2", "4", "same", "amber"]
-    assert "(none)" in "\n".join(rows)
+    # Columns are separated by two or more spaces; names, not ids, as the person reads them.
+    cells = [re.split(r"\s{2,}", r) for r in rows]
+    assert cells[1] == [
+        "2025-11-02", "After sitting", "Hamstring stretch on your back",
+        "2", "2", "4", "same", "amber",
+    ]  # fmt: skip
+    assert ["Warm-up", "Child's pose with side reach"] in [c[1:3] for c in cells]
+    assert ["Cool-down", "(none)", "0"] in [c[1:4] for c in cells]
+    assert "hamstring_supine" not in "\n".join(rows)
     assert len(rows) == 5
     assert run("history", "--journal", journal, "--format", "json") == 0
     data = json.loads(capsys.readouterr().out)

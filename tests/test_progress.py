@@ -394,54 +394,55 @@ def worse(f: Feedback, extra: int) -> Feedback:
     )
 
 
-class TestProperties:
-    @given(histories(), st.data())
-    def test_more_pain_never_gives_more_dose(
-        self, history: list[Session], data: st.DataObject
-    ) -> None:
-        if not history:
-            return
-        i = data.draw(st.integers(0, len(history) - 1))
-        extra = data.draw(st.integers(1, 10))
-        hurt = list(history)
-        hurt[i] = hurt[i].model_copy(
-            update={"feedback": tuple(worse(f, extra) for f in hurt[i].feedback)}
-        )
-        a, b = progress(KB, CTX, history), progress(KB, CTX, hurt)
-        for sid in STRETCHES:
-            assert level(b, sid) <= level(a, sid), sid
+# Module-level, not methods: mutmut runs pytest twice in one process, and hypothesis
+# refuses a test called from two instances of a class (differing_executors).
+@given(histories(), st.data())
+def test_more_pain_never_gives_more_dose(history: list[Session], data: st.DataObject) -> None:
+    if not history:
+        return
+    i = data.draw(st.integers(0, len(history) - 1))
+    extra = data.draw(st.integers(1, 10))
+    hurt = list(history)
+    hurt[i] = hurt[i].model_copy(
+        update={"feedback": tuple(worse(f, extra) for f in hurt[i].feedback)}
+    )
+    a, b = progress(KB, CTX, history), progress(KB, CTX, hurt)
+    for sid in STRETCHES:
+        assert level(b, sid) <= level(a, sid), sid
 
-    @given(histories(), st.booleans())
-    def test_doses_stay_within_the_source(self, history: list[Session], aggravated: bool) -> None:
-        p = progress(KB, CTX, history, aggravated=aggravated)
-        assert {s.stretch_id for s in p.steps} | {x.stretch_id for x in p.paused} == set(STRETCHES)
-        for s in p.steps:
-            d = KB.stretches[s.stretch_id].dosage
-            assert d.hold_seconds[0] <= s.rung.hold_seconds <= d.hold_seconds[1]
-            assert d.sets[0] <= s.rung.sets <= d.sets[1]
-            assert 0 <= s.index < s.rungs
 
-    @given(histories(), st.integers(0, 2))
-    def test_two_reds_pause(self, history: list[Session], which: int) -> None:
-        sid = STRETCHES[which]
-        reds = [day(40 + k, fb(sid, pain=8)) for k in range(2)]
-        p = progress(KB, CTX, [*history, *reds])
-        assert sid in {x.stretch_id for x in p.paused if x.see_therapist}
+@given(histories(), st.booleans())
+def test_doses_stay_within_the_source(history: list[Session], aggravated: bool) -> None:
+    p = progress(KB, CTX, history, aggravated=aggravated)
+    assert {s.stretch_id for s in p.steps} | {x.stretch_id for x in p.paused} == set(STRETCHES)
+    for s in p.steps:
+        d = KB.stretches[s.stretch_id].dosage
+        assert d.hold_seconds[0] <= s.rung.hold_seconds <= d.hold_seconds[1]
+        assert d.sets[0] <= s.rung.sets <= d.sets[1]
+        assert 0 <= s.index < s.rungs
 
-    @given(histories(), st.randoms(use_true_random=False))
-    def test_same_history_same_result_in_any_order(
-        self, history: list[Session], rnd: object
-    ) -> None:
-        shuffled = list(history)
-        rnd.shuffle(shuffled)  # type: ignore[attr-defined]
-        a = progress(KB, CTX, history).model_dump_json()
-        assert progress(KB, CTX, history).model_dump_json() == a
-        assert progress(KB, CTX, shuffled).model_dump_json() == a
 
-    @given(histories())
-    def test_every_red_flag_is_reported(self, history: list[Session]) -> None:
-        p = progress(KB, CTX, history)
-        assert p.red_flags == {f for s in history for f in s.red_flags}
+@given(histories(), st.integers(0, 2))
+def test_two_reds_pause(history: list[Session], which: int) -> None:
+    sid = STRETCHES[which]
+    reds = [day(40 + k, fb(sid, pain=8)) for k in range(2)]
+    p = progress(KB, CTX, [*history, *reds])
+    assert sid in {x.stretch_id for x in p.paused if x.see_therapist}
+
+
+@given(histories(), st.randoms(use_true_random=False))
+def test_same_history_same_result_in_any_order(history: list[Session], rnd: object) -> None:
+    shuffled = list(history)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    a = progress(KB, CTX, history).model_dump_json()
+    assert progress(KB, CTX, history).model_dump_json() == a
+    assert progress(KB, CTX, shuffled).model_dump_json() == a
+
+
+@given(histories())
+def test_every_red_flag_is_reported(history: list[Session]) -> None:
+    p = progress(KB, CTX, history)
+    assert p.red_flags == {f for s in history for f in s.red_flags}
 
 
 def test_nothing_in_the_knowledge_changes(kb: KnowledgeBase) -> None:

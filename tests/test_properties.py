@@ -449,9 +449,13 @@ class TestEveryStepIsExplainedAndCited(Invariant):
             assert step.sources
             assert {c.split("#")[0] for c in step.sources} <= set(kb.sources)
             assert set(stretch.cites) | set(stretch.dosage.cites) <= set(step.sources)
-            assert [n.text for n in stretch.instructions] == list(
-                step.instructions[-len(stretch.instructions) :]
-            )
+            own = [n.text for n in stretch.instructions]
+            if stretch.choose_one:  # its own words, then a line per group it offers (p15)
+                start = 1 if stretch.equipment else 0
+                assert own == list(step.instructions[start : start + len(own)])
+                assert len(step.instructions) > start + len(own)
+            else:
+                assert own == list(step.instructions[-len(own) :])
 
 
 class TestEveryStretchOfTheContextIsAStepOrExcludedWithAReason(Invariant):
@@ -772,6 +776,32 @@ def _ok_without_steps(kb: KnowledgeBase, p: Profile, r: Routine) -> Broken:
     return (r.model_copy(update={"status": "ok"}), p) if r.status == "nothing_fits" else None
 
 
+def _choice_step(kb: KnowledgeBase, r: Routine) -> int | None:
+    """The index of the step of a choice (``choose_one``, p15) in ``r``, if any."""
+    return _first(i for i, s in enumerate(r.steps) if kb.stretches[s.stretch_id].choose_one)
+
+
+def _group_beside_choice(kb: KnowledgeBase, p: Profile, r: Routine) -> Broken:
+    """A group the choice offers, rolled on its own step too."""
+    i = _choice_step(kb, r)
+    if i is None:
+        return None
+    offered = {e.stretch_id for e in r.excluded if e.reasons[-1].other == r.steps[i].stretch_id}
+    member = min(offered)
+    excluded = tuple(e for e in r.excluded if e.stretch_id != member)
+    steps = (*r.steps, r.steps[i].model_copy(update={"stretch_id": member}))
+    return r.model_copy(update={"steps": steps, "excluded": excluded}), p
+
+
+def _group_not_offered(kb: KnowledgeBase, p: Profile, r: Routine) -> Broken:
+    """The choice step without the last group it offers."""
+    i = _choice_step(kb, r)
+    if i is None:
+        return None
+    instructions = r.steps[i].instructions[:-1]
+    return r.model_copy(update={"steps": _step(r, i, instructions=instructions)}), p
+
+
 BREAKS = [
     Break("another profile", "profile", _another_profile),
     Break("another context", "profile", _other_context),
@@ -831,6 +861,8 @@ BREAKS = [
     Break("a stretch of another context", "context", _foreign_step),
     Break("status", "status", _status),
     Break("ok without steps", "status", _ok_without_steps),
+    Break("a group rolled beside its choice", "sore_group", _group_beside_choice),
+    Break("a group the choice leaves out", "choice_offers", _group_not_offered),
 ]
 
 
@@ -881,6 +913,7 @@ class TestAuditReportsEveryBreak:
             Profile(context="after_sitting", red_flags={"fever", "saddle_numbness"}),
             Profile(context="after_sitting", red_flags={"fever"}),
             Profile(context="after_sitting", avoid_positions={"floor", "standing"}),
+            Profile(context="warm_up", equipment={"foam_roller"}, pregnancy_trimester=2),
         ]
         assert any(reported(brk, shipped(), p) for p in candidates)
 
@@ -970,6 +1003,7 @@ BREAK_PROFILES = [
     Profile(context="after_sitting", red_flags={"fever", "saddle_numbness"}),
     Profile(context="after_sitting", red_flags={"fever"}),
     Profile(context="after_sitting", avoid_positions={"floor", "standing"}, minutes=60.0),
+    Profile(context="warm_up", equipment={"foam_roller"}, pregnancy_trimester=2),
 ]
 
 

@@ -62,7 +62,12 @@ def test_a_suspected_blood_clot_stops_everything_the_same_day(kb: KnowledgeBase)
     assert set(flag.cites) == {"nhs-dvt", "bartsch-foam-rolling-2021"}
     # No rolling step survives: every foam-rolling stretch is left out for the red flag.
     rolled = {e.stretch_id for e in r.excluded if e.stretch_id.startswith("foam_roll")}
-    assert rolled == {"foam_roll_glutes", "foam_roll_hamstrings", "foam_roll_hip_flexors"}
+    assert rolled == {
+        "foam_roll_glutes",
+        "foam_roll_hamstrings",
+        "foam_roll_hip_flexors",
+        "foam_roll_sore_group",
+    }
 
 
 def test_an_emergency_still_outranks_a_suspected_clot() -> None:
@@ -130,9 +135,11 @@ def test_the_audit_wants_the_signs_for_a_pregnant_person_and_only_then(kb: Knowl
 @pytest.mark.parametrize("context", ["after_sitting", "after_sleep", "post_activity", "warm_up"])
 def test_an_aggravated_routine_has_at_most_four_steps(context: str) -> None:
     kit = {"strap", "towel", "foam_roller"}
-    r = recommend(context=context, aggravated=True, equipment=kit, minutes=60.0)
+    # (the warm-up rolls one group, p15: naming two sore groups makes it longer than 4)
+    focus = {"glutes", "hamstrings"} if context == "warm_up" else set()
+    r = recommend(context=context, aggravated=True, equipment=kit, focus=focus, minutes=60.0)
     assert 0 < len(r.steps) <= AGGRAVATED_MAX_STEPS
-    longer = recommend(context=context, equipment=kit, minutes=60.0)
+    longer = recommend(context=context, equipment=kit, focus=focus, minutes=60.0)
     assert len(longer.steps) > AGGRAVATED_MAX_STEPS
 
 
@@ -322,3 +329,44 @@ def test_a_pack_names_its_own_phases(tmp_path: Path) -> None:
 def test_an_unknown_context_or_phase_still_reads_in_words(kb: KnowledgeBase) -> None:
     assert phase_title("nowhere", "targeted", kb) == "Targeted stretches"
     assert phase_title("nowhere", "some_phase", kb) == "some phase"
+
+
+def test_groups_offered_in_the_choice_step_are_not_listed_as_left_out_to_the_patient(
+    kb: KnowledgeBase,
+) -> None:
+    """The sore-group step offers glutes and hamstrings: the patient does not read them
+    under "Left out"; the clinician does, with the reason. A group the person may not
+    roll (face down from the second trimester) is still listed, with its own reason."""
+    routine = recommend(
+        context="post_activity", equipment={"foam_roller"}, pregnancy_trimester=2, knowledge=kb
+    )
+    offered = ("Foam rolling: glutes", "Foam rolling: hamstrings")
+    patient = [str(routine), to_markdown(routine, knowledge=kb), to_html(routine, knowledge=kb)]
+    for text in patient:
+        assert "Foam rolling: the sore muscle group" in text
+        assert not any(f"{name}:" in text for name in offered), text
+        assert "Foam rolling: hip flexors" in text  # left out: the prone rule
+    clinician = to_markdown(routine, knowledge=kb, clinician=True)
+    assert all(name in clinician for name in offered)
+    assert {e.name for e in routine.excluded} >= set(offered)  # the data keeps them
+
+
+def test_groups_not_named_in_focus_stay_listed_for_the_patient(kb: KnowledgeBase) -> None:
+    routine = recommend(
+        context="warm_up", equipment={"foam_roller"}, focus={"hamstrings"}, knowledge=kb
+    )
+    text = str(routine)
+    assert "Foam rolling: glutes: Foam rolling is for the sore group; you named" in text
+    assert "Foam rolling: the sore muscle group: You named" in text
+
+
+def test_the_choice_step_does_not_claim_one_position_for_groups_done_in_another(
+    kb: KnowledgeBase,
+) -> None:
+    """Rolling the hip flexors lies face down: when the sore-group step offers it, the
+    step's position does not read as sitting only."""
+    routine = recommend(context="warm_up", equipment={"foam_roller"}, knowledge=kb)
+    step = next(s for s in routine.steps if s.stretch_id == "foam_roll_sore_group")
+    assert any(line.startswith("Hip flexors: Lie face down") for line in step.instructions)
+    for text in (str(routine), to_markdown(routine, knowledge=kb), to_html(routine, knowledge=kb)):
+        assert "Sitting on the floor, or as each group says" in text

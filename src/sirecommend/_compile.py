@@ -18,6 +18,7 @@ equipment options, missing-kit reason       ``StretchFacts``       filter, expla
 pregnancy and forbidden-combination rules   ``StretchFacts.rules`` filter
 its dose in the context, and aggravated     ``Slot.doses``         dose, explain
 instructions, cautions, sources             ``StretchFacts``       explain
+what a choice offers, and how (``offer``)   ``StretchFacts``       substitute, explain
 the one precedence order (and its cycles)   ``ContextPlan.order``  order, explain
 how gentle it is, when aggravated           ``ContextPlan.gentle`` fit
 ==========================================  =====================  ==================
@@ -46,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 from sirecommend._models import (
     PHASES,
+    Cited,
     Context,
     ContextDose,
     ForbidCombinationRule,
@@ -79,6 +81,7 @@ __all__ = [
     "compile_graph",
     "default_dose",
     "lowest_dose",
+    "offer_line",
     "precedence_order",
     "step_seconds",
 ]
@@ -174,6 +177,10 @@ class StretchFacts:
     cautions: tuple[tuple[str, ...], tuple[str, ...]]
     #: Its citations (stretch, dose, notes, rules), not aggravated and aggravated.
     cites: tuple[tuple[str, ...], tuple[str, ...]]
+    #: The stretches it offers as one choice (``choose_one``: roll the sore group, p15).
+    choices: tuple[str, ...] = ()
+    #: How a choice offers it: the muscles it works, then its instructions, in one line.
+    offer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +277,17 @@ def step_seconds(hold_seconds: int, sets: int, per_side: bool) -> int:
     195
     """
     return hold_seconds * sets * (2 if per_side else 1) + SETUP_SECONDS
+
+
+def offer_line(muscles: Sequence[str], instructions: Iterable[Cited]) -> str:
+    """How a choice step (``choose_one``) offers one stretch: the muscles it works, then
+    its instructions, in one line, so a person has the whole set-up of what they pick.
+
+    >>> from sirecommend._models import Cited
+    >>> offer_line(["Glutes"], [Cited(text="Sit.", cites=("a#p1",))])
+    'Glutes: Sit.'
+    """
+    return f"{', '.join(muscles)}: {' '.join(note.text for note in instructions)}"
 
 
 # --- order ------------------------------------------------------------------------------
@@ -466,6 +484,7 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
         elif isinstance(entry, WhenAggravatedRule):
             cautioning.append((None, entry.caution, entry.cites))  # None: when aggravated
     equipment_names = {g.attr(e, "id"): g.attr(e, "name") for e in g.nodes("equipment")}
+    muscle_names = {g.attr(m, "id"): g.attr(m, "name") for m in sorted(g.nodes("muscle"))}
 
     def stretch_facts(n: str) -> StretchFacts:
         st: Stretch = g.attr(n, "entry")
@@ -538,6 +557,8 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
             instructions=tuple(note.text for note in st.instructions),
             cautions=(cautions[0], cautions[1]),
             cites=(cites[0], cites[1]),
+            choices=st.choose_one,
+            offer=offer_line([muscle_names[m] for m in st.targets], st.instructions),
         )
 
     stretch_nodes = {g.attr(n, "id"): n for n in g.nodes("stretch")}
@@ -562,9 +583,7 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
         contexts=MappingProxyType(contexts),
         stretches=MappingProxyType(facts),
         avoid_masks=MappingProxyType(dict(sorted(avoid.items()))),
-        muscle_names=MappingProxyType(
-            {g.attr(m, "id"): g.attr(m, "name") for m in sorted(g.nodes("muscle"))}
-        ),
+        muscle_names=MappingProxyType(muscle_names),
         citation_rank=MappingProxyType(
             {c: i for i, c in enumerate(sorted(citations, key=_citation_key))}
         ),

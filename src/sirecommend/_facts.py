@@ -56,9 +56,11 @@ __all__ = [
     "StretchFacts",
     "dose_level",
     "expected_cautions",
+    "expected_choice",
     "expected_dose",
     "expected_instructions",
     "expected_ladder",
+    "expected_offer",
     "expected_seconds",
     "feedback_band",
     "knowledge_facts",
@@ -229,6 +231,37 @@ def expected_instructions(st: Stretch, option: EquipmentOption | None) -> tuple[
     return (*([option.how] if option else []), *(note.text for note in st.instructions))
 
 
+def expected_offer(kb: KnowledgeBase, st: Stretch) -> str:
+    """The line a choice step (``choose_one``) gives for ``st``: the names of the muscles
+    it works, a colon, then its instructions, one after another.
+
+    >>> from sirecommend import load_knowledge
+    >>> kb = load_knowledge()
+    >>> expected_offer(kb, kb.stretches["foam_roll_glutes"])[:30]
+    'Glutes: Sit on the roller with'
+    """
+    names = ", ".join(kb.muscles[m].name for m in st.targets)
+    return f"{names}: {' '.join(note.text for note in st.instructions)}"
+
+
+def expected_choice(
+    choice: tuple[str, ...],
+    own: tuple[str, ...],
+    offered: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(instructions, cautions)`` of a choice step offering ``offered`` (per stretch,
+    its line and its cautions): ``choice`` (its option's instructions) then each offered
+    stretch's line; each offered stretch's cautions that the choice's own (``own``) do
+    not already give, then those.
+
+    >>> expected_choice(("Pick one.",), ("No clots.",), (("A: roll.", ("Knee.", "No clots.")),))
+    (('Pick one.', 'A: roll.'), ('Knee.', 'No clots.'))
+    """
+    said = set(own)
+    cautions = dict.fromkeys(c for _, notes in offered for c in notes if c not in said)
+    return (*choice, *(line for line, _ in offered)), (*cautions, *own)
+
+
 def expected_cautions(
     rules: RuleFacts, st: Stretch, kinds: frozenset[str], aggravated: bool
 ) -> tuple[str, ...]:
@@ -313,6 +346,11 @@ class StretchFacts:
     alternatives: tuple[str, ...]
     orderings: tuple[tuple[int, str, str], ...]
     looks: tuple[tuple[tuple[object, ...], ...], ...]
+    #: A choice (``choose_one``, p15): the stretches it offers; a member: its choice.
+    choices: tuple[str, ...] = ()
+    choice_of: str | None = None
+    #: The line a choice step gives for it (:func:`expected_offer`).
+    offer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +464,7 @@ def knowledge_facts(kb: KnowledgeBase) -> KnowledgeFacts:
     for st in kb.stretches.values():
         if st.alternative_of is not None:
             alternatives.setdefault(st.alternative_of, []).append(st.id)
+    choice_of = {m: st.id for st in kb.stretches.values() for m in st.choose_one}
     before: dict[str, list[tuple[int, str, str]]] = {}
     for i, o in enumerate(kb.orderings.values()):
         before.setdefault(o.after, []).append((i, o.id, o.before))
@@ -438,6 +477,7 @@ def knowledge_facts(kb: KnowledgeBase) -> KnowledgeFacts:
             positions[st.position].name,
             tuple(alternatives.get(st.id, ())),
             tuple(before.get(st.id, ())),
+            choice_of.get(st.id),
         )
         for st in kb.stretches.values()
     }
@@ -510,6 +550,7 @@ def _stretch_facts(
     position_name: str,
     alternatives: tuple[str, ...],
     orderings: tuple[tuple[int, str, str], ...],
+    choice_of: str | None = None,
 ) -> StretchFacts:
     kinds = share(kb.movement_kinds_of(st.movements))
     options = tuple(
@@ -567,6 +608,9 @@ def _stretch_facts(
         alternatives=alternatives,
         orderings=orderings,
         looks=share(tuple(looks)),
+        choices=st.choose_one,
+        choice_of=choice_of,
+        offer=expected_offer(kb, st),
     )
 
 

@@ -158,7 +158,7 @@ class KnowledgeBase:
 
         >>> from sirecommend import load_knowledge
         >>> print(load_knowledge().summary().splitlines()[0])
-        sirecommend knowledge: 12 stretches, 5 contexts, 17 red flags, 11 rules, 14 sources
+        sirecommend knowledge: 13 stretches, 5 contexts, 17 red flags, 11 rules, 14 sources
         """
         lines = [
             f"sirecommend knowledge: {len(self.stretches)} stretches, {len(self.contexts)} "

@@ -560,6 +560,25 @@ class _Checker:
         for i, link in enumerate(s.suits):
             self.ref("stretch", s.id, f"suits[{i}].context", link.context, "context")
             self.cites("stretch", s.id, f"suits[{i}].cites", link.cites)
+        for i, member in enumerate(s.choose_one):
+            self.ref("stretch", s.id, f"choose_one[{i}]", member, "stretch")
+            found = self.t["stretch"].get(member)
+            if found is not None and (found.choose_one or found.alternative_of is not None):
+                self.problem(
+                    "stretch",
+                    s.id,
+                    f"choose_one[{i}]",
+                    f"{member!r} is itself a choice or an alternative; offer plain stretches",
+                )
+            elif found is not None and not {c.context for c in s.suits} <= {
+                c.context for c in found.suits
+            }:
+                self.problem(
+                    "stretch",
+                    s.id,
+                    f"choose_one[{i}]",
+                    f"{member!r} does not suit every context the choice suits",
+                )
         if s.alternative_of is not None:
             self.ref("stretch", s.id, "alternative_of", s.alternative_of, "stretch")
             primary = self.t["stretch"].get(s.alternative_of)

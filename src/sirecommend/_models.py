@@ -344,6 +344,12 @@ class Stretch(_Entry):
         default=None,
         description="The stretch this one replaces when that one cannot be done.",
     )
+    choose_one: tuple[Id, ...] = Field(
+        default=(),
+        description="The stretches this step offers as one choice (roll the sore muscle "
+        "group, p15): given when no focus names a muscle they target, offering only those "
+        "the person may do; with such a focus, the named ones are given instead.",
+    )
     cites: Cites
 
     @model_validator(mode="after")
@@ -353,12 +359,17 @@ class Stretch(_Entry):
             ("targets", self.targets),
             ("equipment", tuple(str(o.uses) for o in self.equipment)),
             ("suits", tuple(link.context for link in self.suits)),
+            ("choose_one", self.choose_one),
         ):
             repeated = sorted({v for v in values if values.count(v) > 1})
             if repeated:
                 raise ValueError(f"{name} repeats {', '.join(repeated)}")
         if self.alternative_of == self.id:
             raise ValueError("a stretch cannot be its own alternative")
+        if self.id in self.choose_one:
+            raise ValueError("a choice cannot offer itself")
+        if self.choose_one and self.alternative_of is not None:
+            raise ValueError("a choice cannot be an alternative")
         if self.alternative_of is not None and self.suits:
             raise ValueError(
                 "an alternative takes its contexts from the stretch it replaces; drop 'suits'"

@@ -327,15 +327,20 @@ def _cmd_history(args: argparse.Namespace) -> int:
     if not sessions:
         print("No sessions in the journal yet: record one with 'sirecommend log'.")
         return 0
-    model = model_of(_knowledge(args))
+    kb = _knowledge(args)
+    model = model_of(kb)
+    # Names, as the person reads them; an id the loaded knowledge no longer has (a pack
+    # not loaded this time) is shown as it was recorded.
+    stretch = {k: v.name for k, v in kb.stretches.items()}
+    context = {k: v.name for k, v in kb.contexts.items()}
     rows = [("date", "context", "stretch", "sets", "during", "after", "morning", "band")]
     for s in sessions:
         for f in s.feedback:
             rows.append(
                 (
                     s.date.isoformat(),
-                    s.context,
-                    f.stretch_id,
+                    context.get(s.context, s.context),
+                    stretch.get(f.stretch_id, f.stretch_id),
                     str(f.sets_done),
                     str(f.pain_during),
                     "-" if f.pain_after is None else str(f.pain_after),
@@ -344,7 +349,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
                 )
             )
         if not s.feedback:
-            rows.append((s.date.isoformat(), s.context, "(none)", "0", "-", "-", "-", "-"))
+            name = context.get(s.context, s.context)
+            rows.append((s.date.isoformat(), name, "(none)", "0", "-", "-", "-", "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

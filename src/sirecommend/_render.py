@@ -15,9 +15,11 @@ import textwrap
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from sirecommend._routine import ReasonCode
+
 if TYPE_CHECKING:
     from sirecommend._kb import KnowledgeBase
-    from sirecommend._routine import Referral, Routine, Step
+    from sirecommend._routine import Exclusion, Referral, Routine, Step
 
 __all__ = [
     "PHASE_TITLES",
@@ -33,7 +35,9 @@ __all__ = [
     "hold_words",
     "how_far",
     "is_rolling",
+    "left_out",
     "phase_title",
+    "position_words",
     "reference",
     "referral_details",
     "render_text",
@@ -71,8 +75,8 @@ def is_rolling(step: Step, kb: KnowledgeBase) -> bool:
 
     >>> from sirecommend import load_knowledge, recommend
     >>> steps = recommend(context="warm_up", equipment={"foam_roller"}).steps
-    >>> [is_rolling(s, load_knowledge()) for s in steps][2:5]
-    [True, False, False]
+    >>> [is_rolling(s, load_knowledge()) for s in steps][:2]
+    [True, False]
     """
     return "rolling" in kb.movement_kinds_of(step.movements)
 
@@ -88,7 +92,7 @@ def hold_words(step: Step, kb: KnowledgeBase) -> str:
     >>> from sirecommend import load_knowledge, recommend
     >>> kb = load_knowledge()
     >>> steps = recommend(context="warm_up", equipment={"foam_roller"}).steps
-    >>> hold_words(steps[3], kb), hold_words(steps[1], kb)
+    >>> hold_words(steps[1], kb), hold_words(steps[0], kb)
     ('hold 30 s x 2 sets, each side', 'roll slowly, pausing 10 s on tight spots, each side')
     """
     sides = ", each side" if step.per_side else ""
@@ -132,7 +136,7 @@ def steps_and_time(routine: Routine) -> str:
 
     >>> from sirecommend import recommend
     >>> steps_and_time(recommend(context="warm_up", equipment={"foam_roller"}))
-    '6 steps, about 7 min 20 s'
+    '4 steps, about 6 min 20 s'
     """
     return f"{count(len(routine.steps), 'step')}, about {format_duration(routine.total_seconds)}"
 
@@ -206,6 +210,26 @@ PHASE_TITLES: Mapping[str, str] = {
     "targeted": "Targeted stretches",
     "cool_down": "Cool-down",
 }
+
+
+def left_out(routine: Routine) -> tuple[Exclusion, ...]:
+    """The exclusions a patient reads: all but the groups offered within a step.
+
+    A group that a choice step offers (foam rolling: the sore group, p15) is not a step of
+    its own, but it is not left out either: its set-up is in that step. The clinician's
+    view (``explain``, JSON, the clinician handout) keeps it, with its reason.
+
+    >>> from sirecommend import recommend
+    >>> routine = recommend(context="warm_up", equipment={"foam_roller"})
+    >>> [e.stretch_id for e in routine.excluded if e not in left_out(routine)]
+    ['foam_roll_hip_flexors', 'foam_roll_glutes', 'foam_roll_hamstrings']
+    """
+    steps = {s.stretch_id for s in routine.steps}
+    return tuple(
+        e
+        for e in routine.excluded
+        if not all(r.code is ReasonCode.ROLL_SORE_GROUP and r.other in steps for r in e.reasons)
+    )
 
 
 def phase_title(context: str, phase: str, knowledge: KnowledgeBase | None = None) -> str:
@@ -335,6 +359,25 @@ def _wrap(text: str, indent: str, hanging: str = "  ") -> list[str]:
     ) or [indent]
 
 
+def position_words(step: Step, kb: KnowledgeBase) -> str:
+    """The step's position in words. A choice step (the sore group to roll, p15) says that
+    each group has its own: each group's line starts with it (hip flexors: face down).
+
+    >>> from sirecommend import load_knowledge, recommend
+    >>> kb = load_knowledge()
+    >>> steps = recommend(context="warm_up", equipment={"foam_roller"}).steps
+    >>> roll = next(s for s in steps if s.stretch_id == "foam_roll_sore_group")
+    >>> position_words(roll, kb)
+    'Sitting on the floor, or as each group says'
+    >>> position_words(recommend(context="after_sitting").steps[0], kb)
+    'On hands and knees'
+    """
+    st = kb.stretches.get(step.stretch_id)
+    if st is None or not st.choose_one:
+        return step.position_name
+    return f"{step.position_name}, or as each group says"
+
+
 def dose_line(step: Step, kb: KnowledgeBase) -> str:
     """Where, with what, how long and how far, on one line.
 
@@ -350,7 +393,7 @@ def dose_line(step: Step, kb: KnowledgeBase) -> str:
     about 2 min 15 s
     """
     return (
-        f"{step.position_name} | {equipment_words(step)} | {hold_words(step, kb)} | "
+        f"{position_words(step, kb)} | {equipment_words(step)} | {hold_words(step, kb)} | "
         f"{how_far(step, kb)[0]} | "
         f"about {format_duration(step.seconds)}"
     )
@@ -400,9 +443,10 @@ def render_text(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> 
         ]
         lines += [ln for text in step.cautions for ln in _wrap(f"! {text}", "   ")]
     if routine.referral is None:
-        if routine.excluded:
+        shown = left_out(routine)
+        if shown:
             lines += ["", "Left out"]
-            for e in routine.excluded:
+            for e in shown:
                 lines += _wrap(f"- {e.name}: " + " ".join(r.message for r in e.reasons), "  ")
         lines += ["", "Stop rules"]
         lines += [ln for text in routine.cautions for ln in _wrap(f"- {text}", "  ")]

@@ -108,6 +108,9 @@ class ReasonCode(StrEnum):
     #: Left out for now by the progression rules (see :mod:`sirecommend.progression`).
     PROGRESSION_PAUSED = "progression_paused"
     ROUTINE_LENGTH = "routine_length"
+    #: Foam rolling is for the one sore group (p15): rolled as one step offering a
+    #: choice, or the group the focus names (see ``Stretch.choose_one``).
+    ROLL_SORE_GROUP = "roll_sore_group"
 
 
 class Reason(_Frozen):

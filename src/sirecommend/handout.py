@@ -49,7 +49,9 @@ from sirecommend._render import (
     hold_words,
     how_far,
     is_rolling,
+    left_out,
     phase_title,
+    position_words,
     reference,
     referral_details,
     routine_citations,
@@ -207,10 +209,10 @@ STRETCH_PICTOGRAMS: Mapping[str, str] = {
         + _ROLLER.format(x=44, y=66)
         + _arrow(58, 32, 72, 32, 86, 32, both=True)
     ),
-    # both thighs on the roller, bottom lifted
+    # one thigh on the roller, bottom lifted, the other knee bent with the foot down
     "foam_roll_hamstrings": (
         '<circle cx="24" cy="30" r="6"/>'
-        '<path d="M32 62 L26 37 M27 44 L14 72 M32 62 L60 58 L104 70"/>'
+        '<path d="M32 62 L26 37 M27 44 L14 72 M32 62 L60 58 L104 70 M32 62 L56 44 L66 72"/>'
         + _ROLLER.format(x=60, y=66)
         + _arrow(50, 44, 64, 44, 78, 44, both=True)
     ),
@@ -220,6 +222,17 @@ STRETCH_PICTOGRAMS: Mapping[str, str] = {
         '<path d="M26 52 L64 58 M28 54 L30 73 L14 73 M64 58 L110 70"/>'
         + _ROLLER.format(x=72, y=66)
         + _arrow(60, 40, 74, 40, 88, 40, both=True)
+    ),
+    # the choice: sitting with a leg out over the roller, the three places to pick from
+    # marked (buttock, back of the thigh, front of the hip)
+    "foam_roll_sore_group": (
+        '<circle cx="20" cy="28" r="6"/>'
+        '<path d="M28 58 L22 35 M23 42 L12 72 M28 58 L104 62"/>'
+        '<circle cx="30" cy="60" r="4" fill="#1a1a1a"/>'
+        '<circle cx="76" cy="61" r="4" fill="#1a1a1a"/>'
+        '<circle cx="40" cy="52" r="4" fill="#fff"/>'
+        + _ROLLER.format(x=62, y=68)
+        + _arrow(54, 40, 70, 40, 86, 40, both=True)
     ),
 }
 #: Stretch figures drawn from above, with no floor under them.
@@ -338,7 +351,7 @@ def _check(paper: str) -> None:
 def _dose(step: Step, kb: KnowledgeBase) -> list[tuple[str, str]]:
     rolling = is_rolling(step, kb)
     return [
-        ("Position", step.position_name),
+        ("Position", position_words(step, kb)),
         ("Equipment", equipment_words(step)),
         ("Pause on tight spots" if rolling else "Hold", f"{step.hold_seconds} seconds"),
         ("Sets", str(step.sets)),
@@ -405,7 +418,7 @@ def _why(step: Step) -> str:
 def _left_out(routine: Routine, clinician: bool) -> list[tuple[str, str]]:
     """``(name, why)`` of each stretch left out; the clinician also sees rule and code."""
     out = []
-    for e in routine.excluded:
+    for e in routine.excluded if clinician else left_out(routine):
         if clinician:
             why = " ".join(
                 f"{r.message} [{r.code.value}" + (f"; rule {r.rule}]" if r.rule else "]")
@@ -497,7 +510,7 @@ def to_markdown(
         if clinician:
             out += ["", f"Why: {_md(_why(step))}", "", f"Cited: {_md(', '.join(step.sources))}"]
         out.append("")
-    if routine.excluded and (ref is None or clinician):
+    if _left_out(routine, clinician) and (ref is None or clinician):
         out += ["## Left out, and why", ""]
         out += [f"- **{_md(name)}:** {_md(why)}" for name, why in _left_out(routine, clinician)]
         out.append("")
@@ -581,7 +594,7 @@ def _e(text: str) -> str:
 def _step_html(n: int, step: Step, context: str, kb: KnowledgeBase, clinician: bool) -> str:
     both = "" if step.per_side else ", both sides at once"
     dose = (
-        f"<b>{_e(step.position_name)}</b> · {_e(equipment_words(step))} · "
+        f"<b>{_e(position_words(step, kb))}</b> · {_e(equipment_words(step))} · "
         f"{_e(hold_words(step, kb))}{both} · about {_e(format_duration(step.seconds))}"
     )
     label = "How firmly" if is_rolling(step, kb) else "How far"
@@ -686,7 +699,7 @@ def to_html(
             _step_html(n, s, routine.context, kb, clinician) for n, s in enumerate(routine.steps, 1)
         )
         body.append(f'<section><h2>Steps</h2><ol class="steps">{steps}</ol></section>')
-    if routine.excluded and (ref is None or clinician):
+    if _left_out(routine, clinician) and (ref is None or clinician):
         items = "".join(
             f"<li><b>{_e(name)}:</b> {_e(why)}</li>" for name, why in _left_out(routine, clinician)
         )

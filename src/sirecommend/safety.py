@@ -38,6 +38,7 @@ from sirecommend._facts import (
     KnowledgeFacts,
     OptionFacts,
     StretchFacts,
+    expected_choice,
     expected_dose,
     expected_ladder,
     expected_seconds,
@@ -92,6 +93,9 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "avoided_position": "no step is done in a position the person avoids",
         "pregnancy": "no step is in a position a pregnancy rule rules out",
         "forbidden_combination": "no step involves every movement a forbid rule names",
+        "sore_group": "a choice (roll the sore group, p15) is the only step of its stretches "
+        "unless the focus names one; then exactly the named ones are steps, not the choice",
+        "choice_offers": "a choice step offers exactly the stretches this person may do",
         "exclusion_name": "an exclusion carries its stretch's name",
         "reason_true": "every reason an exclusion gives is true for this profile",
         "reason_other": "a replaced or not-needed reason points at a step of the routine",
@@ -462,6 +466,7 @@ def _check_steps(c: _Case) -> Iterator[Violation]:
         i = option_index(st, equipment)
         if (
             i >= 0
+            and not st.choices  # (a choice step's words depend on what it offers)
             and (st.alternative_of is None or _stands_in(c, st.alternative_of))
             and (
                 _STEP(vars(step)) == st.looks[variant][i]
@@ -502,12 +507,16 @@ def _step_findings(
         yield _v("position", f"{sid} is done {st.position}, not as the step says", sid)
     if step.movements != st.movements or step.targets != st.targets:
         yield _v("movements", f"{sid}'s movements or targets are not its stretch's", sid)
+    cautions = st.aggravated_cautions if aggravated else st.cautions
     if option is not None:  # (if not, the step is reported as ruled out)
         if step.equipment != option.uses or step.equipment_name != option.name:
             yield _v("equipment", f"{sid} should use {option.uses or 'no equipment'}", sid)
-        if step.instructions != option.instructions:
+        instructions = option.instructions
+        if st.choices:  # what it offers is the choice_offers check: its words must fit
+            instructions, cautions = _choice_words(c, step, st, option)
+        if step.instructions != instructions:
             yield _v("instructions", f"{sid}'s instructions are not the knowledge's", sid)
-    if step.cautions != (st.aggravated_cautions if aggravated else st.cautions):
+    if step.cautions != cautions:
         yield _v("cautions", f"{sid}'s cautions are missing, changed or added", sid)
     dose = st.doses[c.variant]
     if c.progress is None and (  # (with a history: the progression checks)
@@ -535,6 +544,64 @@ def _step_findings(
         and st.cites.issubset(step.sources)
     ):
         yield _v("explained", f"{sid} lacks reasons or sources, or cites unknown ones", sid)
+
+
+def _offered_in(c: _Case, step: Step, st: StretchFacts) -> tuple[StretchFacts, ...]:
+    """The stretches choice step ``step`` (of ``st``) offers: those whose line it gives."""
+    given = set(step.instructions)
+    stretches = c.facts.stretches
+    return tuple(stretches[m] for m in st.choices if m in stretches and stretches[m].offer in given)
+
+
+def _choice_words(
+    c: _Case, step: Step, st: StretchFacts, option: OptionFacts
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The instructions and cautions of choice step ``step`` for what it offers."""
+    aggravated = c.profile.aggravated
+    own = st.aggravated_cautions if aggravated else st.cautions
+    offered = tuple(
+        (m.offer, m.aggravated_cautions if aggravated else m.cautions)
+        for m in _offered_in(c, step, st)
+    )
+    return expected_choice(option.instructions, own, offered)
+
+
+def _members(c: _Case, st: StretchFacts) -> tuple[StretchFacts, ...]:
+    """The stretches choice ``st`` offers that this context offers."""
+    stretches = c.facts.stretches
+    return tuple(stretches[m] for m in st.choices if m in c.offered and m in stretches)
+
+
+def _named(c: _Case, st: StretchFacts) -> frozenset[str]:
+    """The muscles the focus names among those the members of choice ``st`` work."""
+    return c.profile.focus & frozenset(t for m in _members(c, st) for t in m.targets)
+
+
+def _check_sore_group(c: _Case) -> Iterator[Violation]:
+    """Each choice (``choose_one``, p15) and its members, as the focus says; what a
+    choice step offers: every member this person may do, and no other."""
+    stretches = c.facts.stretches
+    for sid in c.offered:
+        st = stretches.get(sid)
+        if st is None or not st.choices:
+            continue
+        members = _members(c, st)
+        named = _named(c, st)
+        if named and sid in c.steps:
+            yield _v("sore_group", f"the focus names a group to roll, yet {sid} is a step", sid)
+        for m in members:
+            if m.id in c.steps and not (named and named & set(m.targets)):
+                yield _v("sore_group", f"{m.id} is a step, yet the focus does not name it", m.id)
+        step = c.steps.get(sid)
+        if step is None:
+            continue
+        offered = {m.id for m in _offered_in(c, step, st)}
+        allowed = {m.id for m in members if not c.blockers(m)}
+        owed = {m for m in allowed if not _may_pause(c, m)}  # (a history may rest one)
+        for mid in sorted(offered - allowed):
+            yield _v("choice_offers", f"{sid} offers {mid}, which this person may not do", sid)
+        for mid in sorted(owed - offered):
+            yield _v("choice_offers", f"{sid} does not offer {mid}, which this person may do", sid)
 
 
 def _check_replaces(c: _Case, step: Step, st: StretchFacts) -> Iterator[Violation]:
@@ -582,6 +649,7 @@ _LENGTH = ReasonCode.ROUTINE_LENGTH
 _REPLACED, _NO_ALTERNATIVE = ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE
 _NOT_NEEDED = ReasonCode.ALTERNATIVE_NOT_NEEDED
 _PAUSED = ReasonCode.PROGRESSION_PAUSED
+_ROLL = ReasonCode.ROLL_SORE_GROUP
 _POINTING = frozenset({ReasonCode.REPLACED, ReasonCode.ALTERNATIVE_NOT_NEEDED})
 _FATES = frozenset({ReasonCode.REPLACED, ReasonCode.NO_ALTERNATIVE})
 _CAUSES = frozenset({ReasonCode.TIME_BUDGET, ReasonCode.ALTERNATIVE_NOT_NEEDED})
@@ -671,7 +739,7 @@ def _exclusion_findings(
             fate = fate or bool(blockers)
             related = [
                 stretches[r]
-                for r in (*st.alternatives, st.alternative_of)
+                for r in (*st.alternatives, st.alternative_of, st.choice_of)
                 if r is not None and r not in steps and r in stretches
             ]
             holds = over.at_cap if code == _LENGTH else any(map(over, [st, *related]))
@@ -697,6 +765,13 @@ def _exclusion_findings(
         elif code == _PAUSED:
             cause = True
             holds = _may_pause(c, st.id)
+        elif code == _ROLL:
+            cause = True
+            holds = _roll_holds(c, st, other)
+            if other is not None and other not in steps:
+                found.append(
+                    _v("reason_other", f"{st.id}: {other} is not a step of the routine", st.id)
+                )
         else:
             holds = False  # a code this audit does not know: teach it first
         if not holds:
@@ -718,6 +793,28 @@ def _exclusion_findings(
     if blockers and st.alternatives and not fate:
         found.append(_v("reasons_complete", f"{st.id} does not say what became of it", st.id))
     return found
+
+
+def _roll_holds(c: _Case, st: StretchFacts, other: str | None) -> bool:
+    """Whether a ``roll_sore_group`` reason (pointing at ``other``) is true of ``st``.
+
+    A choice: the focus names one of its groups, or it points at nothing and none of its
+    members can be done. A member: with such a focus, it is not named and points at
+    nothing; without, it points at its choice, a step, or at nothing and the choice is
+    no step.
+    """
+    stretches = c.facts.stretches
+    if st.choices:
+        return other is None and (
+            bool(_named(c, st)) or all(c.blockers(m) for m in _members(c, st))
+        )
+    choice = stretches.get(st.choice_of or "")
+    if choice is None:
+        return False
+    named = _named(c, choice)
+    if named:
+        return other is None and named.isdisjoint(st.targets)
+    return other == choice.id if other is not None else choice.id not in c.steps
 
 
 class _TimeBudget:
@@ -972,6 +1069,7 @@ _ALL: tuple[_Check, ...] = (
     _check_ids,
     _check_steps,
     _check_steps_allowed,
+    _check_sore_group,
     _check_exclusions,
     _check_order,
     _check_time,

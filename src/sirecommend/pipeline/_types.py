@@ -54,26 +54,45 @@ class Pick(NamedTuple):
     """The stretch chosen for a candidate: itself, or an alternative standing in.
 
     ``verdict`` is the (usable) verdict on the stretch picked; ``replaced`` the verdict
-    on the candidate's own stretch when an alternative stands in for it.
+    on the candidate's own stretch when an alternative stands in for it; ``offers``, for
+    a choice step (``choose_one``), the usable verdicts of the stretches it offers.
     """
 
     candidate: Candidate
     verdict: Verdict
     replaced: Verdict | None = None
+    offers: tuple[Verdict, ...] = ()
 
 
 #: Why a stretch that is no step was left out by substitute: its own reasons; those and
 #: no alternative either; replaced by ``other``; an alternative not needed, ``other``
-#: taking its place.
-Why = Literal["own", "no_alternative", "replaced", "not_needed"]
+#: taking its place. For a choice (``choose_one``, p15) and the stretches it offers:
+#: ``named``, the focus names groups to roll (a choice, or a stretch not named, is left
+#: out); ``offered``, it is offered in the choice step ``other``; ``choice_out``, it is
+#: offered only in the choice ``other``, which cannot be done; ``none_offered``, a
+#: choice none of whose stretches can be done.
+Why = Literal[
+    "own",
+    "no_alternative",
+    "replaced",
+    "not_needed",
+    "named",
+    "offered",
+    "choice_out",
+    "none_offered",
+]
 
 
 class Left(NamedTuple):
-    """A stretch substitute leaves out: its verdict, why, and the stretch it points at."""
+    """A stretch substitute leaves out: its verdict, why, and the stretch it points at.
+
+    ``named``: with ``why == "named"``, the muscles the focus names among the choice's.
+    """
 
     verdict: Verdict
     why: Why
     other: StretchFacts | None = None
+    named: tuple[str, ...] = ()
 
 
 class Dosed(NamedTuple):

@@ -46,7 +46,7 @@ def explain(
     if referral is not None:
         excluded = _referral_exclusions(kb, plan, referral)
     else:
-        excluded = _exclusions(profile, plan, left, dropped)
+        excluded = _exclusions(profile, plan, left, dropped, compiled.muscle_names)
     steps = tuple(_step(kb, plan, d, profile.aggravated) for d in kept)
     rank = plan.rank
     return Routine(
@@ -78,7 +78,24 @@ def _step(kb: KnowledgeBase, plan: ContextPlan, d: Dosed, aggravated: bool) -> S
     if hits:
         names = ", ".join(kb.compiled.muscle_names[m].lower() for m in hits)
         reasons.append(f"Works {names}, which you asked to focus on.")
-    instructions = st.instructions
+    instructions, cautions = st.instructions, st.cautions[aggravated]
+    if pick.offers:  # a choice: the set-up and cautions of every stretch it offers
+        instructions = (*instructions, *(v.stretch.offer for v in pick.offers))
+        own = set(cautions)
+        cautions = (
+            *dict.fromkeys(
+                c for v in pick.offers for c in v.stretch.cautions[aggravated] if c not in own
+            ),
+            *cautions,
+        )
+        for v in pick.offers:
+            cites.extend(v.stretch.cites[aggravated])
+        names = ", ".join(
+            kb.compiled.muscle_names[m].lower() for v in pick.offers for m in v.stretch.targets
+        )
+        reasons.append(
+            f"Offers the groups you can roll ({names}): the source says to roll the sore one."
+        )
     if option is not None:
         reasons.append(option.reason)
         instructions = (option.how, *instructions)
@@ -101,7 +118,7 @@ def _step(kb: KnowledgeBase, plan: ContextPlan, d: Dosed, aggravated: bool) -> S
         per_side=st.per_side,
         range_of_motion=dose.range_of_motion,
         instructions=instructions,
-        cautions=st.cautions[aggravated],
+        cautions=cautions,
         reasons=tuple(reasons),
         sources=tuple(sorted(set(cites), key=rank.__getitem__)),
         seconds=dose.seconds,
@@ -111,7 +128,11 @@ def _step(kb: KnowledgeBase, plan: ContextPlan, d: Dosed, aggravated: bool) -> S
 
 
 def _exclusions(
-    profile: Profile, plan: ContextPlan, left: Iterable[Left], dropped: Sequence[Dropped]
+    profile: Profile,
+    plan: ContextPlan,
+    left: Iterable[Left],
+    dropped: Sequence[Dropped],
+    muscle_names: Mapping[str, str],
 ) -> list[Exclusion]:
     """The exclusions of what substitute left out and what fit dropped, each worded true."""
     by_id: Mapping[str, Dropped] = {d.step.stretch_id: d for d in dropped}
@@ -121,6 +142,8 @@ def _exclusions(
         reasons = list(item.verdict.blocked)
         if item.why == "no_alternative":
             reasons.append(_NO_ALTERNATIVE)
+        elif item.why in _ROLL_ONE:
+            reasons.append(_roll_one(profile, plan, item, by_id, muscle_names))
         elif other is not None and other.id in by_id:  # X is no step: say what happened
             code = by_id[other.id].code
             phrase = _dropped_for(profile, plan, code)
@@ -150,32 +173,80 @@ def _exclusions(
                 )
             )
         out.append(_exclusion(st.id, st.name, tuple(reasons)))
+    # One reason per kind of drop, shared by every stretch it applies to (the words do
+    # not depend on the stretch, except the time a step takes): built within this call.
+    capped: Reason | None = None
     for d in dropped:
         st = d.step.pick.verdict.stretch
         if d.code is ReasonCode.TIME_BUDGET:
-            message = (
-                f"Left out {_dropped_for(profile, plan, d.code)} "
-                f"(it takes about {d.step.seconds} s)."
-            )
-        elif profile.aggravated:
-            message = (
-                f"Left out {_dropped_for(profile, plan, d.code)}: only the "
-                f"{AGGRAVATED_MAX_STEPS} gentlest are given (warm-up moves first, then those "
-                "done lying down)."
+            reason = Reason(
+                code=d.code,
+                message=f"Left out {_dropped_for(profile, plan, d.code)} "
+                f"(it takes about {d.step.seconds} s).",
             )
         else:
-            message = (
-                f"Left out to keep the routine to {MAX_STEPS} steps: with no time limit "
-                f"given, the {MAX_STEPS} that matter most for you are kept."
-            )
-        out.append(_exclusion(st.id, st.name, (Reason(code=d.code, message=message),)))
+            capped = capped or _capped(profile, plan, d.code)
+            reason = capped
+        out.append(_exclusion(st.id, st.name, (reason,)))
     return out
 
 
+_ROLL_ONE = frozenset({"named", "offered", "choice_out", "none_offered"})
+
+
+def _roll_one(
+    profile: Profile,
+    plan: ContextPlan,
+    item: Left,
+    dropped: Mapping[str, Dropped],
+    muscle_names: Mapping[str, str],
+) -> Reason:
+    """Why the choice rule (``choose_one``, p15) leaves a choice or a member out."""
+    code, other, name = ReasonCode.ROLL_SORE_GROUP, None, None
+    if item.other is not None:
+        name = item.other.name
+    if item.why == "named":
+        said = [muscle_names[m].lower() for m in item.named]
+        names = said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+        groups = "group" if len(said) == 1 else "groups"
+        message = (
+            f"You named {names} as the {groups} to roll, so no step asks you to choose one."
+            if item.verdict.stretch.choices
+            else f"Foam rolling is for the sore group; you named {names}."
+        )
+    elif item.why == "none_offered":
+        message = "None of the groups it offers can be rolled by you (see each one)."
+    elif item.why == "choice_out":
+        message = f"It is offered only within {name}, which is left out."
+    elif item.other is not None and item.other.id in dropped:  # the choice was dropped
+        code = dropped[item.other.id].code
+        message = f"Left out with {name}, {_dropped_for(profile, plan, code)}."
+    else:
+        other = item.other.id if item.other is not None else None
+        message = f'Not a step of its own: it is one of the groups to choose from in "{name}".'
+    return Reason(code=code, message=message, other=other)
+
+
+def _capped(profile: Profile, plan: ContextPlan, code: ReasonCode) -> Reason:
+    """The reason of a stretch left out for the length cap (fewer when aggravated)."""
+    if profile.aggravated:
+        message = (
+            f"Left out {_dropped_for(profile, plan, code)}: only the "
+            f"{AGGRAVATED_MAX_STEPS} gentlest are given (warm-up moves first, then those "
+            "done lying down)."
+        )
+    else:
+        message = (
+            f"Left out to keep the routine to {MAX_STEPS} steps: with no time limit "
+            f"given, the {MAX_STEPS} that matter most for you are kept."
+        )
+    return Reason(code=code, message=message)
+
+
 def _exclusion(stretch_id: str, name: str, reasons: tuple[Reason, ...]) -> Exclusion:
-    # From compiled, validated knowledge and validated reasons (never none): every field
-    # is already of its type.
-    return Exclusion.model_construct(stretch_id=stretch_id, name=name, reasons=reasons)
+    # Validated, as every model a call returns; the reasons are already Reason objects,
+    # so this is cheaper than model_construct.
+    return Exclusion(stretch_id=stretch_id, name=name, reasons=reasons)
 
 
 def _dropped_for(profile: Profile, plan: ContextPlan, code: ReasonCode) -> str:

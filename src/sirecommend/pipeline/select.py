@@ -14,8 +14,10 @@ def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
 
     The walk from the context node (``suits`` edges back to stretches, ``targets`` to
     muscles, ``alternative_of`` to stand-ins) was done once at load, into the context's
-    slots (:class:`~sirecommend._compile.ContextPlan`). Focus only raises priority (used
-    when fitting to time); it never adds a stretch.
+    slots (:class:`~sirecommend._compile.ContextPlan`). Focus raises priority (used when
+    fitting to time) and never adds a stretch; where it names a muscle a rolling stretch
+    works, :func:`~sirecommend.pipeline.substitute` rolls that group instead of offering
+    the choice of groups (p15).
 
     >>> from sirecommend import load_knowledge, Profile
     >>> kb = load_knowledge()
