@@ -370,3 +370,16 @@ def test_the_choice_step_does_not_claim_one_position_for_groups_done_in_another(
     assert any(line.startswith("Hip flexors: Lie face down") for line in step.instructions)
     for text in (str(routine), to_markdown(routine, knowledge=kb), to_html(routine, knowledge=kb)):
         assert "Sitting on the floor, or as each group says" in text
+
+
+@pytest.mark.parametrize("context", ["after_sitting", "after_sleep", "post_activity", "cool_down"])
+def test_the_clinicians_reason_names_the_phase_as_the_context_titles_it(
+    kb: KnowledgeBase, context: str
+) -> None:
+    """Only before activity are the opening moves a warm-up (p7, p15): the step's reason
+    names the phase by the heading the person reads."""
+    routine = recommend(context=context, minutes=60, knowledge=kb)
+    for step in routine.steps:
+        title = phase_title(context, step.phase, kb).lower()
+        assert f"in the {title} phase" in step.reasons[0], step.reasons[0]
+        assert "warm-up" not in " ".join(step.reasons).lower()

@@ -67,7 +67,6 @@ if TYPE_CHECKING:
     from sirecommend._kb import KnowledgeBase
 
 __all__ = [
-    "PHASE_WORDS",
     "SETUP_SECONDS",
     "Compiled",
     "ContextPlan",
@@ -88,10 +87,6 @@ __all__ = [
 
 #: Seconds allowed to get into (and out of) each step's position.
 SETUP_SECONDS = 15
-
-PHASE_WORDS: Mapping[Phase, str] = MappingProxyType(
-    {"warm_up": "a warm-up", "targeted": "a targeted stretch", "cool_down": "a cool-down"}
-)
 
 _PARAGRAPH = re.compile(r"#p([0-9]+)$")
 _CITATION = re.compile(r"^(?P<source>[^#]+)(?:#p(?P<para>[0-9]+))?$")
@@ -710,8 +705,8 @@ def _plan(
             phase=phase,
             link_cites=cites,
             reason=(
-                f"{name} -> {facts[sid].name}: the source suits it to {name.lower()} as "
-                f"{PHASE_WORDS[phase]} ({_short_cites(cites)})."
+                f"{name} -> {facts[sid].name}: the source suits it to {name.lower()}, in "
+                f"the {entry.phase_titles.title(phase).lower()} phase ({_short_cites(cites)})."
             ),
             alternatives=tuple(facts[a] for a in alternatives),
             targets=targets,

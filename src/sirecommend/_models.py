@@ -9,6 +9,8 @@ entries are checked by :mod:`sirecommend._loader` once all packs are merged.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -24,6 +26,7 @@ from pydantic import (
 
 __all__ = [
     "AGGRAVATED_MAX_STEPS",
+    "DEFAULT_PHASE_TITLES",
     "ID_PATTERN",
     "PHASES",
     "URGENCIES",
@@ -206,6 +209,22 @@ class PhaseTitles(_Frozen):
     warm_up: Text | None = None
     targeted: Text | None = None
     cool_down: Text | None = None
+
+    def title(self, phase: str) -> str:
+        """This context's heading for ``phase``, else the default.
+
+        >>> PhaseTitles(warm_up="Warm-up").title("warm_up"), PhaseTitles().title("warm_up")
+        ('Warm-up', 'Gentle moves')
+        """
+        own: str | None = getattr(self, phase, None)
+        return own if own is not None else DEFAULT_PHASE_TITLES.get(phase, phase.replace("_", " "))
+
+
+#: The heading of each phase where a context does not name its own: the opening moves are
+#: a warm-up only before activity (the ``warm_up`` context says so in its data, p7, p15).
+DEFAULT_PHASE_TITLES: Mapping[str, str] = MappingProxyType(
+    {"warm_up": "Gentle moves", "targeted": "Targeted stretches", "cool_down": "Cool-down"}
+)
 
 
 class ContextDose(_Frozen):

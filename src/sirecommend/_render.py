@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from sirecommend._models import DEFAULT_PHASE_TITLES, PhaseTitles
 from sirecommend._routine import ReasonCode
 
 if TYPE_CHECKING:
@@ -205,11 +206,7 @@ def focus_note(routine: Routine, kb: KnowledgeBase) -> str | None:
 
 
 #: The heading of each phase unless the context names its own (``Context.phase_titles``).
-PHASE_TITLES: Mapping[str, str] = {
-    "warm_up": "Gentle moves",
-    "targeted": "Targeted stretches",
-    "cool_down": "Cool-down",
-}
+PHASE_TITLES: Mapping[str, str] = DEFAULT_PHASE_TITLES
 
 
 def left_out(routine: Routine) -> tuple[Exclusion, ...]:
@@ -250,8 +247,8 @@ def phase_title(context: str, phase: str, knowledge: KnowledgeBase | None = None
 
     kb = knowledge if knowledge is not None else load_knowledge()
     entry = kb.contexts.get(context)
-    own = None if entry is None else getattr(entry.phase_titles, phase, None)
-    return own if own is not None else PHASE_TITLES.get(phase, phase.replace("_", " "))
+    titles = PhaseTitles() if entry is None else entry.phase_titles
+    return titles.title(phase)
 
 
 def equipment_words(step: Step) -> str:
