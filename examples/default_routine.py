@@ -1,4 +1,5 @@
-"""The default routine for after sitting: no equipment, not aggravated.
+"""The default routine for after sitting: no equipment, not aggravated, a break of about
+10 minutes (the context's default when no time is given).
 
 Run: python examples/default_routine.py
 """

@@ -612,7 +612,7 @@ class TestNoOverrideNeeded:
         renamed = load_knowledge(write(tmp_path, text))
         routine = recommend(context="after_sitting", knowledge=renamed, pregnancy_trimester=2)
         assert "supine" not in {s.position for s in routine.steps}
-        lean = recommend(context="after_sitting", knowledge=renamed)
+        lean = recommend(context="after_sitting", knowledge=renamed, minutes=60.0)
         (step,) = [s for s in lean.steps if s.stretch_id == "standing_side_bend"]
         assert renamed.rules["no_rotation_with_side_bend"].caution in step.cautions  # type: ignore[union-attr]
 

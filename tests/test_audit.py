@@ -32,6 +32,7 @@ from sirecommend import (
     safety,
 )
 from sirecommend._facts import (
+    dose_level,
     expected_cautions,
     expected_choice,
     expected_dose,
@@ -116,7 +117,8 @@ def retimed(routine: Routine) -> Routine:
 def step_as_knowledge_says(kb: KnowledgeBase, profile: Profile, sid: str) -> Step:
     """A step of ``sid`` exactly as the knowledge describes it, whether allowed or not."""
     st = kb.stretches[sid]
-    hold, sets, motion = expected_dose(st, profile.aggravated)
+    level = dose_level(kb.contexts[profile.context])
+    hold, sets, motion = expected_dose(st, profile.aggravated, level)
     return Step(
         stretch_id=sid,
         name=st.name,
@@ -325,6 +327,18 @@ def _reason_other() -> tuple[Routine, Profile, KnowledgeBase]:
     return _exclusion(profile, e.stretch_id, reasons=reasons)()[0], profile, KB
 
 
+def _lead_first() -> tuple[Routine, Profile, KnowledgeBase]:
+    # The warm-up rolls first (p15): the rolling step (sitting) moved after the
+    # butterfly stretch (sitting too), so no block splits and each group still runs up.
+    profile = Profile(context="warm_up", equipment={"foam_roller"}, pregnancy_trimester=2)
+    routine = run(profile)
+    ids = [s.stretch_id for s in routine.steps]
+    assert ids == ["foam_roll_sore_group", "butterfly_seated", "child_pose_side_reach"]
+    steps = routine.steps
+    moved = (steps[1], steps[0], *steps[2:])
+    return routine.model_copy(update={"steps": moved}), profile, KB
+
+
 def _phase_order() -> tuple[Routine, Profile, KnowledgeBase]:
     routine = run(PLAIN)
     return routine.model_copy(update={"steps": (routine.steps[-1], *routine.steps[:-1])}), PLAIN, KB
@@ -487,6 +501,7 @@ BREAKS: dict[str, Tamper] = {
     "reason_true": _reason_true,
     "reason_other": _reason_other,
     "reasons_complete": _reasons_complete,
+    "lead_first": _lead_first,
     "phase_order": _phase_order,
     "position_blocks": _position_blocks,
     "ordering": _ordering,

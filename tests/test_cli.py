@@ -441,7 +441,7 @@ class TestBrowse:
         assert status == 0
         lines = out.splitlines()
         assert [ln.split()[0] for ln in lines] == list(kb.contexts)
-        assert "After sitting (9 stretches): Loosening up" in lines[0]
+        assert "After sitting (9 stretches): A short break after sitting" in lines[0]
 
     def test_contexts_with_pack(self, capsys: pytest.CaptureFixture[str], pack: Path) -> None:
         _, out, _ = run(capsys, "contexts", "--pack", str(pack))

@@ -117,7 +117,9 @@ def check_block(space: str, context: str, aggravated: bool) -> tuple[str, int, l
         for profile in group:
             routine = _run(kb, profile)
             problems += [f"{profile!r}: {v.rule}: {v.message}" for v in audit(routine, profile, kb)]
-            minutes = math.inf if profile.minutes is None else profile.minutes
+            # No minutes: the context's default budget (after sitting: 10), else none.
+            default = kb.contexts[profile.context].default_minutes
+            minutes = profile.minutes or (math.inf if default is None else default)
             totals.append((minutes, routine.total_seconds))
             checked += 1
         if [t for _, t in sorted(totals)] != sorted(t for _, t in totals):

@@ -59,6 +59,19 @@ CASES: dict[str, tuple[str, Profile]] = {
         "shipped",
         Profile(context="after_sleep", minutes=8, focus={"glutes", "piriformis"}),
     ),
+    # Per-context defaults (issue 12): a 10-minute break from sitting; waking from lying
+    # up to standing; the warm-up rolls first, short holds, ending upright; after
+    # activity gently (lowest dose, reduced range).
+    "after sitting, nothing given": ("shipped", Profile(context="after_sitting")),
+    "after sleep, aggravated": ("shipped", Profile(context="after_sleep", aggravated=True)),
+    "warm-up, roller and strap": (
+        "shipped",
+        Profile(context="warm_up", equipment={"foam_roller", "strap"}),
+    ),
+    "post activity, roller": (
+        "shipped",
+        Profile(context="post_activity", equipment={"foam_roller"}),
+    ),
     "synthetic, after sitting, nothing at hand, 12 min": (
         "synthetic",
         Profile(context="after_sitting", minutes=12),
@@ -100,13 +113,17 @@ def test_each_golden_routine_says_something(name: str) -> None:
 def members(kb: KnowledgeBase, context: str) -> list[Member]:
     """What the precedence order knows of each stretch the context offers, from the tables."""
     out = []
+    leads = kb.movement_kinds_of(kb.contexts[context].lead_movements)
     for st in kb.stretches.values():
         for link in st.suits:
             if link.context == context:
                 for s in [st, *(a for a in kb.stretches.values() if a.alternative_of == st.id)]:
                     pos = kb.positions[s.position]
                     phase = link.phase or st.phase
-                    out.append(Member(s.id, phase, pos.sequence, pos.id, first_paragraph(s.cites)))
+                    lead = not leads.isdisjoint(kb.movement_kinds_of(s.movements))
+                    out.append(
+                        Member(s.id, phase, pos.sequence, pos.id, first_paragraph(s.cites), lead)
+                    )
     return out
 
 

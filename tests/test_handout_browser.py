@@ -122,7 +122,8 @@ def _flat(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def after_sitting() -> Routine:
-    return recommend(context="after_sitting", equipment={"strap"})
+    # With time for all 7 steps (a break from sitting is about 10 minutes by default).
+    return recommend(context="after_sitting", equipment={"strap"}, minutes=60.0)
 
 
 @pytest.mark.usefixtures("printing")

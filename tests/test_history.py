@@ -27,6 +27,8 @@ from sirecommend.testing import profiles
 KB = load_knowledge()
 MODEL = model_of(KB)
 CTX = "after_sitting"
+#: Time for every step: a break from sitting is about 10 minutes by default.
+LONG = 60.0
 HAM = "hamstring_supine"
 KNEEL = "hip_flexor_half_kneeling"
 LUNGE = "hip_flexor_standing_lunge"
@@ -62,23 +64,23 @@ def excluded(routine: Routine) -> dict[str, list[ReasonCode]]:
 
 
 def test_no_or_empty_history_changes_nothing() -> None:
-    plain = recommend(context=CTX).model_dump_json()
-    assert recommend(context=CTX, history=None).model_dump_json() == plain
-    assert recommend(context=CTX, history=[]).model_dump_json() == plain
-    assert recommend(context=CTX, history=iter(())).model_dump_json() == plain
-    assert all(s.progression is None for s in recommend(context=CTX).steps)
+    plain = recommend(context=CTX, minutes=LONG).model_dump_json()
+    assert recommend(context=CTX, minutes=LONG, history=None).model_dump_json() == plain
+    assert recommend(context=CTX, minutes=LONG, history=[]).model_dump_json() == plain
+    assert recommend(context=CTX, minutes=LONG, history=iter(())).model_dump_json() == plain
+    assert all(s.progression is None for s in recommend(context=CTX, minutes=LONG).steps)
 
 
 def test_the_four_session_story() -> None:
-    first = recommend(context=CTX, history=[day(0, fb(pain=9, pain_after=0))][:0])
+    first = recommend(context=CTX, minutes=LONG, history=[day(0, fb(pain=9, pain_after=0))][:0])
     assert steps(first)[HAM] == (45, 2, "full", None)
     one = [day(1, fb(pain=1))]
-    assert steps(recommend(context=CTX, history=one))[HAM] == (45, 2, "full", "same")
+    assert steps(recommend(context=CTX, minutes=LONG, history=one))[HAM] == (45, 2, "full", "same")
     two = [*one, day(2, fb(pain=2))]
-    up = recommend(context=CTX, history=two)
+    up = recommend(context=CTX, minutes=LONG, history=two)
     assert steps(up)[HAM] == (60, 2, "full", "up")
     three = [*two, day(3, fb(pain=7))]
-    down = recommend(context=CTX, history=three)
+    down = recommend(context=CTX, minutes=LONG, history=three)
     assert steps(down)[HAM] == (45, 2, "full", "down")
     (step,) = [s for s in down.steps if s.stretch_id == HAM]
     assert any("rule traffic_light" in r and "one rung down" in r for r in step.reasons)
@@ -89,13 +91,13 @@ def test_the_four_session_story() -> None:
 
 def test_the_history_is_validated() -> None:
     with pytest.raises(InvalidArgumentError, match="iterable of Session"):
-        recommend(context=CTX, history=3)  # type: ignore[arg-type]
+        recommend(context=CTX, minutes=LONG, history=3)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="Session objects, not dict"):
-        recommend(context=CTX, history=[{"date": "2026-01-01"}])  # type: ignore[list-item]
+        recommend(context=CTX, minutes=LONG, history=[{"date": "2026-01-01"}])  # type: ignore[list-item]
     with pytest.raises(UnknownIdError, match="hamstring"):
-        recommend(context=CTX, history=[day(1, fb("hamstring"))])
+        recommend(context=CTX, minutes=LONG, history=[day(1, fb("hamstring"))])
     with pytest.raises(UnknownIdError, match="red flag"):
-        recommend(context=CTX, history=[day(1, flags=["feverish"])])
+        recommend(context=CTX, minutes=LONG, history=[day(1, flags=["feverish"])])
 
 
 def test_history_is_no_profile_field() -> None:
@@ -117,7 +119,7 @@ def test_a_red_flag_in_a_session_refers() -> None:
 
 
 def test_two_reds_pause_a_stretch_with_its_reason_and_sources() -> None:
-    routine = recommend(context=CTX, history=[day(1, fb(pain=8)), day(2, fb(pain=6))])
+    routine = recommend(context=CTX, minutes=LONG, history=[day(1, fb(pain=8)), day(2, fb(pain=6))])
     assert HAM not in steps(routine)
     (e,) = [e for e in routine.excluded if e.stretch_id == HAM]
     (reason,) = e.reasons
@@ -128,8 +130,10 @@ def test_two_reds_pause_a_stretch_with_its_reason_and_sources() -> None:
 
 
 def test_a_paused_stretch_gives_way_to_its_alternative() -> None:
-    assert KNEEL in steps(recommend(context=CTX))
-    routine = recommend(context=CTX, history=[day(1, fb(KNEEL, 8)), day(2, fb(KNEEL, 9))])
+    assert KNEEL in steps(recommend(context=CTX, minutes=LONG))
+    routine = recommend(
+        context=CTX, minutes=LONG, history=[day(1, fb(KNEEL, 8)), day(2, fb(KNEEL, 9))]
+    )
     got = steps(routine)
     assert KNEEL not in got
     assert got[LUNGE][3] == "start"
@@ -142,7 +146,9 @@ def test_a_paused_stretch_gives_way_to_its_alternative() -> None:
 def test_aggravated_today_wins_over_the_history() -> None:
     two = [day(1, fb(pain=1)), day(2, fb(pain=2))]
     # Aggravated keeps the 4 gentlest steps; the focus keeps the hamstring stretch.
-    routine = recommend(context=CTX, aggravated=True, history=two, focus={"hamstrings"})
+    routine = recommend(
+        context=CTX, minutes=LONG, aggravated=True, history=two, focus={"hamstrings"}
+    )
     got = steps(routine)
     assert got[HAM] == (30, 2, "reduced", "down")  # it would have gone up: it goes down
     assert got["lower_trunk_rotation"][2:] == ("reduced", "start")  # no feedback yet
@@ -177,13 +183,13 @@ def test_a_lower_rung_at_reduced_range_says_so() -> None:
 def test_nothing_goes_up_while_the_latest_session_holds() -> None:
     two = [day(1, fb(pain=1)), day(2, fb(pain=2))]
     hurt = day(3, fb("standing_side_bend", pain=8))
-    got = steps(recommend(context=CTX, history=[*two, hurt]))
+    got = steps(recommend(context=CTX, minutes=LONG, history=[*two, hurt]))
     assert got[HAM] == (45, 2, "full", "same")
 
 
 def test_a_time_budget_with_a_history_is_audited_clean() -> None:
     two = [day(1, fb(pain=1)), day(2, fb(pain=2)), day(3, fb(pain=0)), day(4, fb(pain=1))]
-    routine = recommend(context=CTX, minutes=4, focus={"glutes"}, history=two)
+    routine = recommend(context=CTX, minutes=4.0, focus={"glutes"}, history=two)
     assert ReasonCode.TIME_BUDGET in excluded(routine)[HAM]
 
 

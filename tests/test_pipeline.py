@@ -266,7 +266,7 @@ class TestDose:
 
     @pytest.mark.parametrize("aggravated", [False, True])
     def test_aggravated_means_reduced_and_lowest(self, kb: KnowledgeBase, aggravated: bool) -> None:
-        p = Profile(context="post_activity", aggravated=aggravated, equipment={"foam_roller"})
+        p = Profile(context="after_sitting", aggravated=aggravated, equipment={"foam_roller"})
         cands = select(kb, p)
         picks, _ = substitute(cands, filter_candidates(kb, p, cands))
         for d in dose(p, picks):
@@ -284,10 +284,19 @@ class TestOrder:
     def test_phases_then_position_blocks(self, kb: KnowledgeBase, context: str) -> None:
         plan = kb.compiled.contexts[context]
         phase = {a.id: s.phase for s in plan.slots for a in (s.stretch, *s.alternatives)}
-        phases = [PHASES.index(phase[s]) for s in plan.order]
-        assert phases == sorted(phases)
-        blocks = [(phase[s], kb.stretches[s].position) for s in plan.order]
-        seen: list[tuple[str, str]] = []
+        leads = set(kb.contexts[context].lead_movements)
+        lead = {s: not leads.isdisjoint(kb.stretches[s].movements) for s in plan.order}
+        upward = kb.contexts[context].order == "lying_to_standing"
+        segment = [(lead[s], kb.stretches[s].position if upward else "") for s in plan.order]
+        phases = [(not lead[s], PHASES.index(phase[s])) for s in plan.order]
+        for seg in set(segment):  # phases in turn: in each position block when upward
+            inside = [p for p, g in zip(phases, segment, strict=True) if g == seg]
+            assert inside == sorted(inside)
+        assert [not lead[s] for s in plan.order] == sorted(not lead[s] for s in plan.order)
+        blocks = [
+            (lead[s], "" if upward else phase[s], kb.stretches[s].position) for s in plan.order
+        ]
+        seen: list[tuple[bool, str, str]] = []
         for b in blocks:
             if not seen or seen[-1] != b:
                 assert b not in seen, f"{b} split in {context}"

@@ -37,10 +37,15 @@ def line_of(out: str, name: str) -> str:
     return found
 
 
+FOCUS = ("--focus", "hamstrings")
+
+
 def test_the_four_session_story(journal: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """Start; two green sessions, then a dose up; a red session, then a dose down."""
+    """Start; two green sessions, then a dose up; a red session, then a dose down.
+
+    A break from sitting lasts about 10 minutes: the focus keeps the hamstring stretch."""
     ham = "Hamstring stretch on your back"
-    assert run("next", "--context", "after_sitting", "--journal", journal) == 0
+    assert run("next", "--context", "after_sitting", *FOCUS, "--journal", journal) == 0
     out = capsys.readouterr().out
     assert "45 s x 2 each side [start]" in line_of(out, ham)
     assert "does not change them" not in out  # the journal decides the routine now
@@ -50,13 +55,13 @@ def test_the_four_session_story(journal: str, capsys: pytest.CaptureFixture[str]
     assert log(journal, "2025-11-02", "hamstring_supine:2:2:1:same") == 0
     assert log(journal, "2025-11-03", "hamstring_supine:2:3:2:better") == 0
     assert "recorded" in capsys.readouterr().out
-    assert run("next", "--context", "after_sitting", "--journal", journal) == 0
+    assert run("next", "--context", "after_sitting", *FOCUS, "--journal", journal) == 0
     up = line_of(capsys.readouterr().out, ham)
     assert "60 s x 2 each side [up]" in up
     assert "2 green sessions in a row" in up
     assert log(journal, "2025-11-04", "hamstring_supine:2:7:6:worse") == 0
     capsys.readouterr()
-    assert run("next", "--context", "after_sitting", "--journal", journal) == 0
+    assert run("next", "--context", "after_sitting", *FOCUS, "--journal", journal) == 0
     out = capsys.readouterr().out
     down = line_of(out, ham)
     assert "45 s x 2 each side [down]" in down
@@ -436,7 +441,8 @@ def test_next_when_aggravated_and_a_stand_in(
     log(journal, "2025-11-04", "hamstring_supine:2:1")
     log(journal, "2025-11-05", "hamstring_supine:2:2")
     capsys.readouterr()
-    argv = ("next", "--context", "after_sitting", "--journal", journal)
+    # Time for every step (a break from sitting is about 10 minutes by default).
+    argv = ("next", "--context", "after_sitting", "--minutes", "30", "--journal", journal)
     assert run(*argv) == 0
     out = capsys.readouterr().out
     assert "60 s x 2 each side [up]" in line_of(out, "Hamstring stretch on your back")

@@ -17,7 +17,7 @@ import itertools
 import json
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
@@ -236,16 +236,22 @@ class TestAggravatedRoutinesAreShortAndWithinTheBudget(Invariant):
 
 
 class TestEachPhaseRunsTheWayTheContextSays(Invariant):
-    """In a lying-to-standing context no step of a phase lies lower than the one before."""
+    """In a lying-to-standing context no step lies lower than the one before, over the
+    whole routine, never back toward lying (the lead steps, such as the warm-up's
+    rolling, open it and run upward among themselves), and every lead step comes first."""
 
     red_flags = False
 
     def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
-        if kb.contexts[profile.context].order != "lying_to_standing":
-            return
+        context = kb.contexts[profile.context]
         steps = _run(kb, profile).steps
-        for a, b in itertools.pairwise(steps):
-            if a.phase == b.phase:
+        lead = kb.movement_kinds_of(context.lead_movements)
+        leads = [not lead.isdisjoint(kb.movement_kinds_of(s.movements)) for s in steps]
+        assert leads == sorted(leads, reverse=True)
+        if context.order != "lying_to_standing":
+            return
+        for (a, lead_a), (b, lead_b) in itertools.pairwise(zip(steps, leads, strict=True)):
+            if lead_a == lead_b:
                 assert kb.positions[b.position].sequence <= kb.positions[a.position].sequence
 
 
@@ -336,26 +342,52 @@ class TestDoseStaysInTheSourceRangeAndIsLowestWhenAggravated(Invariant):
             assert dosage.hold_seconds[0] <= step.hold_seconds <= dosage.hold_seconds[1]
             assert dosage.sets[0] <= step.sets <= dosage.sets[1]
             assert step.per_side == dosage.per_side
+            level = kb.contexts[profile.context].dose  # the context's (None: usual, full)
             if profile.aggravated:
                 assert step.range_of_motion == "reduced"
                 assert (step.hold_seconds, step.sets) == (dosage.hold_seconds[0], dosage.sets[0])
             else:
-                assert step.range_of_motion == "full"
+                assert step.range_of_motion == ("full" if level is None else level.range_of_motion)
+                if level is not None and level.level == "lowest":
+                    assert (step.hold_seconds, step.sets) == (
+                        dosage.hold_seconds[0],
+                        dosage.sets[0],
+                    )
+
+
+def leading(kb: KnowledgeBase, context: str, steps: Sequence[Step]) -> list[bool]:
+    """Per step, whether it involves one of the context's lead movements (it opens)."""
+    lead = kb.movement_kinds_of(kb.contexts[context].lead_movements)
+    return [not lead.isdisjoint(kb.movement_kinds_of(s.movements)) for s in steps]
 
 
 class TestPhasesRunWarmUpTargetedCoolDown(Invariant):
+    """Phases in turn: after the lead steps, and among them; from lying to standing,
+    inside each position block (the phases interleave over the routine)."""
+
     def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
         for p in with_unrestricted(kb, profile):
-            phases = [PHASES.index(s.phase) for s in _run(kb, p).steps]
-            assert phases == sorted(phases)
+            upward = kb.contexts[p.context].order == "lying_to_standing"
+            steps = _run(kb, p).steps
+            segments: dict[tuple[bool, str], list[int]] = {}
+            for s, lead in zip(steps, leading(kb, p.context, steps), strict=True):
+                segment = (lead, s.position if upward else "")
+                segments.setdefault(segment, []).append(PHASES.index(s.phase))
+            for phases in segments.values():
+                assert phases == sorted(phases)
 
 
 class TestEachPositionIsOneBlockWithinAPhase(Invariant):
+    """Each position one block: within a phase, or from lying to standing over the
+    whole routine (the lead steps apart)."""
+
     def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
         for p in with_unrestricted(kb, profile):
-            blocks: list[tuple[str, str]] = []
-            for step in _run(kb, p).steps:
-                block = (step.phase, step.position)
+            upward = kb.contexts[p.context].order == "lying_to_standing"
+            steps = _run(kb, p).steps
+            blocks: list[tuple[bool, str, str]] = []
+            for step, lead in zip(steps, leading(kb, p.context, steps), strict=True):
+                block = (lead, "" if upward else step.phase, step.position)
                 if not blocks or blocks[-1] != block:
                     blocks.append(block)
             assert len(blocks) == len(set(blocks)), blocks
@@ -364,16 +396,25 @@ class TestEachPositionIsOneBlockWithinAPhase(Invariant):
 class TestTotalStaysWithinTheTimeBudget(Invariant):
     def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
         routine = _run(kb, profile)
-        if profile.minutes is not None:
-            assert routine.total_seconds <= profile.minutes * 60
+        # The person's budget, else the context's default (a break from sitting: 10 min).
+        minutes = profile.minutes
+        if minutes is None:
+            minutes = kb.contexts[profile.context].default_minutes
+        if minutes is not None:
+            assert routine.total_seconds <= minutes * 60
         dropped = [e for e in routine.excluded if any(r.code == "time_budget" for r in e.reasons)]
-        assert not (dropped and profile.minutes is None)
+        assert not (dropped and minutes is None)
 
 
 class TestALargerBudgetNeverGivesAShorterRoutine(Invariant):
     def check(self, kb: KnowledgeBase, profile: Profile, data: st.DataObject) -> None:
         other = data.draw(budgets, label="other budget")
-        short, long_ = sorted((profile.minutes, other), key=lambda m: math.inf if m is None else m)
+        default = kb.contexts[profile.context].default_minutes  # no minutes: the default
+
+        def budget(m: float | None) -> float:
+            return m if m is not None else math.inf if default is None else default
+
+        short, long_ = sorted((profile.minutes, other), key=budget)
         total_short = _run(kb, with_(profile, minutes=short)).total_seconds
         total_long = _run(kb, with_(profile, minutes=long_)).total_seconds
         assert total_short <= total_long
@@ -435,11 +476,11 @@ class TestEveryStretchOfTheContextIsAStepOrExcludedWithAReason(Invariant):
 
 def assert_only_substitutes_or_drops(before: Routine, after: Routine) -> None:
     """Without a time budget, a stricter profile never brings a new stretch, only a stand-in
-    or a step the length cap (MAX_STEPS) left out before, now that there is room."""
+    or a step the length cap (MAX_STEPS) or the context's default budget left out before,
+    now that there is room."""
+    room = (ReasonCode.ROUTINE_LENGTH, ReasonCode.TIME_BUDGET)
     if after.profile.minutes is None:
-        capped = {
-            e.stretch_id for e in before.excluded if e.reasons[-1].code is ReasonCode.ROUTINE_LENGTH
-        }
+        capped = {e.stretch_id for e in before.excluded if e.reasons[-1].code in room}
         new = [s for s in after.steps if s.stretch_id not in step_ids(before)]
         assert all(s.replaces is not None or s.stretch_id in capped for s in new), new
 
@@ -659,7 +700,7 @@ def _not_lowest(kb: KnowledgeBase, p: Profile, r: Routine) -> Broken:
 def _range(kb: KnowledgeBase, p: Profile, r: Routine) -> Broken:
     if not r.steps:
         return None
-    flipped = "full" if p.aggravated else "reduced"
+    flipped = "full" if r.steps[0].range_of_motion == "reduced" else "reduced"
     return r.model_copy(update={"steps": _step(r, 0, range_of_motion=flipped)}), p
 
 
@@ -955,12 +996,13 @@ def test_a_pregnancy_rule_from_the_first_trimester_spares_who_is_not_pregnant() 
 # --- the audit's words: what it reports for each break, pinned --------------------------
 
 GOLDEN = Path(__file__).parent / "golden" / "audit_breaks.json"
+# A budget with room for every step (a break from sitting is about 10 minutes by default).
 BREAK_PROFILES = [
-    Profile(context="after_sitting", equipment={"strap"}),
-    Profile(context="after_sitting", aggravated=True, pregnancy_trimester=1),
+    Profile(context="after_sitting", equipment={"strap"}, minutes=60.0),
+    Profile(context="after_sitting", aggravated=True, pregnancy_trimester=1, minutes=60.0),
     Profile(context="after_sitting", red_flags={"fever", "saddle_numbness"}),
     Profile(context="after_sitting", red_flags={"fever"}),
-    Profile(context="after_sitting", avoid_positions={"floor", "standing"}),
+    Profile(context="after_sitting", avoid_positions={"floor", "standing"}, minutes=60.0),
     Profile(context="warm_up", equipment={"foam_roller"}, pregnancy_trimester=2),
 ]
 

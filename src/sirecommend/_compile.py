@@ -16,25 +16,31 @@ the muscles it works (for ``focus``)        ``Slot.targets``       select
 position (a bit), avoided-position reason   :class:`StretchFacts`  filter
 equipment options, missing-kit reason       ``StretchFacts``       filter, explain
 pregnancy and forbidden-combination rules   ``StretchFacts.rules`` filter
-dose per level, with its reasons            :class:`Dose`          dose, explain
+its dose in the context, and aggravated     ``Slot.doses``         dose, explain
 instructions, cautions, sources             ``StretchFacts``       explain
 what a choice offers, and how (``offer``)   ``StretchFacts``       substitute, explain
 the one precedence order (and its cycles)   ``ContextPlan.order``  order, explain
-how gentle it is, when aggravated            ``ContextPlan.gentle`` fit
+how gentle it is, when aggravated           ``ContextPlan.gentle`` fit
 ==========================================  =====================  ==================
 
-Per context, from its entry: the default time budget (``ContextPlan.default_minutes``,
-read by fit and explain) and the direction of its position blocks (``Context.order``,
-compiled into ``ContextPlan.order``).
+Per context, from its entry (its defaults as data, docs/decisions.md "Per-context
+defaults"):
 
-==========================================  =====================  ==================
-==========================================  =====================  ==================
+============================================  ===============================  ============
+fact                                          compiled into                    read by
+============================================  ===============================  ============
+the time budget when the profile gives none   ``ContextPlan.default_minutes``  fit, explain
+the dose level and range (``Context.dose``)   :class:`Dose` in ``Slot.doses``  dose
+the order of its position blocks and its      ``ContextPlan.order``            order
+lead movements (``Context.order``,
+``Context.lead_movements``)
+============================================  ===============================  ============
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
@@ -42,6 +48,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 from sirecommend._models import (
     PHASES,
     Cited,
+    Context,
+    ContextDose,
     ForbidCombinationRule,
     GeneralCautionRule,
     Phase,
@@ -59,7 +67,6 @@ if TYPE_CHECKING:
     from sirecommend._kb import KnowledgeBase
 
 __all__ = [
-    "PHASE_WORDS",
     "SETUP_SECONDS",
     "Compiled",
     "ContextPlan",
@@ -80,10 +87,6 @@ __all__ = [
 
 #: Seconds allowed to get into (and out of) each step's position.
 SETUP_SECONDS = 15
-
-PHASE_WORDS: Mapping[Phase, str] = MappingProxyType(
-    {"warm_up": "a warm-up", "targeted": "a targeted stretch", "cool_down": "a cool-down"}
-)
 
 _PARAGRAPH = re.compile(r"#p([0-9]+)$")
 _CITATION = re.compile(r"^(?P<source>[^#]+)(?:#p(?P<para>[0-9]+))?$")
@@ -115,8 +118,12 @@ class Dose:
     range_of_motion: Literal["full", "reduced"]
     #: Estimated duration: hold x sets x sides + set-up.
     seconds: int
-    #: The dose reason (and, when reduced, the reduced-range reason).
+    #: The dose reason (and, when reduced, the reduced-range reason; at a context's
+    #: gentle level, the context's reason).
     reasons: tuple[str, ...]
+    #: Whether it is a context's gentle level (``Context.dose``): with logged sessions,
+    #: the dose ladder gives no more than it here.
+    ceiling: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +172,6 @@ class StretchFacts:
     cautions: tuple[tuple[str, ...], tuple[str, ...]]
     #: Its citations (stretch, dose, notes, rules), not aggravated and aggravated.
     cites: tuple[tuple[str, ...], tuple[str, ...]]
-    #: Its dose, not aggravated and aggravated (index by ``aggravated``).
-    doses: tuple[Dose, Dose]
     #: The stretches it offers as one choice (``choose_one``: roll the sore group, p15).
     choices: tuple[str, ...] = ()
     #: How a choice offers it: the muscles it works, then its instructions, in one line.
@@ -184,6 +189,9 @@ class Slot:
     reason: str
     alternatives: tuple[StretchFacts, ...]
     targets: frozenset[str]
+    #: Per stretch of the slot (its own and its alternatives'), its dose in this context
+    #: (``Context.dose``) and when aggravated: index by ``aggravated``.
+    doses: Mapping[str, tuple[Dose, Dose]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +298,8 @@ class Member(NamedTuple):
     position: str
     #: The lowest article paragraph the stretch cites (a large number when none).
     first_paragraph: int
+    #: Whether it involves one of the context's ``lead_movements``: it opens the routine.
+    lead: bool = False
 
 
 def first_paragraph(cites: Iterable[str]) -> int:
@@ -310,12 +320,17 @@ def precedence_order(
 ) -> tuple[str, ...]:
     """The one routine order of a context's stretches: a topological sort with a tie-break.
 
-    1. phases run warm-up, then targeted, then cool-down;
-    2. inside a phase, each position is one block, so the person changes position as few
+    0. the ``lead`` members (those that involve a context's lead movement) open the
+       routine, ordered among themselves by the rules below; then the others;
+    1. with ``direction="alternate"``: phases run warm-up, then targeted, then cool-down;
+       inside a phase, each position is one block, so the person changes position as few
        times as possible. Blocks follow the positions' ``sequence`` (standing down to
        lying) in the warm-up, back up in the targeted phase, and down again in the
-       cool-down (``direction="alternate"``), or from lying up to standing in every phase
-       (``"lying_to_standing"``); positions that share a ``sequence`` follow their ids;
+       cool-down;
+    2. with ``"lying_to_standing"``: each position is one block over the whole routine,
+       from lying up to standing (never back down), and inside a block the phases run
+       in turn, so phases may interleave;
+       positions that share a ``sequence`` follow their ids (two blocks, not one);
     3. inside a block, ``orderings`` ``(id, before, after)`` apply;
     4. remaining ties: the first article paragraph the stretch cites, then its id.
 
@@ -329,19 +344,21 @@ def precedence_order(
 
     by_id = {m.id: m for m in members}
 
-    def block(m: Member) -> tuple[int, int, str]:
+    def block(m: Member) -> tuple[int, int, int, str, int]:
         index = PHASES.index(m.phase)
         # The id keeps two positions that share a sequence in two blocks, not one.
-        down = index % 2 == 0 and direction == "alternate"
-        return index, m.sequence if down else -m.sequence, m.position
+        if direction == "lying_to_standing":
+            return int(not m.lead), 0, -m.sequence, m.position, index
+        down = index % 2 == 0
+        return int(not m.lead), index, m.sequence if down else -m.sequence, m.position, 0
 
-    blocks: dict[tuple[int, int, str], list[str]] = {}
+    blocks: dict[tuple[int, int, int, str, int], list[str]] = {}
     for m in by_id.values():
         blocks.setdefault(block(m), []).append(m.id)
     ordered = sorted(blocks)
     barriers = {f"#barrier{i}": b for i, b in enumerate(ordered[:-1])}
 
-    def key(n: str) -> tuple[int, int, str, int, int, str]:
+    def key(n: str) -> tuple[int, int, int, str, int, int, int, str]:
         if n in barriers:  # a barrier between position blocks
             return (*barriers[n], 1, 0, n)
         m = by_id[n]
@@ -409,7 +426,7 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
     >>> from sirecommend import load_knowledge
     >>> c = compile_graph(load_knowledge())
     >>> c.contexts["warm_up"].order[:2]
-    ('child_pose_side_reach', 'butterfly_seated')
+    ('foam_roll_hip_flexors', 'foam_roll_glutes')
     """
     g = _Graph(kb.graph)
     interned: dict[Any, Any] = {}  # equal compiled values, built once (compile time only)
@@ -535,7 +552,6 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
             instructions=tuple(note.text for note in st.instructions),
             cautions=(cautions[0], cautions[1]),
             cites=(cites[0], cites[1]),
-            doses=(share(_dose(st, aggravated=False)), share(_dose(st, aggravated=True))),
             choices=st.choose_one,
             offer=offer_line([muscle_names[m] for m in st.targets], st.instructions),
         )
@@ -547,7 +563,9 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
         for u in stretch_nodes.values()
         for v, d in g.out(u, "precedes")
     )
-    contexts = {g.attr(c, "id"): _plan(g, c, facts, orderings) for c in sorted(g.nodes("context"))}
+    contexts = {
+        g.attr(c, "id"): _plan(g, c, facts, orderings, share) for c in sorted(g.nodes("context"))
+    }
     citations = {c for _, _, d in kb.graph.edges(data=True) for c in d.get("citations", ())}
     for f in facts.values():
         citations.update(f.cites[1])
@@ -594,26 +612,40 @@ def _short_cites(cites: Iterable[str]) -> str:
     return ", ".join(sorted(set(cites), key=_citation_key))
 
 
-def _dose(st: Stretch, aggravated: bool) -> Dose:
-    d = st.dosage
-    hold, sets = (lowest_dose if aggravated else default_dose)(d.hold_seconds, d.sets)
+def _dose(st: Stretch, context: Context, aggravated: bool) -> Dose:
+    """The dose of ``st`` in ``context``: aggravated, the lowest at reduced range (the
+    aggravation rule wins); else the context's level and range (``Context.dose``; absent:
+    the usual dose at full range), with the context's reason when it is gentler."""
+    d, level = st.dosage, context.dose
+    lowest = aggravated or (level is not None and level.level == "lowest")
+    reduced = aggravated or (level is not None and level.range_of_motion == "reduced")
+    hold, sets = (lowest_dose if lowest else default_dose)(d.hold_seconds, d.sets)
     (lo, hi), (s_lo, s_hi) = d.hold_seconds, d.sets
     side = "on each side" if d.per_side else "in total"
-    basis = "the lowest of" if aggravated else "within"
+    basis = "the lowest of" if lowest else "within"
     reasons = [
         f"Dose: {hold} s holds, {count(sets, 'set')} {side}, {basis} the "
         f"source's {span(lo, hi, ' s')} and {span(s_lo, s_hi)} set{'' if s_hi == 1 else 's'} "
         f"({_short_cites(d.cites)})."
     ]
+    ceiling = not aggravated and _gentle(level)
     if aggravated:
         reasons.append("Reduced range of motion, because your symptoms are aggravated.")
+    elif level is not None and ceiling:
+        reasons.append(f"{context.name}: {level.why} ({_short_cites(level.cites)}).")
     return Dose(
         hold_seconds=hold,
         sets=sets,
-        range_of_motion="reduced" if aggravated else "full",
+        range_of_motion="reduced" if reduced else "full",
         seconds=step_seconds(hold, sets, d.per_side),
         reasons=tuple(reasons),
+        ceiling=ceiling,
     )
+
+
+def _gentle(level: ContextDose | None) -> bool:
+    """Whether a context's dose is gentler than the usual dose at full range."""
+    return level is not None and (level.level, level.range_of_motion) != ("usual", "full")
 
 
 def _plan(
@@ -621,24 +653,40 @@ def _plan(
     c: str,
     facts: Mapping[str, StretchFacts],
     orderings: Sequence[tuple[str, str, str]],
+    share: Callable[[Dose], Dose],
 ) -> ContextPlan:
     """Walk the graph from one context node to its slots, in the one routine order."""
-    context, name, entry = g.attr(c, "id"), g.attr(c, "name"), g.attr(c, "entry")
+    from sirecommend._graph import node  # at load only
+
+    context, name = g.attr(c, "id"), g.attr(c, "name")
+    entry: Context = g.attr(c, "entry")
+    lead = frozenset(
+        g.kind_of(named)
+        for m in entry.lead_movements
+        for named in (node("movement", m), node("movement_kind", m))
+        if g.g.has_node(named)
+    )
     members: dict[str, Member] = {}
     found: list[tuple[str, Phase, tuple[str, ...], list[str], frozenset[str]]] = []
 
     def member(n: str, phase: Phase) -> Member:
         ((position, _),) = g.out(n, "in_position")
         cites = [c for _, d in g.out(n, "cites") for c in d["citations"]]
+        moves = {g.kind_of(v) for v, _ in g.out(n, "involves")}
         return Member(
             g.attr(n, "id"),
             phase,
             g.attr(position, "sequence"),
             g.attr(position, "id"),
             first_paragraph(cites),
+            not lead.isdisjoint(moves),
         )
 
+    stretches: dict[str, Stretch] = {}
     for u, link in g.into(c, "suits"):
+        stretches[g.attr(u, "id")] = g.attr(u, "entry")
+        for a, _ in g.into(u, "alternative_of"):
+            stretches[g.attr(a, "id")] = g.attr(a, "entry")
         phase: Phase = link["phase"]
         members[g.attr(u, "id")] = member(u, phase)
         alternatives = []
@@ -657,11 +705,20 @@ def _plan(
             phase=phase,
             link_cites=cites,
             reason=(
-                f"{name} -> {facts[sid].name}: the source suits it to {name.lower()} as "
-                f"{PHASE_WORDS[phase]} ({_short_cites(cites)})."
+                f"{name} -> {facts[sid].name}: the source suits it to {name.lower()}, in "
+                f"the {entry.phase_titles.title(phase).lower()} phase ({_short_cites(cites)})."
             ),
             alternatives=tuple(facts[a] for a in alternatives),
             targets=targets,
+            doses=MappingProxyType(
+                {
+                    a: (
+                        share(_dose(stretches[a], entry, False)),
+                        share(_dose(stretches[a], entry, True)),
+                    )
+                    for a in (sid, *alternatives)
+                }
+            ),
         )
         for sid, phase, cites, alternatives, targets in found
     )

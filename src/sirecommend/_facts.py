@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from sirecommend._models import (
+    Context,
     EquipmentOption,
     ForbidCombinationRule,
     GeneralCautionRule,
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from sirecommend._kb import KnowledgeBase
 
 __all__ = [
+    "AGGRAVATED",
+    "DOSE_LEVELS",
     "SETUP_SECONDS",
     "STEP_FIELDS",
     "ContextFacts",
@@ -51,6 +54,7 @@ __all__ = [
     "PositionFacts",
     "RuleFacts",
     "StretchFacts",
+    "dose_level",
     "expected_cautions",
     "expected_choice",
     "expected_dose",
@@ -67,6 +71,18 @@ __all__ = [
 
 #: Seconds allowed to get into and out of each step's position (docs/decisions.md).
 SETUP_SECONDS = 15
+
+#: The dose levels a context may ask for when the person is not aggravated, as
+#: ``(level, range_of_motion)`` (``Context.dose``; absent: the first); a stretch's doses,
+#: looks and seconds are indexed by these, then :data:`AGGRAVATED`.
+DOSE_LEVELS: tuple[tuple[Literal["usual", "lowest"], Literal["full", "reduced"]], ...] = (
+    ("usual", "full"),
+    ("usual", "reduced"),
+    ("lowest", "full"),
+    ("lowest", "reduced"),
+)
+#: The index of the aggravated dose, after :data:`DOSE_LEVELS`.
+AGGRAVATED = len(DOSE_LEVELS)
 
 #: A reason a stretch is ruled out: its code and the rule that says so (if any).
 Blocker = tuple[ReasonCode, str | None]
@@ -157,22 +173,42 @@ def rule_facts(kb: KnowledgeBase) -> RuleFacts:
     )
 
 
-def expected_dose(st: Stretch, aggravated: bool) -> tuple[int, int, Literal["full", "reduced"]]:
+def dose_level(context: Context) -> int:
+    """The index in :data:`DOSE_LEVELS` of a context's dose when not aggravated.
+
+    >>> from sirecommend import load_knowledge
+    >>> contexts = load_knowledge().contexts
+    >>> [DOSE_LEVELS[dose_level(contexts[c])] for c in ("after_sitting", "post_activity")]
+    [('usual', 'full'), ('lowest', 'reduced')]
+    """
+    if context.dose is None:
+        return 0
+    return DOSE_LEVELS.index((context.dose.level, context.dose.range_of_motion))
+
+
+def expected_dose(
+    st: Stretch, aggravated: bool, level: int = 0
+) -> tuple[int, int, Literal["full", "reduced"]]:
     """``(hold_seconds, sets, range_of_motion)`` of a step of ``st``.
 
-    Not aggravated: the middle of the hold range rounded down to 5 s (at least its low
-    end), the fewest sets, full range. Aggravated: the lowest hold and sets, reduced range.
+    Aggravated: the lowest hold and sets, reduced range, whatever the context. Not
+    aggravated, at the context's ``level`` (an index in :data:`DOSE_LEVELS`): ``usual``,
+    the middle of the hold range rounded down to 5 s (at least its low end), or
+    ``lowest``, the low end; the fewest sets; at the level's range of motion.
 
     >>> from sirecommend import load_knowledge
     >>> st = load_knowledge().stretches["hamstring_supine"]
-    >>> expected_dose(st, False), expected_dose(st, True)
-    ((45, 2, 'full'), (30, 2, 'reduced'))
+    >>> expected_dose(st, False), expected_dose(st, True), expected_dose(st, False, 2)
+    ((45, 2, 'full'), (30, 2, 'reduced'), (30, 2, 'full'))
     """
     (low, high), sets = st.dosage.hold_seconds, st.dosage.sets[0]
     if aggravated:
         return low, sets, "reduced"
+    hold, motion = DOSE_LEVELS[level]
+    if hold == "lowest":
+        return low, sets, motion
     middle = (low + high) // 2
-    return max(low, middle - middle % 5), sets, "full"
+    return max(low, middle - middle % 5), sets, motion
 
 
 def expected_seconds(hold_seconds: int, sets: int, per_side: bool) -> int:
@@ -284,7 +320,8 @@ class StretchFacts:
     step of it cites; ``orderings``: per ordering that puts a stretch before this one,
     ``(its index in the ordering table, its id, the stretch that comes before)``;
     ``looks``: not aggravated and aggravated, per option, the values of every field of
-    :data:`STEP_FIELDS` a step of it must have.
+    :data:`STEP_FIELDS` a step of it must have; ``doses``, ``seconds`` and ``looks`` hold
+    one entry per :data:`DOSE_LEVELS`, then the aggravated one (index :data:`AGGRAVATED`).
     """
 
     id: str
@@ -300,14 +337,15 @@ class StretchFacts:
     forbidden: tuple[Blocker, ...]
     plain: Dose
     aggravated: Dose
-    seconds: tuple[int, int]
+    doses: tuple[Dose, ...]
+    seconds: tuple[int, ...]
     cautions: tuple[str, ...]
     aggravated_cautions: tuple[str, ...]
     cites: frozenset[str]
     alternative_of: str | None
     alternatives: tuple[str, ...]
     orderings: tuple[tuple[int, str, str], ...]
-    looks: tuple[tuple[tuple[object, ...], ...], tuple[tuple[object, ...], ...]]
+    looks: tuple[tuple[tuple[object, ...], ...], ...]
     #: A choice (``choose_one``, p15): the stretches it offers; a member: its choice.
     choices: tuple[str, ...] = ()
     choice_of: str | None = None
@@ -334,11 +372,15 @@ class PositionFacts:
 class ContextFacts:
     """Every stretch a context offers (those that suit it and their alternatives), with
     its phase there; its time budget when the profile gives none (``None``: no limit);
-    whether each phase runs its positions from lying up to standing."""
+    whether the routine runs its positions from lying up to standing (phases inside a
+    position block); its dose level when not aggravated (an index in
+    :data:`DOSE_LEVELS`); the movement kinds whose steps open the routine."""
 
     offered: Mapping[str, Phase]
     default_minutes: float | None = None
     lying_to_standing: bool = False
+    dose: int = 0
+    lead: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,6 +486,8 @@ def knowledge_facts(kb: KnowledgeBase) -> KnowledgeFacts:
             MappingProxyType(offered_phases(kb, ctx)),
             c.default_minutes,
             c.order == "lying_to_standing",
+            dose_level(c),
+            kb.movement_kinds_of(c.lead_movements),
         )
         for ctx, c in kb.contexts.items()
     }
@@ -523,13 +567,17 @@ def _stretch_facts(
         else share(frozenset(o.uses for o in options if o.uses is not None))
     )
     doses = []
-    for aggravated in (False, True):
-        hold, sets, motion = expected_dose(st, aggravated)
+    for aggravated, level in [*((False, i) for i in range(AGGRAVATED)), (True, 0)]:
+        hold, sets, motion = expected_dose(st, aggravated, level)
         doses.append(
             share(Dose(hold, sets, motion, expected_seconds(hold, sets, st.dosage.per_side)))
         )
     cautions = [
         share(expected_cautions(rules, st, kinds, aggravated)) for aggravated in (False, True)
+    ]
+    looks = [
+        tuple(share(_look(st, position_name, o, dose, cautions[i == AGGRAVATED])) for o in options)
+        for i, dose in enumerate(doses)
     ]
     return StretchFacts(
         id=st.id,
@@ -550,18 +598,16 @@ def _stretch_facts(
             )
         ),
         plain=doses[0],
-        aggravated=doses[1],
-        seconds=share((doses[0].seconds, doses[1].seconds)),
+        aggravated=doses[AGGRAVATED],
+        doses=share(tuple(doses)),
+        seconds=share(tuple(d.seconds for d in doses)),
         cautions=cautions[0],
         aggravated_cautions=cautions[1],
         cites=share(frozenset((*st.cites, *st.dosage.cites))),
         alternative_of=st.alternative_of,
         alternatives=alternatives,
         orderings=orderings,
-        looks=(
-            tuple(share(_look(st, position_name, o, doses[0], cautions[0])) for o in options),
-            tuple(share(_look(st, position_name, o, doses[1], cautions[1])) for o in options),
-        ),
+        looks=share(tuple(looks)),
         choices=st.choose_one,
         choice_of=choice_of,
         offer=expected_offer(kb, st),

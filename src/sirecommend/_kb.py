@@ -191,7 +191,7 @@ class KnowledgeBase:
 
         >>> from sirecommend import load_knowledge
         >>> load_knowledge().order("warm_up")[:2]
-        ('child_pose_side_reach', 'butterfly_seated')
+        ('foam_roll_hip_flexors', 'foam_roll_glutes')
         """
         return self.compiled.contexts[context].order
 

@@ -458,6 +458,11 @@ class _Checker:
                 )
             for i, m in enumerate(g.members):
                 self.ref("position_group", g.id, f"members[{i}]", m, "position", "position_kind")
+        for c in t["context"].values():
+            if c.dose is not None:
+                self.cites("context", c.id, "dose.cites", c.dose.cites)
+            for i, m in enumerate(c.lead_movements):
+                self.ref("context", c.id, f"lead_movements[{i}]", m, "movement", "movement_kind")
         for s in t["stretch"].values():
             self.stretch(s)
         for o in t["ordering"].values():

@@ -9,6 +9,8 @@ entries are checked by :mod:`sirecommend._loader` once all packs are merged.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -24,11 +26,13 @@ from pydantic import (
 
 __all__ = [
     "AGGRAVATED_MAX_STEPS",
+    "DEFAULT_PHASE_TITLES",
     "ID_PATTERN",
     "PHASES",
     "URGENCIES",
     "Cited",
     "Context",
+    "ContextDose",
     "ContextLink",
     "Dosage",
     "Equipment",
@@ -206,22 +210,74 @@ class PhaseTitles(_Frozen):
     targeted: Text | None = None
     cool_down: Text | None = None
 
+    def title(self, phase: str) -> str:
+        """This context's heading for ``phase``, else the default.
+
+        >>> PhaseTitles(warm_up="Warm-up").title("warm_up"), PhaseTitles().title("warm_up")
+        ('Warm-up', 'Gentle moves')
+        """
+        own: str | None = getattr(self, phase, None)
+        return own if own is not None else DEFAULT_PHASE_TITLES.get(phase, phase.replace("_", " "))
+
+
+#: The heading of each phase where a context does not name its own: the opening moves are
+#: a warm-up only before activity (the ``warm_up`` context says so in its data, p7, p15).
+DEFAULT_PHASE_TITLES: Mapping[str, str] = MappingProxyType(
+    {"warm_up": "Gentle moves", "targeted": "Targeted stretches", "cool_down": "Cool-down"}
+)
+
+
+class ContextDose(_Frozen):
+    """How a context doses its steps when the person is not aggravated, and why.
+
+    ``level`` is the hold and sets: ``"usual"`` (the middle of the source's hold range,
+    rounded down to 5 s, at its fewest sets) or ``"lowest"`` (the bottom of the range).
+    ``range_of_motion`` is ``"full"`` (to a gentle stretch at the full comfortable range)
+    or ``"reduced"`` (a smaller, gentler movement). ``why`` is the reason a clinician
+    reads on each step, in our words; ``cites`` what it rests on. With logged sessions,
+    a context's level is the most the dose ladder gives: it never doses above it.
+    Aggravated symptoms always win: the lowest dose at reduced range, with the
+    ``when_aggravated`` rule's caution, whatever the context says.
+    """
+
+    level: Literal["usual", "lowest"] = Field(
+        description="Hold and sets: the middle of the source's range, or its lowest."
+    )
+    range_of_motion: Literal["full", "reduced"] = Field(
+        description="Full comfortable range, or a reduced (smaller, gentler) range."
+    )
+    why: Text = Field(description="Why the context doses so, as a clinician reads it.")
+    cites: Cites
+
 
 class Context(_Named):
     """A situation a routine is asked for (``after_sitting`` ...).
 
     ``default_minutes`` is the time budget when the profile gives none (``None``: no
-    limit but the length cap). ``order`` is how the position blocks of each phase run:
-    ``"alternate"`` (the warm-up from standing down to lying, the targeted phase back up,
-    the cool-down down again) or ``"lying_to_standing"`` (every phase from lying up to
-    standing, as for someone getting out of bed).
+    limit but the length cap). ``dose`` is how its steps are dosed when the person is
+    not aggravated (``None``: the usual dose at full range; see :class:`ContextDose`).
+    ``order`` is how the position blocks run: ``"alternate"`` (phases in turn: the
+    warm-up from standing down to lying, the targeted phase back up, the cool-down down
+    again) or ``"lying_to_standing"`` (the whole routine from lying up to standing, as
+    for someone getting out of bed: each position one block, lying first, and inside a
+    block the phases in turn, so the phases may interleave). ``lead_movements`` name
+    movements or base movement kinds whose steps open the routine, before every other
+    step (``rolling`` in the warm-up, p15); they follow ``order`` among themselves.
     """
 
     default_minutes: (
         Annotated[float, Field(strict=True, gt=0, le=24 * 60, allow_inf_nan=False)] | None
     ) = Field(default=None, description="Time budget in minutes when the profile gives none.")
+    dose: ContextDose | None = Field(
+        default=None,
+        description="Dose level and range of motion when not aggravated (absent: usual, full).",
+    )
     order: Literal["alternate", "lying_to_standing"] = Field(
-        default="alternate", description="How the position blocks of each phase run."
+        default="alternate", description="How the position blocks of the routine run."
+    )
+    lead_movements: tuple[Id, ...] = Field(
+        default=(),
+        description="Movements or movement kinds whose steps open the routine, before the rest.",
     )
     phase_titles: PhaseTitles = Field(
         default=PhaseTitles(), description="Headings of the phases, where not the default."

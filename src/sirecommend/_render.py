@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from sirecommend._models import DEFAULT_PHASE_TITLES, PhaseTitles
 from sirecommend._routine import ReasonCode
 
 if TYPE_CHECKING:
@@ -75,8 +76,8 @@ def is_rolling(step: Step, kb: KnowledgeBase) -> bool:
 
     >>> from sirecommend import load_knowledge, recommend
     >>> steps = recommend(context="warm_up", equipment={"foam_roller"}).steps
-    >>> [is_rolling(s, load_knowledge()) for s in steps][1:3]
-    [False, True]
+    >>> [is_rolling(s, load_knowledge()) for s in steps][:2]
+    [True, False]
     """
     return "rolling" in kb.movement_kinds_of(step.movements)
 
@@ -92,8 +93,8 @@ def hold_words(step: Step, kb: KnowledgeBase) -> str:
     >>> from sirecommend import load_knowledge, recommend
     >>> kb = load_knowledge()
     >>> steps = recommend(context="warm_up", equipment={"foam_roller"}).steps
-    >>> hold_words(steps[0], kb), hold_words(steps[2], kb)
-    ('hold 45 s x 2 sets, each side', 'roll slowly, pausing 20 s on tight spots, each side')
+    >>> hold_words(steps[1], kb), hold_words(steps[0], kb)
+    ('hold 30 s x 2 sets, each side', 'roll slowly, pausing 10 s on tight spots, each side')
     """
     sides = ", each side" if step.per_side else ""
     if is_rolling(step, kb):
@@ -136,7 +137,7 @@ def steps_and_time(routine: Routine) -> str:
 
     >>> from sirecommend import recommend
     >>> steps_and_time(recommend(context="warm_up", equipment={"foam_roller"}))
-    '4 steps, about 9 min 10 s'
+    '4 steps, about 6 min 20 s'
     """
     return f"{count(len(routine.steps), 'step')}, about {format_duration(routine.total_seconds)}"
 
@@ -205,11 +206,7 @@ def focus_note(routine: Routine, kb: KnowledgeBase) -> str | None:
 
 
 #: The heading of each phase unless the context names its own (``Context.phase_titles``).
-PHASE_TITLES: Mapping[str, str] = {
-    "warm_up": "Gentle moves",
-    "targeted": "Targeted stretches",
-    "cool_down": "Cool-down",
-}
+PHASE_TITLES: Mapping[str, str] = DEFAULT_PHASE_TITLES
 
 
 def left_out(routine: Routine) -> tuple[Exclusion, ...]:
@@ -222,7 +219,7 @@ def left_out(routine: Routine) -> tuple[Exclusion, ...]:
     >>> from sirecommend import recommend
     >>> routine = recommend(context="warm_up", equipment={"foam_roller"})
     >>> [e.stretch_id for e in routine.excluded if e not in left_out(routine)]
-    ['foam_roll_glutes', 'foam_roll_hamstrings', 'foam_roll_hip_flexors']
+    ['foam_roll_hip_flexors', 'foam_roll_glutes', 'foam_roll_hamstrings']
     """
     steps = {s.stretch_id for s in routine.steps}
     return tuple(
@@ -250,8 +247,8 @@ def phase_title(context: str, phase: str, knowledge: KnowledgeBase | None = None
 
     kb = knowledge if knowledge is not None else load_knowledge()
     entry = kb.contexts.get(context)
-    own = None if entry is None else getattr(entry.phase_titles, phase, None)
-    return own if own is not None else PHASE_TITLES.get(phase, phase.replace("_", " "))
+    titles = PhaseTitles() if entry is None else entry.phase_titles
+    return titles.title(phase)
 
 
 def equipment_words(step: Step) -> str:
@@ -430,11 +427,13 @@ def render_text(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> 
     note = focus_note(routine, kb)
     if note is not None:
         lines += ["", *_wrap(note, "", hanging="")]
-    phase = None
+    heading = None
     for n, step in enumerate(routine.steps, 1):
-        if step.phase != phase:
-            phase = step.phase
-            lines += ["", phase_title(routine.context, phase, kb)]
+        # A new heading where the title changes: phases that share one (on waking, where
+        # they interleave from lying up to standing) read under one heading.
+        if (title := phase_title(routine.context, step.phase, kb)) != heading:
+            heading = title
+            lines += ["", title]
         lines += ["", f"{n}. {step.name}", f"   {dose_line(step, kb)}"]
         lines += [
             ln for i, text in enumerate(step.instructions, 1) for ln in _wrap(f"{i}) {text}", "   ")

@@ -31,12 +31,15 @@ from operator import attrgetter, itemgetter
 from types import MappingProxyType
 
 from sirecommend._facts import (
+    AGGRAVATED,
     STEP_FIELDS,
     Blocker,
+    ContextFacts,
     KnowledgeFacts,
     OptionFacts,
     StretchFacts,
     expected_choice,
+    expected_dose,
     expected_ladder,
     expected_seconds,
     feedback_band,
@@ -44,7 +47,7 @@ from sirecommend._facts import (
 )
 from sirecommend._feedback import Session, check_session
 from sirecommend._kb import KnowledgeBase
-from sirecommend._models import AGGRAVATED_MAX_STEPS, PHASES, Phase
+from sirecommend._models import AGGRAVATED_MAX_STEPS, PHASES, Phase, ProgressionModel, Stretch
 from sirecommend._routine import (
     MAX_STEPS,
     NOTICE,
@@ -81,7 +84,8 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "equipment": "a step uses the first equipment option the person has, named",
         "instructions": "a step's instructions: the option's how, then the stretch's",
         "cautions": "a step's cautions: the stretch's, each rule's that applies to it",
-        "dose": "a step's hold, sets, range of motion and sides follow the dose rules",
+        "dose": "a step's hold, sets, range of motion and sides follow the dose rules: the "
+        "context's level (Context.dose), or the lowest at reduced range when aggravated",
         "seconds": "a step lasts hold x sets x sides + set-up",
         "phase": "a step's phase is its context link's (or its stretch's own)",
         "replaces": "only an alternative stands in, for its primary, which cannot be done",
@@ -96,10 +100,15 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "reason_true": "every reason an exclusion gives is true for this profile",
         "reason_other": "a replaced or not-needed reason points at a step of the routine",
         "reasons_complete": "an exclusion gives every rule against it, and a cause",
-        "phase_order": "phases run warm-up, targeted, cool-down",
-        "position_blocks": "within a phase each position is one block",
+        "lead_first": "steps of the context's lead movements (rolling in the warm-up) open "
+        "the routine",
+        "phase_order": "phases run warm-up, targeted, cool-down (from lying to standing: "
+        "inside each position block)",
+        "position_blocks": "within a phase each position is one block (from lying to "
+        "standing: over the whole routine)",
         "ordering": "the knowledge's ordering constraints hold between steps",
-        "lying_to_standing": "where the context says so, each phase runs from lying up to standing",
+        "lying_to_standing": "where the context says so, the routine runs from lying up to "
+        "standing and never goes back toward lying",
         "total_seconds": "total_seconds is the sum of the steps' seconds",
         "time_budget": "the routine fits the person's time budget, or without one the "
         "context's default",
@@ -107,7 +116,8 @@ CHECKS: Mapping[str, str] = MappingProxyType(
         "aggravated_steps": f"at most {AGGRAVATED_MAX_STEPS} steps when symptoms are aggravated",
         "progression_given": "steps say how feedback moved them exactly when a history is given",
         "progression_ladder": "with a history, every dose is a rung of its stretch's ladder "
-        "(the lowest, at reduced range, when aggravated), and lasts its holds and set-up",
+        "no harder than the context's gentle level (the lowest, at reduced range, when "
+        "aggravated), and lasts its holds and set-up",
         "progression_paused": "no step for a stretch the history pauses (reds_to_pause reds)",
         "progression_up": "a dose goes up only after greens_to_step_up green sessions of it "
         "in a row, and never when the latest session holds",
@@ -304,6 +314,10 @@ class _Case:
     facts: KnowledgeFacts
     offered: Mapping[str, Phase]
     steps: Mapping[str, Step]
+    #: The index of the dose every step must have (``StretchFacts.doses``): aggravated,
+    #: else the context's level.
+    variant: int
+    context: ContextFacts | None
     progress: _History | None = None
 
     @classmethod
@@ -324,7 +338,13 @@ class _Case:
             facts=facts,
             offered=offered,
             steps={s.stretch_id: s for s in routine.steps},
-            progress=None if history is None else _History.of(kb, offered, history),
+            variant=(AGGRAVATED if profile.aggravated else 0 if context is None else context.dose),
+            context=context,
+            progress=(
+                None
+                if history is None
+                else _History.of(kb, offered, history, 0 if context is None else context.dose)
+            ),
         )
 
     def blockers(self, st: StretchFacts) -> tuple[Blocker, ...]:
@@ -440,7 +460,7 @@ def _check_steps(c: _Case) -> Iterator[Violation]:
     reasons and sources; only a step that differs anywhere is gone through field by field
     to say what is wrong.
     """
-    equipment, aggravated = c.profile.equipment, int(c.profile.aggravated)
+    equipment, variant = c.profile.equipment, c.variant
     known_cites, offered = c.facts.cites, c.offered
     for step, st in c.known_steps():
         i = option_index(st, equipment)
@@ -449,9 +469,9 @@ def _check_steps(c: _Case) -> Iterator[Violation]:
             and not st.choices  # (a choice step's words depend on what it offers)
             and (st.alternative_of is None or _stands_in(c, st.alternative_of))
             and (
-                _STEP(vars(step)) == st.looks[aggravated][i]
+                _STEP(vars(step)) == st.looks[variant][i]
                 if c.progress is None  # (with a history: the progression checks)
-                else _UNDOSED(vars(step)) == _UNDOSED_LOOK(st.looks[aggravated][i])
+                else _UNDOSED(vars(step)) == _UNDOSED_LOOK(st.looks[variant][i])
             )
             and step.phase == offered.get(st.id)
             and step.reasons
@@ -498,7 +518,7 @@ def _step_findings(
             yield _v("instructions", f"{sid}'s instructions are not the knowledge's", sid)
     if step.cautions != cautions:
         yield _v("cautions", f"{sid}'s cautions are missing, changed or added", sid)
-    dose = st.aggravated if aggravated else st.plain
+    dose = st.doses[c.variant]
     if c.progress is None and (  # (with a history: the progression checks)
         step.hold_seconds != dose.hold_seconds
         or step.sets != dose.sets
@@ -658,7 +678,7 @@ def _check_exclusions(c: _Case) -> Iterator[Violation]:
     routine_length = _LENGTH
     positions, equipment = c.facts.positions, c.profile.equipment
     trimester, avoid = c.profile.pregnancy_trimester or 0, c.profile.avoid_positions
-    total, budget, aggravated, at_cap = over.total, over.budget, over.aggravated, over.at_cap
+    total, budget, variant, at_cap = over.total, over.budget, over.variant, over.at_cap
     for e in c.routine.excluded:
         fields = vars(e)  # (the fields as given: read like this, fastest)
         st = stretches.get(fields["stretch_id"])
@@ -687,7 +707,7 @@ def _check_exclusions(c: _Case) -> Iterator[Violation]:
                 ):
                     continue
             elif code is time_budget:
-                if budget is not None and total + st.seconds[aggravated] > budget:
+                if budget is not None and total + st.seconds[variant] > budget:
                     continue
             elif code is routine_length and at_cap:
                 continue
@@ -801,45 +821,65 @@ class _TimeBudget:
     """Whether adding a stretch would overrun the budget; without a budget, whether the
     routine is at the cap."""
 
-    __slots__ = ("aggravated", "at_cap", "budget", "most", "total")
+    __slots__ = ("at_cap", "budget", "most", "total", "variant")
 
     def __init__(self, c: _Case) -> None:
         minutes = _budget_minutes(c)
         self.at_cap = len(c.routine.steps) >= _max_steps(c)
         self.budget = None if minutes is None else minutes * 60
         self.total = c.routine.total_seconds
-        self.aggravated = int(c.profile.aggravated)
+        self.variant = c.variant
         # With a history, a stretch's dose is a rung of its ladder: at most its top rung.
-        self.most = None if c.progress is None or self.aggravated else c.progress.most
+        self.most = None if c.progress is None or c.profile.aggravated else c.progress.most
 
     def __call__(self, st: StretchFacts) -> bool:
         budget = self.budget
-        seconds = st.seconds[self.aggravated] if self.most is None else self.most[st.id]
+        seconds = st.seconds[self.variant] if self.most is None else self.most[st.id]
         return budget is not None and self.total + seconds > budget
 
 
 def _check_order(c: _Case) -> Iterator[Violation]:
-    steps = c.routine.steps
+    """The routine's order: the lead steps first, then phases and position blocks as the
+    context runs them (``alternate``: phases in turn, each position one block in its
+    phase; ``lying_to_standing``: each position one block over the whole routine, from
+    lying up to standing, phases in turn inside it), then the ordering constraints."""
+    steps, context = c.routine.steps, c.context
+    upward = context is not None and context.lying_to_standing
+    lead = frozenset() if context is None else context.lead
+    stretches = c.facts.stretches
+    leads = [
+        bool(lead)
+        and (st := stretches.get(s.stretch_id)) is not None
+        and not lead.isdisjoint(st.kinds)
+        for s in steps
+    ]
+    for i, s in enumerate(steps):
+        if leads[i] and not all(leads[:i]):
+            yield _v("lead_first", f"{s.stretch_id} should open the routine", s.stretch_id)
     rank = _PHASE_RANK
-    phases = [rank.get(s.phase, -1) for s in steps]  # (an unknown phase: the phase check)
-    if phases != sorted(phases):
-        yield _v("phase_order", "phases are not warm-up, targeted, cool-down")
-    left: set[tuple[str, str]] = set()
-    current: tuple[str, str] | None = None
-    for s in steps:
-        block = (s.phase, s.position)
+    last: dict[tuple[bool, str | None], int] = {}
+    for s, first in zip(steps, leads, strict=True):
+        segment = (first, s.position if upward else None)
+        phase = rank.get(s.phase, -1)  # (an unknown phase: the phase check)
+        if phase < last.get(segment, -1):
+            where = f" in the {s.position} block" if upward else ""
+            yield _v("phase_order", f"phases are not warm-up, targeted, cool-down{where}")
+        last[segment] = phase
+    left: set[tuple[bool, str | None, str]] = set()
+    current: tuple[bool, str | None, str] | None = None
+    for s, first in zip(steps, leads, strict=True):
+        block = (first, None if upward else s.phase, s.position)
         if block != current:
             if block in left:
-                yield _v("position_blocks", f"{s.position} is split in {s.phase}", s.stretch_id)
+                where = "the routine" if upward else s.phase
+                yield _v("position_blocks", f"{s.position} is split in {where}", s.stretch_id)
             if current is not None:
                 left.add(current)
             current = block
-    context = c.facts.contexts.get(c.profile.context)
-    if context is not None and context.lying_to_standing:
-        yield from _check_lying_to_standing(c, steps)
+    if upward:
+        yield from _check_lying_to_standing(c, steps, leads)
     index = {s.stretch_id: i for i, s in enumerate(steps)}
     broken: list[tuple[int, Violation]] = []
-    stretches = c.facts.stretches
     for sid, i in index.items():
         st = stretches.get(sid)
         for k, ordering, before in () if st is None else st.orderings:
@@ -851,13 +891,16 @@ def _check_order(c: _Case) -> Iterator[Violation]:
         yield violation
 
 
-def _check_lying_to_standing(c: _Case, steps: tuple[Step, ...]) -> Iterator[Violation]:
-    """Inside each phase, no step lies lower (higher ``sequence``) than the one before."""
+def _check_lying_to_standing(
+    c: _Case, steps: tuple[Step, ...], leads: list[bool]
+) -> Iterator[Violation]:
+    """No step lies lower (higher ``sequence``) than the one before, over the whole
+    routine (the lead steps, and then the rest, each from lying up to standing)."""
     positions = c.facts.positions
-    for before, s in itertools.pairwise(steps):
+    for (before, lead_before), (s, lead) in itertools.pairwise(zip(steps, leads, strict=True)):
         a, b = positions.get(before.position), positions.get(s.position)
-        if a is None or b is None or before.phase != s.phase:
-            continue  # (an unknown position: the ids check)
+        if a is None or b is None or lead_before != lead:
+            continue  # (an unknown position: the ids check; the lead steps: lead_first)
         if b.sequence > a.sequence:
             message = f"{s.position} comes after {before.position}: lying first, up to standing"
             yield _v("lying_to_standing", message, s.stretch_id)
@@ -908,7 +951,8 @@ class _History:
     knowledge's tables (``stretches``' dosage, the ``progression`` model), never from
     :mod:`sirecommend.progression`.
 
-    ``ladders``: per stretch offered, every dose it may be given; ``most``: the seconds
+    ``ladders``: per stretch offered, every dose it may be given: the rungs of its ladder
+    no harder than the context's gentle level (any rung at the usual level); ``most``: the seconds
     of its top rung; ``bands``: per stretch, its feedback oldest first as ``(band, the
     session holds)``; ``paused``: the stretches with ``reds_to_pause`` reds;
     ``may_pause``: those, and those red in the latest session (resting, when on the
@@ -927,12 +971,16 @@ class _History:
 
     @classmethod
     def of(
-        cls, kb: KnowledgeBase, offered: Mapping[str, Phase], sessions: tuple[Session, ...]
+        cls,
+        kb: KnowledgeBase,
+        offered: Mapping[str, Phase],
+        sessions: tuple[Session, ...],
+        level: int = 0,
     ) -> _History:
         model = next(iter(kb.progression.values()), None)
         if model is None:
             raise InvalidArgumentError("a history was given, but this knowledge has no progression")
-        ladders = {sid: expected_ladder(kb.stretches[sid], model) for sid in offered}
+        ladders = {sid: _capped(kb.stretches[sid], model, level) for sid in offered}
         per_side = {sid: kb.stretches[sid].dosage.per_side for sid in offered}
         bands: dict[str, list[tuple[int, bool]]] = {}
         for session in sessions:
@@ -958,6 +1006,21 @@ class _History:
             may_pause=frozenset(paused | red_now),
             holds=session_holds(latest, model),
         )
+
+
+def _capped(st: Stretch, model: ProgressionModel, level: int) -> tuple[tuple[int, int, str], ...]:
+    """The rungs of ``st``'s ladder a context at dose ``level`` (:data:`DOSE_LEVELS`)
+    may give: all at the usual level at full range, else those no harder than its level
+    (no longer hold, no more sets, no full range where it is reduced)."""
+    rungs = expected_ladder(st, model)
+    if level == 0:
+        return rungs
+    hold, sets, motion = expected_dose(st, False, level)
+    return tuple(
+        (h, n, r)
+        for h, n, r in rungs
+        if h <= hold and n <= sets and (r == "reduced" or motion == "full")
+    )
 
 
 def _check_progression(c: _Case) -> Iterator[Violation]:

@@ -574,6 +574,9 @@ def synthetic_knowledge(n_stretches: int, *, seed: int = 0) -> KnowledgeBase:
     contexts, equipment = sorted(kb.contexts), sorted(kb.equipment)
     positions, movements, muscles = sorted(kb.positions), sorted(kb.movements), sorted(kb.muscles)
     width = max(5, len(str(n_stretches)))
+    # A context's lead movements (rolling in the warm-up) open its routine: a block of
+    # their own, so orderings stay between stretches that lead alike.
+    leads = kb.movement_kinds_of([m for c in kb.contexts.values() for m in c.lead_movements])
 
     def cites() -> list[str]:
         return rng.sample(citations, rng.randint(1, min(2, len(citations))))
@@ -583,7 +586,7 @@ def synthetic_knowledge(n_stretches: int, *, seed: int = 0) -> KnowledgeBase:
     stretches: list[Stretch] = []
     orderings: list[dict[str, Any]] = []
     primaries: list[str] = []
-    last_in_block: dict[tuple[str, str], str] = {}
+    last_in_block: dict[tuple[str, str, bool], str] = {}
     for i in range(n_stretches):
         sid = f"synthetic_{i:0{width}d}"
         phase = rng.choice(PHASES)
@@ -641,7 +644,7 @@ def synthetic_knowledge(n_stretches: int, *, seed: int = 0) -> KnowledgeBase:
             # Orderings only between primaries that share a phase and a position in every
             # context (no phase of their own), always from a later stretch to an earlier
             # one: never a cycle.
-            block = (phase, position)
+            block = (phase, position, not leads.isdisjoint(kb.movement_kinds_of(moves)))
             if not override and block in last_in_block and rng.random() < 0.3:
                 orderings.append(
                     {

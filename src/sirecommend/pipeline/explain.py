@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from sirecommend._compile import ContextPlan
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import AGGRAVATED_MAX_STEPS, RedFlagRule
+from sirecommend._render import format_duration
 from sirecommend._routine import (
     MAX_STEPS,
     Exclusion,
@@ -182,7 +183,7 @@ def _exclusions(
             reason = Reason(
                 code=d.code,
                 message=f"Left out {_dropped_for(profile, plan, d.code)} "
-                f"(it takes about {d.step.seconds} s).",
+                f"(it takes about {format_duration(d.step.seconds)}).",
             )
         else:
             capped = capped or _capped(profile, plan, d.code)

@@ -22,7 +22,7 @@ def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
     >>> from sirecommend import load_knowledge, Profile
     >>> kb = load_knowledge()
     >>> [c.slot.stretch.id for c in select(kb, Profile(context="warm_up"))][:2]
-    ['child_pose_side_reach', 'foam_roll_glutes']
+    ['foam_roll_hip_flexors', 'foam_roll_glutes']
     >>> [c.focus_hits for c in select(kb, Profile(context="warm_up", focus={"glutes"}))][:2]
     [(), ('glutes',)]
     """
