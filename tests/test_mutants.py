@@ -16,9 +16,11 @@ import pytest
 
 from sirecommend import (
     Feedback,
+    InvalidArgumentError,
     KnowledgeBase,
     KnowledgeError,
     Profile,
+    ReasonCode,
     Routine,
     Session,
     audit,
@@ -26,9 +28,9 @@ from sirecommend import (
     recommend,
 )
 from sirecommend._floor import Weakening, relaxation_lines, weakenings
-from sirecommend._loader import TABLES
+from sirecommend._loader import TABLES, _shipped_files, knowledge_from_packs
 from sirecommend._models import Relaxation
-from sirecommend._routine import MAX_STEPS, Exclusion, Reason, ReasonCode, Step, Violation
+from sirecommend._routine import MAX_STEPS, Exclusion, Reason, Step, Violation
 
 # --------------------------------------------------------------------- the safety floor
 
@@ -591,7 +593,9 @@ def _dose_reasons(routine: Routine, sid: str) -> list[str]:
 def test_a_dose_from_the_history_says_its_rung_and_sources() -> None:
     # One red session for the hamstring stretch (done per side): one rung down, to the
     # second of five. The butterfly (done once) has no feedback: its usual start.
-    routine = recommend(context="after_sitting", history=[_session(1, ("hamstring_supine", 8))])
+    routine = recommend(
+        context="after_sitting", minutes=60, history=[_session(1, ("hamstring_supine", 8))]
+    )
     assert _dose_reasons(routine, "hamstring_supine") == [
         "Your logged sessions put it on rung 2 of 5 of its dose ladder, 30 s x 2 on each "
         f"side, within the source's range (down: {RED_DOWN}; rule traffic_light: {MOVED})."
@@ -632,3 +636,140 @@ def test_aggravated_today_on_the_lowest_rung_already_is_no_step_down(tmp_path: P
     )
     step = _step(routine, "fixed_reach")
     assert (step.hold_seconds, step.range_of_motion, step.progression) == (30, "reduced", "same")
+
+
+# ----------------------------------------------------------- the audit, given a history
+
+
+def test_the_audit_names_what_it_was_given_instead_of_a_history(kb: KnowledgeBase) -> None:
+    routine = recommend(context="after_sitting")
+    with pytest.raises(InvalidArgumentError) as info:
+        audit(routine, routine.profile, kb, history=3)  # type: ignore[arg-type]
+    assert str(info.value) == "the history must be an iterable of Session, not int"
+
+
+def test_a_history_for_knowledge_without_progression_says_so() -> None:
+    # The shipped packs without the progression model (and the base kinds, which are
+    # given afresh by knowledge_from_packs).
+    files = [f for n, f in _shipped_files() if not n.endswith(("kinds.toml", "progression.toml"))]
+    bare = knowledge_from_packs(*files)
+    routine = recommend(context="after_sitting", knowledge=bare)
+    with pytest.raises(InvalidArgumentError) as info:
+        audit(routine, routine.profile, bare, history=[_session(1, ("hamstring_supine", 1))])
+    assert str(info.value) == "a history was given, but this knowledge has no progression"
+
+
+def test_left_out_for_time_is_true_while_its_top_rung_would_overrun(kb: KnowledgeBase) -> None:
+    # Six greens: the 5-minute routine keeps two steps (300 s) and leaves the rest out
+    # for time. Claimed for 10 minutes (600 s): each left-out stretch would fit at its
+    # usual dose (195 s), but not at the top of its ladder (60 s x 3 on each side: 375 s),
+    # where the history may have put it, so the reason still holds.
+    greens = tuple(_session(n, ("hamstring_supine", 1)) for n in range(1, 7))
+    made = Profile(context="after_sitting", minutes=5, focus={"glutes"})
+    routine = recommend(made, history=greens)
+    assert routine.total_seconds == 300
+    timed = [e.stretch_id for e in routine.excluded if e.reasons[0].code is ReasonCode.TIME_BUDGET]
+    assert "hamstring_supine" in timed
+    claimed, profile = _for(routine, minutes=10)
+    assert audit(claimed, profile, kb, history=greens) == []
+    # At 12 minutes even the top rung (300 + 375 = 675 s <= 720 s) fits: none holds.
+    claimed, profile = _for(routine, minutes=12)
+    found = [(v.rule, v.stretch_id) for v in audit(claimed, profile, kb, history=greens)]
+    assert found == [("reason_true", sid) for sid in timed]
+
+
+def test_no_step_up_after_a_green_in_a_session_that_held(kb: KnowledgeBase) -> None:
+    # Two greens for the hamstring stretch, but in the first session another stretch hurt
+    # (8/10): nothing goes up after that session, so its green does not count. A routine
+    # that says the hamstring stretch went up is reported, though the latest session
+    # did not hold.
+    history = (
+        _session(1, ("hamstring_supine", 1), ("standing_side_bend", 8)),
+        _session(2, ("hamstring_supine", 2)),
+    )
+    routine = recommend(context="after_sitting", minutes=60, history=history)
+    assert _step(routine, "hamstring_supine").progression == "same"
+    tampered = _with_step(routine, "hamstring_supine", progression="up")
+    assert audit(tampered, routine.profile, kb, history=history) == [
+        Violation(
+            rule="progression_up",
+            message="hamstring_supine goes up without 2 greens in a row, or after a hold",
+            stretch_id="hamstring_supine",
+        )
+    ]
+
+
+def test_a_stretch_red_in_the_latest_session_may_be_rested(kb: KnowledgeBase) -> None:
+    # The audit does not re-derive a stretch's rung: one red in the latest session may
+    # have left it on its lowest rung, where it rests for the next session, so a routine
+    # that rests it (a paused reason, no step) passes.
+    history = (_session(1, ("hamstring_supine", 8)),)
+    routine = recommend(context="after_sitting", minutes=60, history=history)
+    model = kb.progression["traffic_light"]
+    rest = Reason(
+        code=ReasonCode.PROGRESSION_PAUSED,
+        message="Paused by your logged sessions: red session on the lowest dose already: "
+        "rest it for the next session, then start again gently.",
+        rule=model.id,
+        sources=(*model.cites, *model.pause_cites),
+    )
+    rested = Exclusion(
+        stretch_id="hamstring_supine", name=_step(routine, "hamstring_supine").name, reasons=(rest,)
+    )
+    steps = tuple(s for s in routine.steps if s.stretch_id != "hamstring_supine")
+    tampered = routine.model_copy(
+        update={
+            "steps": steps,
+            "excluded": (*routine.excluded, rested),
+            "total_seconds": sum(s.seconds for s in steps),
+        }
+    )
+    assert audit(tampered, routine.profile, kb, history=history) == []
+    # Without that session, nothing may rest it.
+    found = {(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb, history=[])}
+    assert ("reason_true", "hamstring_supine") in found
+
+
+# ----------------------------------------------------------- the audit, order and choices
+
+
+def test_lying_to_standing_is_checked_past_the_lead_step(kb: KnowledgeBase) -> None:
+    # The warm-up with a roller opens with the rolling step (seated), then runs its moves
+    # from lying up to standing. Swap the last two moves (the seated butterfly after the
+    # kneeling child's pose): the lead step before them does not end the check.
+    routine = recommend(context="warm_up", equipment={"foam_roller"})
+    lead, *moves = routine.steps
+    assert lead.stretch_id == "foam_roll_sore_group"
+    assert [s.position for s in moves] == ["supine", "seated_floor", "quadruped"]
+    first, seated, kneeling = moves
+    tampered = routine.model_copy(update={"steps": (lead, first, kneeling, seated)})
+    assert audit(tampered, routine.profile, kb) == [
+        Violation(
+            rule="lying_to_standing",
+            message="seated_floor comes after quadruped: lying first, up to standing",
+            stretch_id=seated.stretch_id,
+        )
+    ]
+
+
+def test_a_choice_the_context_does_not_offer_is_left_to_the_context_check(
+    kb: KnowledgeBase,
+) -> None:
+    # After sleep offers no foam rolling. An exclusion of the sore-group choice there,
+    # for a person with a roller, is reported once, by the context check: its members
+    # (none offered here) do not make its reason false.
+    routine = recommend(context="after_sleep", equipment={"foam_roller"})
+    roll = Reason(
+        code=ReasonCode.ROLL_SORE_GROUP,
+        message="You named glutes as the group to roll, so no step asks you to choose one.",
+    )
+    choice = kb.stretches["foam_roll_sore_group"]
+    out = Exclusion(stretch_id=choice.id, name=choice.name, reasons=(roll,))
+    tampered = routine.model_copy(update={"excluded": (*routine.excluded, out)})
+    assert audit(tampered, routine.profile, kb) == [
+        Violation(
+            rule="context",
+            message="foam_roll_sore_group is not offered by after_sleep",
+            stretch_id="foam_roll_sore_group",
+        )
+    ]
