@@ -773,3 +773,132 @@ def test_a_choice_the_context_does_not_offer_is_left_to_the_context_check(
             stretch_id="foam_roll_sore_group",
         )
     ]
+
+
+# ------------------------------------------- a history in a context with a gentle level
+#
+# The warm-up (the shortest holds, full range) and after activity (the shortest holds,
+# reduced range) cap the dose ladder at their gentle level: at most 30 s x 2, at full or
+# reduced range. The lower-trunk rotation (done per side) starts on rung 3 of 5 (45 s x 2).
+
+LTR = "lower_trunk_rotation"
+UP_TWICE = "2 green sessions in a row: one rung up, to 60 s x 2"
+
+
+def _in(context: str, *pains: int) -> list[Session]:
+    """One session in ``context`` per pain rating of the lower-trunk rotation."""
+    return [
+        Session(
+            date=DAY0 + dt.timedelta(days=n),
+            context=context,
+            feedback=(Feedback(stretch_id=LTR, sets_done=2, pain_during=p),),
+        )
+        for n, p in enumerate(pains, 1)
+    ]
+
+
+def _history_lines(routine: Routine, sid: str) -> list[str]:
+    """What a step says of its history and its dose (not why it is in the routine)."""
+    lines = ("Your logged", "Aggravated today", "Kept at", "Reduced range")
+    return [r for r in _step(routine, sid).reasons if r.startswith(lines)]
+
+
+def _dose_of(routine: Routine, sid: str) -> tuple[int, int, str, str | None]:
+    step = _step(routine, sid)
+    return step.hold_seconds, step.sets, step.range_of_motion, step.progression
+
+
+def _level_line(context: str, sid: str = LTR, knowledge: KnowledgeBase | None = None) -> str:
+    """Why the context's gentle level, as the same step gives it without a history."""
+    return _step(recommend(context=context, minutes=60, knowledge=knowledge), sid).reasons[-1]
+
+
+def test_a_history_down_to_the_gentle_level_is_no_change() -> None:
+    # One red: down to rung 2 (30 s x 2 at full range), which is the warm-up's level.
+    # The dose given is the same as before, so it is "same", and no cap is mentioned.
+    routine = recommend(context="warm_up", history=_in("warm_up", 8))
+    assert _dose_of(routine, LTR) == (30, 2, "full", "same")
+    assert _history_lines(routine, LTR) == [
+        "Your logged sessions put it on rung 2 of 5 of its dose ladder, 30 s x 2 on each "
+        f"side, within the source's range (down: {RED_DOWN}; rule traffic_light: {MOVED})."
+    ]
+
+
+def test_a_history_above_the_gentle_level_is_kept_at_it() -> None:
+    # Two greens: up to rung 4 (60 s x 2); the warm-up keeps it at 30 s x 2, full range,
+    # and the dose given does not change: "same", not "up".
+    routine = recommend(context="warm_up", history=_in("warm_up", 1, 1))
+    assert _dose_of(routine, LTR) == (30, 2, "full", "same")
+    assert _history_lines(routine, LTR) == [
+        "Your logged sessions put it on rung 4 of 5 of its dose ladder, 60 s x 2 on each "
+        f"side, within the source's range (up: {UP_TWICE}; rule traffic_light: {MOVED}).",
+        "Kept at 30 s x 2 on each side, no higher than this context's gentle level. "
+        + _level_line("warm_up"),
+    ]
+
+
+def test_a_step_down_above_the_gentle_level_is_no_change() -> None:
+    # Up to rung 4, then a red: down to rung 3 (45 s x 2), still above the cap.
+    routine = recommend(context="warm_up", history=_in("warm_up", 1, 1, 7))
+    assert _dose_of(routine, LTR) == (30, 2, "full", "same")
+    assert _history_lines(routine, LTR)[-1].startswith("Kept at 30 s x 2 on each side, no ")
+
+
+def test_a_gentle_level_at_reduced_range_says_so() -> None:
+    routine = recommend(context="post_activity", history=_in("post_activity", 1))
+    assert _dose_of(routine, LTR) == (30, 2, "reduced", "same")
+    assert _history_lines(routine, LTR)[-1] == (
+        "Kept at 30 s x 2 on each side, reduced range, no higher than this context's "
+        "gentle level. " + _level_line("post_activity")
+    )
+
+
+def test_a_history_down_to_a_gentle_level_at_reduced_range(tmp_path: Path) -> None:
+    # A clinic's stretch with a fixed dose has two rungs and starts on the second (full
+    # range); one red after activity puts it on the first, the context's level.
+    after_activity = FIXED_DOSE_STRETCH.replace('phase = "targeted"', 'phase = "warm_up"').replace(
+        'context = "after_sitting"', 'context = "post_activity"'
+    )
+    knowledge = load_knowledge(_pack(tmp_path, after_activity))
+    history = [
+        Session(
+            date=DAY0,
+            context="post_activity",
+            feedback=(Feedback(stretch_id="fixed_reach", sets_done=2, pain_during=8),),
+        )
+    ]
+    routine = recommend(context="post_activity", minutes=60, history=history, knowledge=knowledge)
+    assert _dose_of(routine, "fixed_reach") == (30, 2, "reduced", "same")
+
+
+CONTEXT_AT_REDUCED_RANGE = """
+[[context]]
+id = "after_sitting"
+override = true
+name = "After sitting"
+description = "A short break after sitting."
+default_minutes = 10.0
+cites = ["si-stretch-guide#p7"]
+
+[context.dose]
+level = "usual"
+range_of_motion = "reduced"
+why = "a smaller range after sitting"
+cites = ["clinic-protocol"]
+"""
+
+
+def test_a_gentle_level_at_reduced_range_caps_at_the_lowest_rung(tmp_path: Path) -> None:
+    # A clinic keeps the usual holds after sitting but at reduced range (45 s x 2,
+    # reduced). The ladder's only reduced rung is its lowest (30 s x 2): with a history,
+    # that is the highest rung no harder than the level.
+    knowledge = load_knowledge(_pack(tmp_path, CONTEXT_AT_REDUCED_RANGE))
+    plain = recommend(context="after_sitting", minutes=60, knowledge=knowledge)
+    assert _dose_of(plain, "hamstring_supine") == (45, 2, "reduced", None)
+    history = [_session(1, ("hamstring_supine", 1))]
+    routine = recommend(context="after_sitting", minutes=60, history=history, knowledge=knowledge)
+    assert _dose_of(routine, "hamstring_supine") == (30, 2, "reduced", "same")
+    assert _history_lines(routine, "hamstring_supine")[-1] == (
+        "Kept at 30 s x 2 on each side, reduced range, no higher than this context's gentle "
+        "level. After sitting: a smaller range after sitting (clinic-protocol)."
+    )
