@@ -902,3 +902,34 @@ def test_a_gentle_level_at_reduced_range_caps_at_the_lowest_rung(tmp_path: Path)
         "Kept at 30 s x 2 on each side, reduced range, no higher than this context's gentle "
         "level. After sitting: a smaller range after sitting (clinic-protocol)."
     )
+
+
+def test_left_out_for_time_holds_while_the_stretch_it_stands_in_for_would_overrun(
+    kb: KnowledgeBase,
+) -> None:
+    # Four minutes, no strap: the butterfly (105 s, standing in for the adductor stretch,
+    # 195 s) is left out for time. Claimed for 6 minutes (360 s, 195 s of steps): the
+    # butterfly would fit, but the stretch it stands in for, no step either, would not,
+    # so the reason holds. At 7 minutes (420 s) both fit: it does not.
+    routine = recommend(context="after_sitting", minutes=4)
+    assert routine.total_seconds == 195
+    (out,) = [e for e in routine.excluded if e.stretch_id == "butterfly_seated"]
+    assert [r.code for r in out.reasons] == [ReasonCode.TIME_BUDGET]
+    claimed, profile = _for(routine, minutes=6)
+    assert audit(claimed, profile, kb) == []
+    claimed, profile = _for(routine, minutes=7)
+    found = [(v.rule, v.stretch_id) for v in audit(claimed, profile, kb)]
+    assert ("reason_true", "butterfly_seated") in found
+
+
+def test_a_stand_in_for_a_paused_stretch_is_judged_in_full(kb: KnowledgeBase) -> None:
+    # Two reds pause the half-kneeling hip-flexor stretch; the standing lunge stands in.
+    # Renamed, the lunge is gone through field by field: only its name is wrong (its
+    # primary may not be done: the history paused it).
+    kneel, lunge = "hip_flexor_half_kneeling", "hip_flexor_standing_lunge"
+    history = [_session(1, (kneel, 8)), _session(2, (kneel, 9))]
+    routine = recommend(context="after_sitting", minutes=60, history=history)
+    assert _step(routine, lunge).replaces == kneel
+    tampered = _with_step(routine, lunge, name="Lunge")
+    found = audit(tampered, routine.profile, kb, history=history)
+    assert [(v.rule, v.stretch_id) for v in found] == [("step_name", lunge)]
