@@ -933,3 +933,14 @@ def test_a_stand_in_for_a_paused_stretch_is_judged_in_full(kb: KnowledgeBase) ->
     tampered = _with_step(routine, lunge, name="Lunge")
     found = audit(tampered, routine.profile, kb, history=history)
     assert [(v.rule, v.stretch_id) for v in found] == [("step_name", lunge)]
+
+
+def test_an_unknown_phase_opening_the_routine_is_the_phase_check_s_alone(kb: KnowledgeBase) -> None:
+    # A step in a phase the knowledge does not have is the phase check's; as the first
+    # step, nothing comes before it, so the order of phases is not broken.
+    routine = recommend(context="after_sitting", minutes=60)
+    first = routine.steps[0]
+    tampered = _with_step(routine, first.stretch_id, phase="stretching")
+    assert [(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)] == [
+        ("phase", first.stretch_id)
+    ]
