@@ -27,6 +27,7 @@ from sirecommend import (
     load_knowledge,
     recommend,
 )
+from sirecommend._facts import expected_seconds
 from sirecommend._floor import Weakening, relaxation_lines, weakenings
 from sirecommend._loader import TABLES, _shipped_files, knowledge_from_packs
 from sirecommend._models import Relaxation
@@ -244,6 +245,17 @@ def _step(routine: Routine, sid: str) -> Step:
 def _with_step(routine: Routine, sid: str, **changes: object) -> Routine:
     steps = tuple(s.model_copy(update=changes) if s.stretch_id == sid else s for s in routine.steps)
     return routine.model_copy(update={"steps": steps})
+
+
+def retimed(routine: Routine) -> Routine:
+    """``routine`` with each step's seconds and the total made consistent again."""
+    steps = tuple(
+        s.model_copy(update={"seconds": expected_seconds(s.hold_seconds, s.sets, s.per_side)})
+        for s in routine.steps
+    )
+    return routine.model_copy(
+        update={"steps": steps, "total_seconds": sum(s.seconds for s in steps)}
+    )
 
 
 def _for(routine: Routine, **changes: object) -> tuple[Routine, Profile]:
@@ -943,4 +955,42 @@ def test_an_unknown_phase_opening_the_routine_is_the_phase_check_s_alone(kb: Kno
     tampered = _with_step(routine, first.stretch_id, phase="stretching")
     assert [(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)] == [
         ("phase", first.stretch_id)
+    ]
+
+
+def test_a_dose_above_the_gentle_level_is_off_the_ladder(kb: KnowledgeBase) -> None:
+    # In the warm-up, with a history, the usual 45 s x 2 is a rung of the ladder but
+    # above the warm-up's level (30 s x 2): the audit does not accept it.
+    history = _in("warm_up", 1)
+    routine = recommend(context="warm_up", history=history)
+    assert _dose_of(routine, LTR) == (30, 2, "full", "same")
+    tampered = retimed(_with_step(routine, LTR, hold_seconds=45))
+    assert audit(tampered, routine.profile, kb, history=history) == [
+        Violation(
+            rule="progression_ladder",
+            message=f"{LTR}'s dose (45, 2, 'full') is not on its ladder",
+            stretch_id=LTR,
+        )
+    ]
+
+
+def test_a_roll_reason_pointing_at_no_step_names_its_stretch(kb: KnowledgeBase) -> None:
+    # After activity with a roller, the focus names the glutes: the hamstrings are not
+    # rolled. Said to be left out for the sore-group step, which is no step here.
+    routine = recommend(context="post_activity", equipment={"foam_roller"}, focus={"glutes"})
+    sid = "foam_roll_hamstrings"
+    (out,) = [e for e in routine.excluded if e.stretch_id == sid]
+    (reason,) = out.reasons
+    assert (reason.code, reason.other) == (ReasonCode.ROLL_SORE_GROUP, None)
+    pointing = reason.model_copy(update={"other": "foam_roll_sore_group"})
+    tampered = _with_reasons(routine, sid, pointing)
+    assert audit(tampered, routine.profile, kb) == [
+        Violation(
+            rule="reason_other",
+            message=f"{sid}: foam_roll_sore_group is not a step of the routine",
+            stretch_id=sid,
+        ),
+        Violation(
+            rule="reason_true", message=f"{sid}: roll_sore_group is not true here", stretch_id=sid
+        ),
     ]
