@@ -830,11 +830,14 @@ class _TimeBudget:
         self.total = c.routine.total_seconds
         self.variant = c.variant
         # With a history, a stretch's dose is a rung of its ladder: at most its top rung.
+        # (Only the stretches the context offers have a ladder; any other, which the
+        # context check reports, is judged at its dose without a history.)
         self.most = None if c.progress is None or c.profile.aggravated else c.progress.most
 
     def __call__(self, st: StretchFacts) -> bool:
         budget = self.budget
-        seconds = st.seconds[self.variant] if self.most is None else self.most[st.id]
+        most = None if self.most is None else self.most.get(st.id)
+        seconds = st.seconds[self.variant] if most is None else most
         return budget is not None and self.total + seconds > budget
 
 
