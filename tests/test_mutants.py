@@ -1041,3 +1041,36 @@ def test_a_history_and_a_stretch_left_out_for_time_the_context_does_not_offer(
     found = audit(routine, profile, kb, history=history)
     assert {v.rule for v in found} == {"profile", "context", "reason_true"}
     assert {v.stretch_id for v in found if v.rule == "reason_true"} == timed
+
+
+SECOND_CHOICE = """
+[[stretch]]
+id = "stretch_sore_group"
+name = "Stretch the sore side"
+phase = "targeted"
+position = "supine"
+movements = ["hip_flexion"]
+targets = ["glutes", "hamstrings"]
+choose_one = ["figure_four_supine", "hamstring_supine"]
+cites = ["clinic-protocol"]
+dosage = {hold_seconds = [30, 60], sets = [2, 3], per_side = true, cites = ["clinic-protocol"]}
+suits = [{context = "post_activity", cites = ["clinic-protocol"]}]
+
+[[stretch.instructions]]
+text = "Pick the one stretch below for the side that feels tight."
+cites = ["clinic-protocol"]
+"""
+
+
+def test_every_choice_is_checked_past_one_that_is_no_step(tmp_path: Path) -> None:
+    # A clinic adds a second choice after activity. Without a roller the rolling choice
+    # is no step; the clinic's choice, claimed for a person who names the hamstrings,
+    # is still found to be a step it should not be.
+    knowledge = load_knowledge(_pack(tmp_path, SECOND_CHOICE))
+    made = recommend(context="post_activity", minutes=60, knowledge=knowledge)
+    steps = {s.stretch_id for s in made.steps}
+    assert "stretch_sore_group" in steps
+    assert "foam_roll_sore_group" not in steps
+    routine, profile = _for(made, focus=frozenset({"hamstrings"}))
+    found = [(v.rule, v.stretch_id) for v in audit(routine, profile, knowledge)]
+    assert ("sore_group", "stretch_sore_group") in found
