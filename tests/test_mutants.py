@@ -27,7 +27,7 @@ from sirecommend import (
     load_knowledge,
     recommend,
 )
-from sirecommend._facts import expected_seconds
+from sirecommend._facts import expected_choice, expected_seconds
 from sirecommend._floor import Weakening, relaxation_lines, weakenings
 from sirecommend._loader import TABLES, _shipped_files, knowledge_from_packs
 from sirecommend._models import Relaxation
@@ -1074,3 +1074,29 @@ def test_every_choice_is_checked_past_one_that_is_no_step(tmp_path: Path) -> Non
     routine, profile = _for(made, focus=frozenset({"hamstrings"}))
     found = [(v.rule, v.stretch_id) for v in audit(routine, profile, knowledge)]
     assert ("sore_group", "stretch_sore_group") in found
+
+
+def test_a_choice_offering_a_group_the_person_may_not_roll_names_it(kb: KnowledgeBase) -> None:
+    # Second trimester, after activity with a roller: the hip flexors are rolled face
+    # down, which is ruled out, so the choice offers the glutes and hamstrings only.
+    # Made to offer the hip flexors too (their line and cautions added), it is reported.
+    routine = recommend(
+        context="post_activity", equipment={"foam_roller"}, pregnancy_trimester=2, minutes=60
+    )
+    facts = kb.facts.stretches
+    choice = facts["foam_roll_sore_group"]
+    members = ("foam_roll_glutes", "foam_roll_hamstrings", "foam_roll_hip_flexors")
+    offers = tuple((facts[m].offer, facts[m].cautions) for m in members)
+    instructions, cautions = expected_choice(
+        choice.options[0].instructions, choice.cautions, offers
+    )
+    tampered = _with_step(routine, choice.id, instructions=instructions, cautions=cautions)
+    found = [v for v in audit(tampered, routine.profile, kb) if v.rule == "choice_offers"]
+    assert found == [
+        Violation(
+            rule="choice_offers",
+            message="foam_roll_sore_group offers foam_roll_hip_flexors, which this person "
+            "may not do",
+            stretch_id="foam_roll_sore_group",
+        )
+    ]
