@@ -1100,3 +1100,21 @@ def test_a_choice_offering_a_group_the_person_may_not_roll_names_it(kb: Knowledg
             stretch_id="foam_roll_sore_group",
         )
     ]
+
+
+def test_the_audit_goes_on_past_an_exclusion_cut_for_length(kb: KnowledgeBase) -> None:
+    # The cool-down at the cap: the standing side bend is cut for length, and the
+    # exclusions listed after it are still judged; the last, given a false reason, is found.
+    routine = recommend(
+        context="cool_down",
+        equipment={"foam_roller", "strap", "towel"},
+        focus={"glutes", "hamstrings"},
+    )
+    codes = [e.reasons[-1].code for e in routine.excluded]
+    cut = codes.index(ReasonCode.ROUTINE_LENGTH)
+    last = routine.excluded[-1].stretch_id
+    assert cut < len(codes) - 1
+    flag = Reason(code=ReasonCode.RED_FLAG, message="Stop and get checked.")
+    tampered = _with_reasons(routine, last, flag)
+    found = {(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)}
+    assert ("reason_true", last) in found
