@@ -1118,3 +1118,81 @@ def test_the_audit_goes_on_past_an_exclusion_cut_for_length(kb: KnowledgeBase) -
     tampered = _with_reasons(routine, last, flag)
     found = {(v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb)}
     assert ("reason_true", last) in found
+
+
+def test_after_sleep_the_phases_run_in_turn_inside_each_position_block(
+    kb: KnowledgeBase,
+) -> None:
+    # After sleep the routine runs lying to standing, the phases in turn inside each
+    # position: a targeted stretch before the warm-up move lying down breaks that block.
+    routine = recommend(context="after_sleep")
+    first, second, *rest = routine.steps
+    assert (first.phase, second.phase, first.position, second.position) == (
+        "warm_up",
+        "targeted",
+        "supine",
+        "supine",
+    )
+    tampered = routine.model_copy(update={"steps": (second, first, *rest)})
+    assert audit(tampered, routine.profile, kb) == [
+        Violation(
+            rule="phase_order",
+            message="phases are not warm-up, targeted, cool-down in the supine block",
+        )
+    ]
+
+
+def test_after_sleep_a_position_is_one_block_over_the_whole_routine(kb: KnowledgeBase) -> None:
+    # The seated butterfly (a warm-up move) moved in among the lying stretches splits the
+    # lying block, though each phase's lying steps stay together.
+    routine = recommend(context="after_sleep")
+    steps = list(routine.steps)
+    seated = next(i for i, s in enumerate(steps) if s.position == "seated_floor")
+    moved = steps.pop(seated)
+    steps.insert(1, moved)
+    tampered = routine.model_copy(update={"steps": tuple(steps)})
+    found = [(v.rule, v.message) for v in audit(tampered, routine.profile, kb)]
+    assert ("position_blocks", "supine is split in the routine") in found
+
+
+ORDERING = """
+[[ordering]]
+id = "hamstring_before_figure_four"
+before = "hamstring_supine"
+after = "figure_four_supine"
+cites = ["clinic-protocol"]
+"""
+
+
+def test_broken_orderings_are_reported_in_the_order_of_their_table(tmp_path: Path) -> None:
+    # A clinic adds an ordering (listed first: the table is by id). Both broken, the
+    # findings follow the table, not the steps.
+    knowledge = load_knowledge(_pack(tmp_path, ORDERING))
+    routine = recommend(context="after_sleep", equipment={"strap"}, knowledge=knowledge)
+    order = [s.stretch_id for s in routine.steps]
+    swaps = {
+        "lower_trunk_rotation": "adductor_strap_supine",
+        "adductor_strap_supine": "lower_trunk_rotation",
+        "hamstring_supine": "figure_four_supine",
+        "figure_four_supine": "hamstring_supine",
+    }
+    by_id = {s.stretch_id: s for s in routine.steps}
+    steps = tuple(by_id[swaps.get(sid, sid)] for sid in order)
+    tampered = routine.model_copy(update={"steps": steps})
+    assert [s.stretch_id for s in steps].index("adductor_strap_supine") < [
+        s.stretch_id for s in steps
+    ].index("figure_four_supine")
+    assert audit(tampered, routine.profile, knowledge) == [
+        Violation(
+            rule="ordering",
+            message="hamstring_supine must come before figure_four_supine "
+            "(hamstring_before_figure_four)",
+            stretch_id="figure_four_supine",
+        ),
+        Violation(
+            rule="ordering",
+            message="lower_trunk_rotation must come before adductor_strap_supine "
+            "(trunk_rotation_first_lying)",
+            stretch_id="adductor_strap_supine",
+        ),
+    ]
