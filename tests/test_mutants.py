@@ -1196,3 +1196,103 @@ def test_broken_orderings_are_reported_in_the_order_of_their_table(tmp_path: Pat
             stretch_id="adductor_strap_supine",
         ),
     ]
+
+
+def test_a_routine_claimed_for_an_unknown_context_with_no_time_given(kb: KnowledgeBase) -> None:
+    # No time given and no context to give a usual length: there is no budget, so the
+    # stretches left out for time are reported, and nothing crashes.
+    made = recommend(context="after_sitting")
+    routine, profile = _for(made, context="no_such_context")
+    assert profile.minutes is None
+    found = audit(routine, profile, kb)
+    timed = {e.stretch_id for e in made.excluded if e.reasons[0].code is ReasonCode.TIME_BUDGET}
+    assert {v.rule for v in found} == {"profile", "context", "reason_true"}
+    assert {v.stretch_id for v in found if v.rule == "reason_true"} == timed
+
+
+# ------------------------------------------------------ the progression checks' findings
+
+ONE_GREEN = [_session(1, ("hamstring_supine", 1))]
+
+
+def test_steps_that_moved_with_no_history_are_named(kb: KnowledgeBase) -> None:
+    routine = recommend(context="after_sitting", minutes=60, history=ONE_GREEN)
+    found = [v for v in audit(routine, routine.profile, kb) if v.rule == "progression_given"]
+    assert found == [
+        Violation(
+            rule="progression_given",
+            message=f"{s.stretch_id} moved, with no history",
+            stretch_id=s.stretch_id,
+        )
+        for s in routine.steps
+    ]
+
+
+def test_a_step_that_does_not_say_how_the_history_moved_it_is_named(kb: KnowledgeBase) -> None:
+    routine = recommend(context="after_sitting", minutes=60, history=ONE_GREEN)
+    tampered = _with_step(routine, "hamstring_supine", progression=None)
+    assert audit(tampered, routine.profile, kb, history=ONE_GREEN) == [
+        Violation(
+            rule="progression_given",
+            message="hamstring_supine does not say how the history moved it",
+            stretch_id="hamstring_supine",
+        )
+    ]
+
+
+def test_a_paused_stretch_that_is_a_step_is_named(kb: KnowledgeBase) -> None:
+    # Made after one green; audited with two reds for it: the history pauses it.
+    routine = recommend(context="after_sitting", minutes=60, history=ONE_GREEN)
+    reds = [_session(1, ("hamstring_supine", 8)), _session(2, ("hamstring_supine", 9))]
+    found = [
+        v
+        for v in audit(routine, routine.profile, kb, history=reds)
+        if v.rule == "progression_paused"
+    ]
+    assert found == [
+        Violation(
+            rule="progression_paused",
+            message="hamstring_supine is paused by the history, yet a step",
+            stretch_id="hamstring_supine",
+        )
+    ]
+
+
+def test_the_progression_checks_go_on_past_a_step_the_context_does_not_offer(
+    kb: KnowledgeBase,
+) -> None:
+    # A rolling step (the warm-up's, not offered after sitting) put first; the hamstring
+    # step after it that does not say how the history moved it is still found.
+    routine = recommend(context="after_sitting", minutes=60, history=ONE_GREEN)
+    rolling = recommend(context="warm_up", equipment={"foam_roller"}, focus={"glutes"})
+    foreign = _step(rolling, "foam_roll_glutes").model_copy(update={"progression": "start"})
+    tampered = _with_step(routine, "hamstring_supine", progression=None)
+    tampered = retimed(tampered.model_copy(update={"steps": (foreign, *tampered.steps)}))
+    found = {
+        (v.rule, v.stretch_id) for v in audit(tampered, routine.profile, kb, history=ONE_GREEN)
+    }
+    assert ("context", "foam_roll_glutes") in found
+    assert ("progression_given", "hamstring_supine") in found
+
+
+def test_aggravated_with_a_history_allows_only_the_lowest_rung(kb: KnowledgeBase) -> None:
+    # Aggravated: 30 s x 2 at reduced range, the lowest rung; the second rung (30 s x 2 at
+    # full range) is not allowed.
+    routine = recommend(
+        context="after_sitting",
+        minutes=60,
+        aggravated=True,
+        focus={"hamstrings"},
+        history=ONE_GREEN,
+    )
+    assert _dose_of(routine, "hamstring_supine")[:3] == (30, 2, "reduced")
+    tampered = _with_step(routine, "hamstring_supine", range_of_motion="full")
+    found = audit(tampered, routine.profile, kb, history=ONE_GREEN)
+    assert (
+        Violation(
+            rule="progression_ladder",
+            message="hamstring_supine's dose (30, 2, 'full') is not the lowest rung of its ladder",
+            stretch_id="hamstring_supine",
+        )
+        in found
+    )
