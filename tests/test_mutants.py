@@ -1296,3 +1296,21 @@ def test_aggravated_with_a_history_allows_only_the_lowest_rung(kb: KnowledgeBase
         )
         in found
     )
+
+
+def test_a_step_whose_seconds_are_not_its_rung_s_is_named(kb: KnowledgeBase) -> None:
+    routine = recommend(context="after_sitting", minutes=60, history=ONE_GREEN)
+    seconds = _step(routine, "hamstring_supine").seconds
+    tampered = _with_step(routine, "hamstring_supine", seconds=seconds + 10)
+    found = [
+        v
+        for v in audit(tampered, routine.profile, kb, history=ONE_GREEN)
+        if v.rule == "progression_ladder"
+    ]
+    assert found == [
+        Violation(
+            rule="progression_ladder",
+            message=f"hamstring_supine lasts {seconds + 10} s, not its holds and set-up",
+            stretch_id="hamstring_supine",
+        )
+    ]
