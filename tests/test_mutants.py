@@ -1314,3 +1314,56 @@ def test_a_step_whose_seconds_are_not_its_rung_s_is_named(kb: KnowledgeBase) -> 
             stretch_id="hamstring_supine",
         )
     ]
+
+
+# ------------------------------------------ the audit's dose ladder (_facts.expected_ladder)
+#
+# Outside the run's scopes (the facts were not mutated in it), but listed as survivors by
+# an earlier, partial run: with a history the audit accepts a step's dose only if it is a
+# rung of the ladder it derives itself.
+
+
+def _hamstring_after(history: list[Session], knowledge: KnowledgeBase | None = None) -> Step:
+    routine = recommend(context="after_sitting", minutes=60, history=history, knowledge=knowledge)
+    return _step(routine, "hamstring_supine")
+
+
+def test_four_greens_reach_the_top_rung_and_the_audit_accepts_it() -> None:
+    # 45 s x 2 -> 60 s x 2 -> 60 s x 3: the extra set at the high hold is a rung.
+    greens = [_session(n, ("hamstring_supine", 1)) for n in range(1, 5)]
+    step = _hamstring_after(greens)
+    assert (step.hold_seconds, step.sets, step.range_of_motion) == (60, 3, "full")
+
+
+@pytest.mark.parametrize("sets", [1, 4])
+def test_sets_outside_the_source_s_range_are_off_the_ladder(kb: KnowledgeBase, sets: int) -> None:
+    routine = recommend(context="after_sitting", minutes=60, history=ONE_GREEN)
+    tampered = retimed(_with_step(routine, "hamstring_supine", hold_seconds=60, sets=sets))
+    found = audit(tampered, routine.profile, kb, history=ONE_GREEN)
+    assert [(v.rule, v.message) for v in found] == [
+        ("progression_ladder", f"hamstring_supine's dose (60, {sets}, 'full') is not on its ladder")
+    ]
+
+
+def _more_hold_rungs(tmp_path: Path, kb: KnowledgeBase, rungs: int) -> KnowledgeBase:
+    data = {**kb.progression["traffic_light"].model_dump(), "hold_rungs": rungs, "override": True}
+    model = "[[progression]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in data.items())
+    return load_knowledge(_pack(tmp_path, model))
+
+
+@pytest.mark.parametrize(
+    ("rungs", "pains", "hold"),
+    [
+        (4, (1, 1), 50),  # holds 30, 40, 50, 60: from 40 s, two greens
+        (5, (8,), 35),  # holds 30, 35 (37 rounded down), 45, 50 (52), 60: from 45 s, a red
+        (5, (1, 1), 50),
+    ],
+)
+def test_more_hold_rungs_give_holds_the_audit_accepts(
+    tmp_path: Path, kb: KnowledgeBase, rungs: int, pains: tuple[int, ...], hold: int
+) -> None:
+    # A clinic asks for more, smaller steps up (stricter, so the pack loads): the
+    # in-between holds, rounded down to 5 s, are rungs of the audit's ladder too.
+    knowledge = _more_hold_rungs(tmp_path, kb, rungs)
+    history = [_session(n, ("hamstring_supine", p)) for n, p in enumerate(pains, 1)]
+    assert _hamstring_after(history, knowledge).hold_seconds == hold
