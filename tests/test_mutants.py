@@ -1367,3 +1367,16 @@ def test_more_hold_rungs_give_holds_the_audit_accepts(
     knowledge = _more_hold_rungs(tmp_path, kb, rungs)
     history = [_session(n, ("hamstring_supine", p)) for n, p in enumerate(pains, 1)]
     assert _hamstring_after(history, knowledge).hold_seconds == hold
+
+
+def test_a_step_up_with_no_feedback_at_all_is_reported(kb: KnowledgeBase) -> None:
+    # Only the hamstring stretch has feedback; the side bend claims it went up.
+    routine = recommend(context="after_sitting", minutes=60, history=ONE_GREEN)
+    tampered = _with_step(routine, "standing_side_bend", progression="up")
+    assert audit(tampered, routine.profile, kb, history=ONE_GREEN) == [
+        Violation(
+            rule="progression_up",
+            message="standing_side_bend goes up without 2 greens in a row, or after a hold",
+            stretch_id="standing_side_bend",
+        )
+    ]
