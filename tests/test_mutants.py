@@ -1380,3 +1380,30 @@ def test_a_step_up_with_no_feedback_at_all_is_reported(kb: KnowledgeBase) -> Non
             stretch_id="standing_side_bend",
         )
     ]
+
+
+# ---------------------------------------------------------------- the rolling choice's words
+
+
+@pytest.mark.parametrize(
+    ("focus", "names", "groups"),
+    [
+        (("glutes",), "glutes", "group"),
+        (("glutes", "hamstrings"), "glutes and hamstrings", "groups"),
+        (("glutes", "hamstrings", "hip_flexors"), "glutes, hamstrings and hip flexors", "groups"),
+    ],
+)
+def test_the_groups_a_person_names_are_listed_as_said(
+    focus: tuple[str, ...], names: str, groups: str
+) -> None:
+    routine = recommend(
+        context="post_activity", equipment={"foam_roller"}, focus=set(focus), minutes=60
+    )
+    said = {e.stretch_id: [r.message for r in e.reasons] for e in routine.excluded}
+    assert said["foam_roll_sore_group"] == [
+        f"You named {names} as the {groups} to roll, so no step asks you to choose one."
+    ]
+    for member in {"foam_roll_glutes", "foam_roll_hamstrings", "foam_roll_hip_flexors"} - {
+        f"foam_roll_{m}" for m in focus
+    }:
+        assert said[member] == [f"Foam rolling is for the sore group; you named {names}."]
