@@ -1407,3 +1407,34 @@ def test_the_groups_a_person_names_are_listed_as_said(
         f"foam_roll_{m}" for m in focus
     }:
         assert said[member] == [f"Foam rolling is for the sore group; you named {names}."]
+
+
+def test_a_clinic_choice_none_of_whose_stretches_can_be_done(tmp_path: Path) -> None:
+    # The clinic's choice (standing) offers two stretches lying on the back: for a person
+    # who avoids the floor, none can be done, so the choice is left out and says why.
+    standing = SECOND_CHOICE.replace('position = "supine"', 'position = "standing"')
+    knowledge = load_knowledge(_pack(tmp_path, standing))
+    routine = recommend(
+        context="post_activity", minutes=60, avoid_positions={"floor"}, knowledge=knowledge
+    )
+    (out,) = [e for e in routine.excluded if e.stretch_id == "stretch_sore_group"]
+    assert [(r.code, r.message) for r in out.reasons] == [
+        (
+            ReasonCode.ROLL_SORE_GROUP,
+            "None of the groups it offers can be rolled by you (see each one).",
+        )
+    ]
+
+
+def test_the_stretches_of_a_choice_left_out_for_time_say_so(tmp_path: Path) -> None:
+    # After sitting with no time given (about 10 minutes), the clinic's choice is left out
+    # for time, and the two stretches it offers with it.
+    after_sitting = SECOND_CHOICE.replace('context = "post_activity"', 'context = "after_sitting"')
+    knowledge = load_knowledge(_pack(tmp_path, after_sitting))
+    routine = recommend(context="after_sitting", knowledge=knowledge)
+    said = {e.stretch_id: [r.message for r in e.reasons] for e in routine.excluded}
+    for member in ("figure_four_supine", "hamstring_supine"):
+        assert said[member] == [
+            "Left out with Stretch the sore side, to keep the routine after sitting to about "
+            "10 minutes, its usual length when you give no time."
+        ]
