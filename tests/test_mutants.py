@@ -1438,3 +1438,21 @@ def test_the_stretches_of_a_choice_left_out_for_time_say_so(tmp_path: Path) -> N
             "Left out with Stretch the sore side, to keep the routine after sitting to about "
             "10 minutes, its usual length when you give no time."
         ]
+
+
+def test_a_group_offered_only_within_a_choice_that_is_left_out_names_it() -> None:
+    # Avoiding sitting on the floor rules out the rolling choice (seated); rolling the hip
+    # flexors (face down) is not ruled out, but it is offered only within that choice.
+    routine = recommend(
+        context="post_activity",
+        equipment={"foam_roller"},
+        avoid_positions={"seated_floor"},
+        minutes=60,
+    )
+    (out,) = [e for e in routine.excluded if e.stretch_id == "foam_roll_hip_flexors"]
+    assert [(r.code, r.message) for r in out.reasons] == [
+        (
+            ReasonCode.ROLL_SORE_GROUP,
+            "It is offered only within Foam rolling: the sore muscle group, which is left out.",
+        )
+    ]
