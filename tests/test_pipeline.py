@@ -497,3 +497,46 @@ class TestSubstituteChoiceMembers:
             "foam_roll_hamstrings": "own",
             "foam_roll_sore_group": "own",
         }
+
+
+BALL = (
+    '[[equipment]]\nid = "massage_ball"\nname = "Massage ball"\ncites = ["si-stretch-guide#p15"]\n'
+)
+
+
+def rolled_with_a_ball(tmp: Path, *ids: str) -> KnowledgeBase:
+    """The shipped knowledge with the rolling stretches ``ids`` needing a massage ball.
+
+    Stricter, so the floor lets it load: it is the only way to have a usable choice none
+    of whose members can be done, or a usable member of a choice that cannot (they share
+    their position and equipment in the shipped knowledge).
+    """
+    shipped = Path(__file__).parents[1] / "knowledge" / "stretches"
+    texts = [BALL]
+    for sid in ids:
+        text = (shipped / f"{sid}.toml").read_text(encoding="utf-8")
+        text = text.replace(f'id = "{sid}"\n', f'id = "{sid}"\noverride = true\n', 1)
+        texts.append(text.replace('uses = "foam_roller"', 'uses = "massage_ball"', 1))
+    (tmp / "ball.toml").write_text("\n".join(texts), encoding="utf-8")
+    return load_knowledge(tmp)
+
+
+class TestAChoiceOrItsMembersOut:
+    """The words of ``none_offered`` and ``choice_out`` (``explain._roll_one``,
+    ``substitute._member``): only a pack reaches them."""
+
+    MEMBERS = ("foam_roll_glutes", "foam_roll_hamstrings", "foam_roll_hip_flexors")
+
+    def test_a_choice_none_of_whose_groups_can_be_rolled(self, tmp_path: Path) -> None:
+        kb = rolled_with_a_ball(tmp_path, *self.MEMBERS)
+        routine = recommend(context="warm_up", equipment={"foam_roller"}, knowledge=kb)
+        assert roll_reasons(routine) == {
+            "foam_roll_sore_group": "None of the groups it offers can be rolled by you "
+            "(see each one)."
+        }
+
+    def test_the_groups_of_a_choice_that_is_left_out(self, tmp_path: Path) -> None:
+        kb = rolled_with_a_ball(tmp_path, "foam_roll_sore_group")
+        routine = recommend(context="warm_up", equipment={"foam_roller"}, knowledge=kb)
+        said = "It is offered only within Foam rolling: the sore muscle group, which is left out."
+        assert roll_reasons(routine) == dict.fromkeys(self.MEMBERS, said)
