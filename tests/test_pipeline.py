@@ -540,3 +540,29 @@ class TestAChoiceOrItsMembersOut:
         routine = recommend(context="warm_up", equipment={"foam_roller"}, knowledge=kb)
         said = "It is offered only within Foam rolling: the sore muscle group, which is left out."
         assert roll_reasons(routine) == dict.fromkeys(self.MEMBERS, said)
+
+    def test_members_of_a_choice_dropped_for_the_contexts_usual_time(self, tmp_path: Path) -> None:
+        """With no time given, the words name the context's usual length (read from its plan).
+
+        Only a pack reaches it: no shipped context with a choice has a default time.
+        """
+        vocabulary = (Path(__file__).parents[1] / "knowledge" / "vocabulary.toml").read_text(
+            encoding="utf-8"
+        )
+        start = vocabulary.index('[[context]]\nid = "warm_up"\n')
+        end = vocabulary.find("\n[[", start)
+        entry = vocabulary[start : end if end > 0 else None].replace(
+            'id = "warm_up"\n', 'id = "warm_up"\noverride = true\ndefault_minutes = 0.5\n', 1
+        )
+        (tmp_path / "short.toml").write_text(entry, encoding="utf-8")
+        kb = load_knowledge(tmp_path)
+        routine = recommend(context="warm_up", equipment={"foam_roller"}, knowledge=kb)
+        said = (
+            "Left out with Foam rolling: the sore muscle group, to keep the routine warm-up to "
+            "about 0.5 minutes, its usual length when you give no time."
+        )
+        assert {
+            e.stretch_id: e.reasons[0].message
+            for e in routine.excluded
+            if e.stretch_id in self.MEMBERS
+        } == dict.fromkeys(self.MEMBERS, said)
