@@ -561,3 +561,29 @@ class TestProgressionFloor:
             """
         )
         assert refused(tmp_path, text) == [(f"progression {MODEL!r}", "reds_to_pause")]
+
+
+def test_a_stretch_moved_to_a_pack_movement_of_the_same_kind_loads(tmp_path: Path) -> None:
+    """A rotation renamed (``trunk_twist``, ``is_a = "rotation"``) is no lost rotation.
+
+    Kills ``_floor.x__movement_kinds__mutmut_5`` (names never mapped to their kind): the
+    shipped movements are named as their kinds, so only a pack movement tells them apart.
+    """
+    shipped = Path(__file__).parents[1] / "knowledge" / "stretches" / "lower_trunk_rotation.toml"
+    text = shipped.read_text(encoding="utf-8")
+    text = text.replace(
+        'id = "lower_trunk_rotation"\n', 'id = "lower_trunk_rotation"\noverride = true\n', 1
+    )
+    text = text.replace('movements = ["rotation"]', 'movements = ["trunk_twist"]', 1)
+    text = text.replace(
+        'id = "trunk_rotation_first_lying"\n',
+        'id = "trunk_rotation_first_lying"\noverride = true\n',
+        1,
+    )
+    twist = (
+        '[[movement]]\nid = "trunk_twist"\nname = "Trunk twist"\nis_a = "rotation"\n'
+        'description = "Turning the trunk."\ncites = ["si-stretch-guide#p9"]\n\n'
+    )
+    (tmp_path / "twist.toml").write_text(twist + text, encoding="utf-8")
+    kb = load_knowledge(tmp_path)
+    assert kb.stretches["lower_trunk_rotation"].movements == ("trunk_twist",)

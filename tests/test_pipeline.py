@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sirecommend import KnowledgeBase, Profile, ReasonCode, load_knowledge, recommend
+from sirecommend import KnowledgeBase, Profile, ReasonCode, Routine, load_knowledge, recommend
 from sirecommend._compile import SETUP_SECONDS, default_dose, lowest_dose, step_seconds
 from sirecommend._models import PHASES
 from sirecommend.pipeline import (
@@ -413,3 +413,156 @@ class TestExplain:
         assert routine.status == "nothing_fits"
         assert routine.total_seconds == 0
         assert routine.cautions
+
+
+def roll_reasons(routine: Routine) -> dict[str, str]:
+    """The message of every exclusion for the choice rule (p15), by stretch id."""
+    return {
+        e.stretch_id: r.message
+        for e in routine.excluded
+        for r in e.reasons
+        if r.code is ReasonCode.ROLL_SORE_GROUP
+    }
+
+
+class TestRollTheNamedGroups:
+    """The words of the choice rule when the focus names the groups to roll.
+
+    Written for surviving mutants of ``explain._roll_one`` (the names joined, the
+    singular and plural): the earlier tests checked the codes, not the words.
+    """
+
+    def test_one_named_group(self) -> None:
+        routine = recommend(context="warm_up", focus={"glutes"}, equipment={"foam_roller"})
+        assert roll_reasons(routine) == {
+            "foam_roll_hip_flexors": "Foam rolling is for the sore group; you named glutes.",
+            "foam_roll_hamstrings": "Foam rolling is for the sore group; you named glutes.",
+            "foam_roll_sore_group": "You named glutes as the group to roll, so no step asks "
+            "you to choose one.",
+        }
+
+    def test_two_named_groups(self) -> None:
+        routine = recommend(
+            context="warm_up", focus={"hamstrings", "glutes"}, equipment={"foam_roller"}
+        )
+        assert roll_reasons(routine) == {
+            "foam_roll_hip_flexors": "Foam rolling is for the sore group; you named glutes "
+            "and hamstrings.",
+            "foam_roll_sore_group": "You named glutes and hamstrings as the groups to roll, so "
+            "no step asks you to choose one.",
+        }
+
+    def test_three_named_groups(self) -> None:
+        routine = recommend(
+            context="warm_up",
+            focus={"hip_flexors", "hamstrings", "glutes"},
+            equipment={"foam_roller"},
+        )
+        assert roll_reasons(routine) == {
+            "foam_roll_sore_group": "You named glutes, hamstrings and hip flexors as the groups "
+            "to roll, so no step asks you to choose one.",
+        }
+
+    def test_members_of_a_choice_dropped_for_time(self) -> None:
+        """The members say the choice was left out for the time budget, not the length cap."""
+        routine = recommend(context="warm_up", minutes=0.5, equipment={"foam_roller"})
+        members = ("foam_roll_glutes", "foam_roll_hamstrings", "foam_roll_hip_flexors")
+        said = "Left out with Foam rolling: the sore muscle group, to keep within your 0.5-minute "
+        assert routine.steps == ()
+        assert {
+            e.stretch_id: (e.reasons[0].code, e.reasons[0].message)
+            for e in routine.excluded
+            if e.stretch_id in members
+        } == dict.fromkeys(members, (ReasonCode.TIME_BUDGET, said + "budget."))
+
+
+class TestSubstituteChoiceMembers:
+    def test_a_blocked_member_is_left_out_for_its_own_reasons(self, kb: KnowledgeBase) -> None:
+        """``substitute`` marks a member it cannot offer ``own`` (as its docstring says).
+
+        Reached through the stage, not ``recommend``: ``explain`` words a ``Left`` whose
+        ``why`` is ``own`` exactly as one with no ``why`` (only its verdict's reasons),
+        so no routine shows the difference (mutant ``substitute.x__member__mutmut_2``).
+        """
+        profile = Profile(context="warm_up")  # no foam roller: every rolling stretch blocked
+        candidates = select(kb, profile)
+        _, left = substitute(candidates, filter_candidates(kb, profile, candidates))
+        assert {
+            item.verdict.stretch.id: item.why
+            for item in left
+            if item.verdict.stretch.id.startswith("foam_roll_")
+        } == {
+            "foam_roll_hip_flexors": "own",
+            "foam_roll_glutes": "own",
+            "foam_roll_hamstrings": "own",
+            "foam_roll_sore_group": "own",
+        }
+
+
+BALL = (
+    '[[equipment]]\nid = "massage_ball"\nname = "Massage ball"\ncites = ["si-stretch-guide#p15"]\n'
+)
+
+
+def rolled_with_a_ball(tmp: Path, *ids: str) -> KnowledgeBase:
+    """The shipped knowledge with the rolling stretches ``ids`` needing a massage ball.
+
+    Stricter, so the floor lets it load: it is the only way to have a usable choice none
+    of whose members can be done, or a usable member of a choice that cannot (they share
+    their position and equipment in the shipped knowledge).
+    """
+    shipped = Path(__file__).parents[1] / "knowledge" / "stretches"
+    texts = [BALL]
+    for sid in ids:
+        text = (shipped / f"{sid}.toml").read_text(encoding="utf-8")
+        text = text.replace(f'id = "{sid}"\n', f'id = "{sid}"\noverride = true\n', 1)
+        texts.append(text.replace('uses = "foam_roller"', 'uses = "massage_ball"', 1))
+    (tmp / "ball.toml").write_text("\n".join(texts), encoding="utf-8")
+    return load_knowledge(tmp)
+
+
+class TestAChoiceOrItsMembersOut:
+    """The words of ``none_offered`` and ``choice_out`` (``explain._roll_one``,
+    ``substitute._member``): only a pack reaches them."""
+
+    MEMBERS = ("foam_roll_glutes", "foam_roll_hamstrings", "foam_roll_hip_flexors")
+
+    def test_a_choice_none_of_whose_groups_can_be_rolled(self, tmp_path: Path) -> None:
+        kb = rolled_with_a_ball(tmp_path, *self.MEMBERS)
+        routine = recommend(context="warm_up", equipment={"foam_roller"}, knowledge=kb)
+        assert roll_reasons(routine) == {
+            "foam_roll_sore_group": "None of the groups it offers can be rolled by you "
+            "(see each one)."
+        }
+
+    def test_the_groups_of_a_choice_that_is_left_out(self, tmp_path: Path) -> None:
+        kb = rolled_with_a_ball(tmp_path, "foam_roll_sore_group")
+        routine = recommend(context="warm_up", equipment={"foam_roller"}, knowledge=kb)
+        said = "It is offered only within Foam rolling: the sore muscle group, which is left out."
+        assert roll_reasons(routine) == dict.fromkeys(self.MEMBERS, said)
+
+    def test_members_of_a_choice_dropped_for_the_contexts_usual_time(self, tmp_path: Path) -> None:
+        """With no time given, the words name the context's usual length (read from its plan).
+
+        Only a pack reaches it: no shipped context with a choice has a default time.
+        """
+        vocabulary = (Path(__file__).parents[1] / "knowledge" / "vocabulary.toml").read_text(
+            encoding="utf-8"
+        )
+        start = vocabulary.index('[[context]]\nid = "warm_up"\n')
+        end = vocabulary.find("\n[[", start)
+        entry = vocabulary[start : end if end > 0 else None].replace(
+            'id = "warm_up"\n', 'id = "warm_up"\noverride = true\ndefault_minutes = 0.5\n', 1
+        )
+        (tmp_path / "short.toml").write_text(entry, encoding="utf-8")
+        kb = load_knowledge(tmp_path)
+        routine = recommend(context="warm_up", equipment={"foam_roller"}, knowledge=kb)
+        said = (
+            "Left out with Foam rolling: the sore muscle group, to keep the routine warm-up to "
+            "about 0.5 minutes, its usual length when you give no time."
+        )
+        assert {
+            e.stretch_id: e.reasons[0].message
+            for e in routine.excluded
+            if e.stretch_id in self.MEMBERS
+        } == dict.fromkeys(self.MEMBERS, said)
