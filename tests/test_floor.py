@@ -587,3 +587,28 @@ def test_a_stretch_moved_to_a_pack_movement_of_the_same_kind_loads(tmp_path: Pat
     (tmp_path / "twist.toml").write_text(twist + text, encoding="utf-8")
     kb = load_knowledge(tmp_path)
     assert kb.stretches["lower_trunk_rotation"].movements == ("trunk_twist",)
+
+
+def test_a_forbid_rule_that_also_names_a_kind_with_no_movement_of_its_id_loads(
+    tmp_path: Path,
+) -> None:
+    """A stricter forbid rule may name a base kind that no movement is called by
+    (``knee_flexion``): it loads, and its kinds are read as kinds.
+
+    Kills ``_floor.x__movement_kinds__mutmut_6`` (every name looked up as a movement: a
+    crash on such a kind).
+    """
+    (tmp_path / "stricter.toml").write_text(
+        '[[rule]]\nid = "no_rotation_with_side_bend"\noverride = true\n'
+        'kind = "forbid_movement_combination"\nname = "Never combine rotation with a side bend"\n'
+        'movements = ["rotation", "side_bend"]\n'
+        'caution_movements = ["side_bend", "knee_flexion"]\n'
+        'caution = "Bend straight to the side only: do not twist your trunk while you bend."\n'
+        'cites = ["si-stretch-guide#p24"]\n',
+        encoding="utf-8",
+    )
+    kb = load_knowledge(tmp_path)
+    assert kb.rules["no_rotation_with_side_bend"].caution_movements == (
+        "side_bend",
+        "knee_flexion",
+    )
