@@ -510,9 +510,10 @@ def to_markdown(
         if clinician:
             out += ["", f"Why: {_md(_why(step))}", "", f"Cited: {_md(', '.join(step.sources))}"]
         out.append("")
-    if _left_out(routine, clinician) and (ref is None or clinician):
+    left = _left_out(routine, clinician)
+    if left and (ref is None or clinician):
         out += ["## Left out, and why", ""]
-        out += [f"- **{_md(name)}:** {_md(why)}" for name, why in _left_out(routine, clinician)]
+        out += [f"- **{_md(name)}:** {_md(why)}" for name, why in left]
         out.append("")
     if ref is None:
         out += ["## Stop rules", ""]
@@ -699,10 +700,9 @@ def to_html(
             _step_html(n, s, routine.context, kb, clinician) for n, s in enumerate(routine.steps, 1)
         )
         body.append(f'<section><h2>Steps</h2><ol class="steps">{steps}</ol></section>')
-    if _left_out(routine, clinician) and (ref is None or clinician):
-        items = "".join(
-            f"<li><b>{_e(name)}:</b> {_e(why)}</li>" for name, why in _left_out(routine, clinician)
-        )
+    left = _left_out(routine, clinician)
+    if left and (ref is None or clinician):
+        items = "".join(f"<li><b>{_e(name)}:</b> {_e(why)}</li>" for name, why in left)
         body.append(
             f'<section class="left-out"><h2>Left out, and why</h2><ul>{items}</ul></section>'
         )
