@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 
 from sirecommend._compile import ContextPlan
 from sirecommend._kb import KnowledgeBase
@@ -49,12 +50,11 @@ def explain(
     else:
         excluded = _exclusions(profile, plan, left, dropped, compiled.muscle_names)
     steps = tuple(_step(kb, plan, d, profile.aggravated) for d in kept)
-    rank = plan.rank
     return Routine(
         context=profile.context,
         status="referred" if referral else ("ok" if steps else "nothing_fits"),
         steps=steps,
-        excluded=tuple(sorted(excluded, key=lambda e: rank[e.stretch_id])),
+        excluded=excluded,
         referral=referral,
         total_seconds=sum(s.seconds for s in steps),
         cautions=(
@@ -103,8 +103,9 @@ def _step(kb: KnowledgeBase, plan: ContextPlan, d: Dosed, aggravated: bool) -> S
         cites.extend(option.cites)
     reasons.extend(dose.reasons)
     rank = kb.compiled.citation_rank
-    # Built from compiled, validated knowledge: every field is already of its type.
-    return Step.model_construct(
+    # Validated, as every model a call returns (and, for a model of this many fields,
+    # cheaper than model_construct).
+    return Step(
         stretch_id=st.id,
         name=st.name,
         phase=slot.phase,
@@ -134,10 +135,14 @@ def _exclusions(
     left: Iterable[Left],
     dropped: Sequence[Dropped],
     muscle_names: Mapping[str, str],
-) -> list[Exclusion]:
-    """The exclusions of what substitute left out and what fit dropped, each worded true."""
+) -> tuple[Exclusion, ...]:
+    """The exclusions of what substitute left out and what fit dropped, each worded
+    true, in the context's routine order."""
     by_id: Mapping[str, Dropped] = {d.step.stretch_id: d for d in dropped}
-    out: list[Exclusion] = []
+    rank = plan.rank
+    # (rank, exclusion): sorted by the rank alone (each stretch is left out once, so
+    # ranks are distinct), which is cheaper than reading each exclusion back.
+    out: list[tuple[int, Exclusion]] = []
     for item in left:
         st, other = item.verdict.stretch, item.other
         reasons = list(item.verdict.blocked)
@@ -173,23 +178,30 @@ def _exclusions(
                     other=other.id,
                 )
             )
-        out.append(_exclusion(st.id, st.name, tuple(reasons)))
+        out.append((rank[st.id], _exclusion(st.id, st.name, tuple(reasons))))
     # One reason per kind of drop, shared by every stretch it applies to (the words do
-    # not depend on the stretch, except the time a step takes): built within this call.
+    # not depend on the stretch, except the time a step takes: one per duration), built
+    # within this call and gone with it.
     capped: Reason | None = None
+    timed: dict[int, Reason] = {}
     for d in dropped:
         st = d.step.pick.verdict.stretch
         if d.code is ReasonCode.TIME_BUDGET:
-            reason = Reason(
-                code=d.code,
-                message=f"Left out {_dropped_for(profile, plan, d.code)} "
-                f"(it takes about {format_duration(d.step.seconds)}).",
+            seconds = d.step.seconds
+            reason = timed.get(seconds) or timed.setdefault(
+                seconds,
+                Reason(
+                    code=d.code,
+                    message=f"Left out {_dropped_for(profile, plan, d.code)} "
+                    f"(it takes about {format_duration(seconds)}).",
+                ),
             )
         else:
             capped = capped or _capped(profile, plan, d.code)
             reason = capped
-        out.append(_exclusion(st.id, st.name, (reason,)))
-    return out
+        out.append((rank[st.id], _exclusion(st.id, st.name, (reason,))))
+    out.sort(key=itemgetter(0))
+    return tuple(e for _, e in out)
 
 
 _ROLL_ONE = frozenset({"named", "offered", "choice_out", "none_offered"})
@@ -268,7 +280,7 @@ def _dropped_for(profile: Profile, plan: ContextPlan, code: ReasonCode) -> str:
 
 def _referral_exclusions(
     kb: KnowledgeBase, plan: ContextPlan, referral: Referral
-) -> list[Exclusion]:
+) -> tuple[Exclusion, ...]:
     """Every stretch of the context, left out because of the red flags."""
     reason = Reason(
         code=ReasonCode.RED_FLAG,
@@ -278,6 +290,6 @@ def _referral_exclusions(
         sources=referral.sources,
     )
     stretches = kb.compiled.stretches
-    return [
+    return tuple(  # plan.order is the routine order
         Exclusion(stretch_id=sid, name=stretches[sid].name, reasons=(reason,)) for sid in plan.order
-    ]
+    )
