@@ -85,16 +85,19 @@ def _toml(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, int):
+    if isinstance(value, dict):  # (TOML has no null: a None field is left out)
+        pairs = (f"{k} = {_toml(v)}" for k, v in value.items() if v is not None)
+        return "{ " + ", ".join(pairs) + " }"
+    if isinstance(value, (int, float)):
         return str(value)
     return '"' + str(value).replace('"', '\\"') + '"'
 
 
 def entry(kb: KnowledgeBase, table: str, ident: str, **changes: object) -> str:
     data = {**getattr(kb, TABLES[table])[ident].model_dump(), **changes, "override": True}
-    return f"[[{table}]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in data.items())
+    return f"[[{table}]]\n" + "".join(
+        f"{k} = {_toml(v)}\n" for k, v in data.items() if v is not None
+    )
 
 
 # ---------------------------------------------------------------- the attacks of issue 10
@@ -208,6 +211,7 @@ class TestWeakeningEachKind:
             ("urgency", "stop_and_review", {"rank": 2}, "rank"),
             ("movement", "side_bend", {"is_a": "hip_flexion"}, "is_a"),
             ("position", "supine", {"is_a": "standing"}, "is_a"),
+            ("context", "post_activity", {"dose": None}, "dose"),
         ],
     )
     def test_entry_weakened(
@@ -239,6 +243,69 @@ class TestWeakeningEachKind:
         self, tmp_path: Path, kb: KnowledgeBase, rule: str, changes: dict[str, object], field: str
     ) -> None:
         assert refused(tmp_path, shipped_rule(kb, rule, **changes)) == [(f"rule {rule!r}", field)]
+
+    @pytest.mark.parametrize(
+        ("ident", "level", "motion", "what"),
+        [
+            ("post_activity", "usual", "reduced", "level from lowest to usual"),
+            ("cool_down", "lowest", "full", "range of motion from reduced to full"),
+            ("cool_down", "usual", "full", "level from lowest to usual; range of motion"),
+        ],
+    )
+    def test_a_gentle_context_dosed_less_gently(
+        self, tmp_path: Path, kb: KnowledgeBase, ident: str, level: str, motion: str, what: str
+    ) -> None:
+        dose = {**kb.contexts[ident].dose.model_dump(), "level": level, "range_of_motion": motion}  # type: ignore[union-attr]
+        with pytest.raises(KnowledgeError) as info:
+            load_knowledge(pack(tmp_path, entry(kb, "context", ident, dose=dose)))
+        (problem,) = info.value.problems
+        assert (problem.entry, problem.field) == (f"context {ident!r}", "dose")
+        assert what in problem.message
+
+    def test_a_declared_relaxation_of_a_context_dose_loads(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        usual = {**kb.contexts["cool_down"].dose.model_dump(), "level": "usual"}  # type: ignore[union-attr]
+        relax = """
+        [[relaxation]]
+        id = "usual_cool_down"
+        table = "context"
+        entry = "cool_down"
+        field = "dose"
+        reason = "Our athletes cool down at the usual holds."
+        clinician = "Dr A. Example, consultant physiotherapist"
+        cites = ["clinic-protocol"]
+        """
+        text = entry(kb, "context", "cool_down", dose=usual) + relax
+        relaxed = load_knowledge(pack(tmp_path, text))
+        assert list(relaxed.relaxations) == ["usual_cool_down"]
+        routine = recommend(context="cool_down", knowledge=relaxed)
+        assert routine.provenance.relaxations == tuple(relaxed.relaxations.values())
+        assert {s.hold_seconds for s in routine.steps if s.hold_seconds > 20} == {45}
+
+    def test_a_context_dosed_more_gently_or_reworded_loads(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        gentle = {**kb.contexts["post_activity"].dose.model_dump(), "why": "Sore: go easy."}  # type: ignore[union-attr]
+        text = entry(kb, "context", "post_activity", dose=gentle) + entry(
+            kb,
+            "context",
+            "after_sitting",
+            dose={"level": "lowest", "range_of_motion": "reduced", "why": "Go easy.",
+                  "cites": ["clinic-protocol"]},
+        )  # fmt: skip
+        stricter = load_knowledge(pack(tmp_path, text))
+        step = recommend(context="after_sitting", knowledge=stricter).steps[0]
+        assert (step.hold_seconds, step.range_of_motion) == (30, "reduced")
+        assert recommend(context="after_sitting").steps[0].range_of_motion == "full"
+
+    def test_a_context_without_a_dose_given_one_at_the_usual_level_loads(
+        self, tmp_path: Path, kb: KnowledgeBase
+    ) -> None:
+        usual = {"level": "usual", "range_of_motion": "full", "why": "As usual.",
+                 "cites": ["clinic-protocol"]}  # fmt: skip
+        assert kb.contexts["after_sleep"].dose is None
+        load_knowledge(pack(tmp_path, entry(kb, "context", "after_sleep", dose=usual)))
 
     def test_pregnancy_stop_rule_shown_to_everyone_is_stricter(
         self, tmp_path: Path, kb: KnowledgeBase

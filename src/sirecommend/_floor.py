@@ -3,8 +3,9 @@
 The floor is every red flag and its urgency, the urgency tiers (their order and their
 actions), every safety rule (``kind`` of each, the red-flag referral message, every
 forbidden combination and pregnancy rule, the cautions and stop rules a person reads),
-every position group, and the base kind (``is_a``) of every shipped movement and
-position. Base kinds themselves cannot be changed by a pack at all (see the loader).
+every position group, the base kind (``is_a``) of every shipped movement and
+position, and how gently each shipped context doses its steps. Base kinds themselves
+cannot be changed by a pack at all (see the loader).
 
 A pack may add to the floor or make it stricter. A change that would weaken it, that is
 let through a step the shipped knowledge blocks, lower an urgency, or change what a
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sirecommend._models import (
+    ContextDose,
     ForbidCombinationRule,
     GeneralCautionRule,
     PainBands,
@@ -94,6 +96,10 @@ def weakenings(shipped: Tables, merged: Tables) -> list[Weakening]:
       kind, or a rule that rules it out, would no longer leave it out), or loses a
       movement kind that a shipped ``forbid_movement_combination`` rule names (so the
       rule or its caution would no longer apply to it);
+    - ``context``: a shipped one's ``dose`` is less gentle: its ``level`` rises from
+      ``lowest`` to ``usual``, or its ``range_of_motion`` from ``reduced`` to ``full``
+      (no ``dose`` at all is the usual level at full range). After activity and in the
+      cool-down the source asks for gentle stretching (p25);
     - ``progression``: the shipped model is removed, or a change lets a dose climb
       sooner or a stretch pause later: a ``pain_during`` or ``pain_after`` band's
       ``green_max`` or ``amber_max`` rises (more green, fewer red), a ``next_morning``
@@ -118,7 +124,16 @@ def weakenings(shipped: Tables, merged: Tables) -> list[Weakening]:
     >>> weakenings(t, t)
     []
     """
-    checks = (_red_flags, _urgencies, _rules, _groups, _is_a, _stretches, _progression)
+    checks = (
+        _red_flags,
+        _urgencies,
+        _rules,
+        _groups,
+        _is_a,
+        _stretches,
+        _contexts,
+        _progression,
+    )
     return [w for check in checks for w in check(shipped, merged)]
 
 
@@ -296,6 +311,35 @@ def _stretches(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
                 "movements",
                 f"drops {_listed(lost)}, which a safety rule names: the rule or its caution "
                 "would no longer apply to it",
+            )
+
+
+def _gentleness(dose: ContextDose | None) -> tuple[str, str]:
+    """A context's ``(level, range_of_motion)``; without a ``dose``, the usual at full."""
+    return ("usual", "full") if dose is None else (dose.level, dose.range_of_motion)
+
+
+def _contexts(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
+    for old in shipped["context"].values():
+        new = merged["context"][old.id]
+        if new == old:
+            continue
+        (level, motion), (new_level, new_motion) = _gentleness(old.dose), _gentleness(new.dose)
+        harder = [
+            f"{what} from {was} to {now}"
+            for what, was, now, gentle in (
+                ("level", level, new_level, "lowest"),
+                ("range of motion", motion, new_motion, "reduced"),
+            )
+            if was == gentle and now != gentle
+        ]
+        if harder:
+            yield Weakening(
+                "context",
+                old.id,
+                "dose",
+                f"doses it less gently ({'; '.join(harder)}): every step of the context "
+                "would hold longer or move further than the shipped knowledge gives",
             )
 
 

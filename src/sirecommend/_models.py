@@ -521,6 +521,7 @@ class Relaxation(_Entry):
         "movement",
         "position",
         "stretch",
+        "context",
         "progression",
     ]
     entry: Id = Field(

@@ -56,7 +56,7 @@ from sirecommend._routine import Reason as _routine_Reason
 from sirecommend._routine import ReasonCode as _routine_ReasonCode
 from types import MappingProxyType as _types_MappingProxyType
 
-FINGERPRINT = '5ffbf9584341145d605e185d658bcd00245d77911d732abab6c4cf522d1c3bf2'
+FINGERPRINT = '30e988ba153b4146edcb0a7ab03eeb810aad05eccdb6cf1e7bd195f7758d7522'
 DIGEST = '81c08714b7a9aaee828767d8e41da2cdc986bd77cce7e600bd924a5fa134a8ca'
 
 
