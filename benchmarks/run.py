@@ -620,6 +620,51 @@ class SizeResult:
     first_call: float | None = None
     selected: float | None = None  # median stretches the selection task returns
     cells: dict[str, Cell] = field(default_factory=dict)
+    gc: GcMeter | None = None  # the collector's share of sirecommend's calls
+
+
+class GcMeter:
+    """Time Python's cyclic garbage collector spends inside the calls being measured.
+
+    A call that allocates many container objects (tuples, models) triggers collections;
+    those that run while the call's objects are alive promote them, and every so often a
+    full collection walks every object alive, the knowledge included. This says how much
+    of a call that is (see docs/benchmarks.md).
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.calls = 0
+        self.seconds = 0.0  # inside the measured calls
+        self.collecting = 0.0  # of which in the collector
+        self.collections = [0, 0, 0]  # per generation
+        self._started = 0.0
+
+    def __enter__(self) -> GcMeter:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if not self.active:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.collecting += time.perf_counter() - self._started
+            self.collections[info["generation"]] += 1
+
+    def measure(self, fn: Callable[[], object]) -> object:
+        self.active = True
+        start = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.active = False
+            self.calls += 1
 
 
 @dataclass
@@ -719,8 +764,10 @@ def measure_size(
     sample = profiles[: 5 if len(kb.stretches) > 2_000 else 50]
     result.selected = statistics.median_low(len(reference_selection(kb, p)) for p in sample)
 
+    meter = result.gc = GcMeter()
+
     def sire(p: Profile) -> object:
-        return recommend(knowledge=kb, **p)
+        return meter.measure(lambda: recommend(knowledge=kb, **p))
 
     engines: dict[str, Opener] = {"sirecommend": lambda: (sire, lambda: None)}
     notes: dict[str, str] = {}
@@ -746,7 +793,8 @@ def measure_size(
             if spent > (0.05 if s.quick else 1.0):
                 break
 
-    result.cells, opened = interleaved(engines, profiles, s, warm_up)
+    with meter:
+        result.cells, opened = interleaved(engines, profiles, s, warm_up)
     result.build.update({name: t for name, t in opened.items() if name != "sirecommend"})
     result.cells.update({name: Cell(note=note) for name, note in notes.items()})
     return result
@@ -1016,6 +1064,27 @@ def tables(r: Report) -> list[Table]:
     if r.synthetic_note:
         scale_notes.append(r.synthetic_note)
     out.append(Table("Latency against knowledge size", headers, rows, scale_notes))
+    rows = [
+        [
+            size.label,
+            f"{size.gc.calls:,}",
+            f"{100 * size.gc.collecting / size.gc.seconds:.1f}%",
+            *(f"{1000 * k / size.gc.calls:.3g}" for k in size.gc.collections),
+        ]
+        for size in r.sizes
+        if size.gc is not None and size.gc.calls
+    ]
+    out.append(
+        Table(
+            "Time in Python's cyclic garbage collector, within sirecommend's calls",
+            ["knowledge", "calls", "share", "gen 0 / 1,000 calls", "gen 1", "gen 2"],
+            rows,
+            [
+                "share: of the calls' time (warm-up included), the collector's; a full "
+                "(gen 2) collection walks every object alive, the knowledge's included"
+            ],
+        )
+    )
     rows = [
         [
             size.label,

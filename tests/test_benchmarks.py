@@ -61,6 +61,9 @@ def test_quick_run_prints_the_table(quick: tuple[subprocess.CompletedProcess[str
     assert re.search(r"knowledge +stretches +selected +sirecommend recommend\(\)", out)
     assert "synthetic_knowledge(100)" in out
     assert re.search(r"RSS after 2,000 calls +[0-9.]+ MB", out)
+    # The collector's share is measured within sirecommend's calls, per knowledge.
+    assert "Time in Python's cyclic garbage collector, within sirecommend's calls" in out
+    assert re.search(r"synthetic_knowledge\(100\) +[1-9][0-9,]* +[0-9.]+% +[0-9.]", out)
     # Each peer either has figures or says why not.
     for peer, module in (("rdflib", "rdflib"), ("CLIPS", "clips")):
         if importlib.util.find_spec(module) is None:
