@@ -477,6 +477,26 @@ class TestRollTheNamedGroups:
 
 
 class TestSubstituteChoiceMembers:
+    def test_a_blocked_stretch_says_whether_it_had_alternatives(self, kb: KnowledgeBase) -> None:
+        """``own`` for a blocked stretch with no alternatives, ``no_alternative`` when it
+        has some and none can be done, ``replaced`` when one can (``Left.why``).
+
+        ``explain`` words ``own`` like any ``why`` it does not know (only the verdict's
+        reasons), so only the stage shows it (``substitute.x_substitute__mutmut_82``).
+        """
+        profile = Profile(context="after_sitting", avoid_positions={"floor"})
+        candidates = select(kb, profile)
+        _, left = substitute(candidates, filter_candidates(kb, profile, candidates))
+        assert {item.verdict.stretch.id: item.why for item in left} == {
+            "child_pose_side_reach": "own",
+            "lower_trunk_rotation": "own",
+            "adductor_strap_supine": "no_alternative",
+            "butterfly_seated": "own",
+            "figure_four_supine": "own",
+            "hamstring_supine": "own",
+            "hip_flexor_half_kneeling": "replaced",
+        }
+
     def test_a_blocked_member_is_left_out_for_its_own_reasons(self, kb: KnowledgeBase) -> None:
         """``substitute`` marks a member it cannot offer ``own`` (as its docstring says).
 

@@ -58,7 +58,7 @@ def substitute(
         if choice is not None:
             names = named[choice.slot.stretch.id]
             if not names:
-                left.append(_member(own, verdicts[choice.slot.stretch.id], choice, verdicts))
+                left.append(_member(own, verdicts[choice.slot.stretch.id], choice))
                 continue
             if not c.focus_hits:
                 left.append(Left(own, "named", named=names))
@@ -102,7 +102,7 @@ def _choice(
     return [], [Pick(c, own, offers=offers)]
 
 
-def _member(own: Verdict, choice: Verdict, c: Candidate, verdicts: Mapping[str, Verdict]) -> Left:
+def _member(own: Verdict, choice: Verdict, c: Candidate) -> Left:
     """A member when the focus names none of its choice's: offered in it, or left out."""
     if own.blocked:
         return Left(own, "own")
