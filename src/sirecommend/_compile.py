@@ -39,6 +39,7 @@ lead movements (``Context.order``,
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -174,7 +175,8 @@ class StretchFacts:
     cites: tuple[tuple[str, ...], tuple[str, ...]]
     #: The stretches it offers as one choice (``choose_one``: roll the sore group, p15).
     choices: tuple[str, ...] = ()
-    #: How a choice offers it: the muscles it works, then its instructions, in one line.
+    #: How a choice offers it: the muscles it works, then its instructions, in one line
+    #: ("" when no choice offers it).
     offer: str = ""
 
 
@@ -340,8 +342,6 @@ def precedence_order(
     >>> precedence_order("c", m), precedence_order("c", m, [("o", "a", "b")])
     (('b', 'a'), ('a', 'b'))
     """
-    import networkx as nx  # at load only
-
     by_id = {m.id: m for m in members}
 
     def block(m: Member) -> tuple[int, int, int, str, int]:
@@ -364,24 +364,60 @@ def precedence_order(
         m = by_id[n]
         return (*block(m), 0, m.first_paragraph, n)
 
-    dag: nx.DiGraph[str] = nx.DiGraph()
-    dag.add_nodes_from(by_id)
     # Chain the blocks through barrier nodes: every member of a block precedes the
     # barrier, which precedes every member of the next block (linear, not quadratic).
+    edges: list[tuple[str, str]] = []
     for i, (barrier, b) in enumerate(barriers.items()):
-        dag.add_edges_from((sid, barrier) for sid in blocks[b])
-        dag.add_edges_from((barrier, sid) for sid in blocks[ordered[i + 1]])
+        edges += ((sid, barrier) for sid in blocks[b])
+        edges += ((barrier, sid) for sid in blocks[ordered[i + 1]])
     used = [(o, a, b) for o, a, b in orderings if a in by_id and b in by_id]
-    dag.add_edges_from((a, b) for _, a, b in used)
-    try:
-        nodes = list(nx.lexicographical_topological_sort(dag, key=key))
-    except nx.NetworkXUnfeasible:
-        cycle = {(u, v) for u, v in nx.find_cycle(dag)}
-        raise OrderingCycleError(
-            context, tuple(sorted({o for o, a, b in used if (a, b) in cycle}))
-        ) from None
-    dag.clear()  # networkx's cached views make it a reference cycle: free it now
+    edges += ((a, b) for _, a, b in used)
+    nodes = _smallest_first([*by_id, *barriers], edges, key)
+    if nodes is None:
+        import networkx as nx  # at load only, to name a cycle
+
+        dag: nx.DiGraph[str] = nx.DiGraph()
+        dag.add_nodes_from(by_id)  # members first, then the edges: the cycle found is
+        dag.add_edges_from(edges)  # the one a graph built in this order always gave
+        cycle = set(nx.find_cycle(dag))
+        raise OrderingCycleError(context, tuple(sorted({o for o, a, b in used if (a, b) in cycle})))
     return tuple(n for n in nodes if n not in barriers)
+
+
+def _smallest_first(
+    nodes: Iterable[str],
+    edges: Iterable[tuple[str, str]],
+    key: Callable[[str], tuple[Any, ...]],
+) -> list[str] | None:
+    """``nodes`` in the topological order of ``edges`` that takes, each time, the node of
+    smallest ``key`` free to come next (``key`` ends with the node: no two are equal);
+    ``None`` when the edges form a cycle.
+
+    Kahn's algorithm over plain lists and dicts, the order networkx's
+    ``lexicographical_topological_sort`` gives, at a fraction of the memory of a
+    ``DiGraph`` of 10,000 stretches.
+
+    >>> _smallest_first("abc", [("c", "a")], lambda n: (n,))
+    ['b', 'c', 'a']
+    >>> _smallest_first("ab", [("a", "b"), ("b", "a")], lambda n: (n,)) is None
+    True
+    """
+    after: dict[str, list[str]] = {n: [] for n in nodes}
+    waiting = dict.fromkeys(after, 0)
+    for a, b in edges:
+        after[a].append(b)
+        waiting[b] += 1
+    free = [key(n) for n, count in waiting.items() if not count]
+    heapq.heapify(free)
+    out: list[str] = []
+    while free:
+        n = heapq.heappop(free)[-1]
+        out.append(n)
+        for b in after[n]:
+            waiting[b] -= 1
+            if not waiting[b]:
+                heapq.heappush(free, key(b))
+    return out if len(out) == len(after) else None
 
 
 # --- the compiler -----------------------------------------------------------------------
@@ -392,6 +428,25 @@ def _citation_key(citation: str) -> tuple[str, int]:
     if m is None or m.group("para") is None:
         return citation, 0
     return m.group("source"), int(m.group("para"))
+
+
+class _Shared:
+    """Equal values built for many stretches or contexts, kept once (only while compiling).
+
+    A knowledge of 10,000 stretches gives about 24,000 slots: one tuple, string, frozenset
+    or mapping per slot where a few hundred distinct ones serve (the muscles a slot works,
+    how gentle it is, the words of a context's dose) is most of what it would hold.
+    """
+
+    def __init__(self) -> None:
+        # Per type: a plain tuple is never handed out for an equal named tuple.
+        self._seen: dict[type, dict[Any, Any]] = {}
+
+    def __call__(self, value: _V) -> _V:
+        seen = self._seen.get(type(value))
+        if seen is None:
+            seen = self._seen[type(value)] = {}
+        return seen.setdefault(value, value)  # type: ignore[no-any-return]
 
 
 class _Graph:
@@ -418,8 +473,9 @@ class _Graph:
         return found[0][0] if found else n
 
 
-def compile_graph(kb: KnowledgeBase) -> Compiled:
-    """Compile ``kb.graph`` into the :class:`Compiled` form every call reads.
+def compile_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str] | None = None) -> Compiled:
+    """Compile ``kb.graph`` (or ``graph``, the same graph built already) into the
+    :class:`Compiled` form every call reads.
 
     Raises :class:`OrderingCycleError` when a context's ordering constraints cannot hold.
 
@@ -428,11 +484,8 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
     >>> c.contexts["warm_up"].order[:2]
     ('foam_roll_hip_flexors', 'foam_roll_glutes')
     """
-    g = _Graph(kb.graph)
-    interned: dict[Any, Any] = {}  # equal compiled values, built once (compile time only)
-
-    def share(value: _V) -> _V:
-        return interned.setdefault(value, value)  # type: ignore[no-any-return]
+    g = _Graph(kb.graph if graph is None else graph)
+    share = _Shared()  # equal compiled values, built once (compile time only)
 
     # Positions: one bit each; every id a profile may avoid -> the bits it stands for.
     positions = sorted(g.nodes("position"))
@@ -550,13 +603,19 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
             ),
             rules=share(tuple(found)),
             instructions=tuple(note.text for note in st.instructions),
-            cautions=(cautions[0], cautions[1]),
+            cautions=share((cautions[0], cautions[1])),
             cites=(cites[0], cites[1]),
             choices=st.choose_one,
-            offer=offer_line([muscle_names[m] for m in st.targets], st.instructions),
+            offer=(
+                offer_line([muscle_names[m] for m in st.targets], st.instructions)
+                if st.id in offered
+                else ""
+            ),
         )
 
     stretch_nodes = {g.attr(n, "id"): n for n in g.nodes("stretch")}
+    # Only a stretch some choice offers has a line to offer it by (one string less each).
+    offered = {m for n in stretch_nodes.values() for m in g.attr(n, "entry").choose_one}
     facts = {sid: stretch_facts(n) for sid, n in sorted(stretch_nodes.items())}
     orderings = sorted(
         (d["ordering"], g.attr(u, "id"), g.attr(v, "id"))
@@ -566,7 +625,7 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
     contexts = {
         g.attr(c, "id"): _plan(g, c, facts, orderings, share) for c in sorted(g.nodes("context"))
     }
-    citations = {c for _, _, d in kb.graph.edges(data=True) for c in d.get("citations", ())}
+    citations = {c for _, _, d in g.g.edges(data=True) for c in d.get("citations", ())}
     for f in facts.values():
         citations.update(f.cites[1])
         for o in f.options:
@@ -612,7 +671,7 @@ def _short_cites(cites: Iterable[str]) -> str:
     return ", ".join(sorted(set(cites), key=_citation_key))
 
 
-def _dose(st: Stretch, context: Context, aggravated: bool) -> Dose:
+def _dose(st: Stretch, context: Context, aggravated: bool, share: _Shared) -> Dose:
     """The dose of ``st`` in ``context``: aggravated, the lowest at reduced range (the
     aggravation rule wins); else the context's level and range (``Context.dose``; absent:
     the usual dose at full range), with the context's reason when it is gentler."""
@@ -633,13 +692,17 @@ def _dose(st: Stretch, context: Context, aggravated: bool) -> Dose:
         reasons.append("Reduced range of motion, because your symptoms are aggravated.")
     elif level is not None and ceiling:
         reasons.append(f"{context.name}: {level.why} ({_short_cites(level.cites)}).")
-    return Dose(
-        hold_seconds=hold,
-        sets=sets,
-        range_of_motion="reduced" if reduced else "full",
-        seconds=step_seconds(hold, sets, d.per_side),
-        reasons=tuple(reasons),
-        ceiling=ceiling,
+    return share(
+        Dose(
+            hold_seconds=hold,
+            sets=sets,
+            range_of_motion="reduced" if reduced else "full",
+            seconds=step_seconds(hold, sets, d.per_side),
+            # The same words in many doses (a context's reason, the lowest dose
+            # when aggravated and at a gentle context's level): one string each.
+            reasons=share(tuple(share(r) for r in reasons)),
+            ceiling=ceiling,
+        )
     )
 
 
@@ -653,7 +716,7 @@ def _plan(
     c: str,
     facts: Mapping[str, StretchFacts],
     orderings: Sequence[tuple[str, str, str]],
-    share: Callable[[Dose], Dose],
+    share: _Shared,
 ) -> ContextPlan:
     """Walk the graph from one context node to its slots, in the one routine order."""
     from sirecommend._graph import node  # at load only
@@ -697,7 +760,7 @@ def _plan(
         targets = frozenset(g.attr(m, "id") for m, _ in g.out(u, "targets"))
         found.append((g.attr(u, "id"), phase, tuple(link["cites"]), alternatives, targets))
     order = precedence_order(context, members.values(), orderings, entry.order)
-    rank = {sid: i for i, sid in enumerate(order)}
+    rank = {sid: share(i) for i, sid in enumerate(order)}
     found.sort(key=lambda f: rank[f[0]])
     slots = tuple(
         Slot(
@@ -709,12 +772,12 @@ def _plan(
                 f"the {entry.phase_titles.title(phase).lower()} phase ({_short_cites(cites)})."
             ),
             alternatives=tuple(facts[a] for a in alternatives),
-            targets=targets,
+            targets=share(targets),
             doses=MappingProxyType(
                 {
                     a: (
-                        share(_dose(stretches[a], entry, False)),
-                        share(_dose(stretches[a], entry, True)),
+                        _dose(stretches[a], entry, False, share),
+                        _dose(stretches[a], entry, True, share),
                     )
                     for a in (sid, *alternatives)
                 }
@@ -725,7 +788,7 @@ def _plan(
     by_muscle: dict[str, list[int]] = {}
     for i, slot in enumerate(slots):
         for muscle in sorted(slot.targets):
-            by_muscle.setdefault(muscle, []).append(i)
+            by_muscle.setdefault(muscle, []).append(share(i))
     return ContextPlan(
         id=context,
         name=name,
@@ -734,7 +797,7 @@ def _plan(
         rank=MappingProxyType(rank),
         by_muscle=MappingProxyType({m: tuple(ix) for m, ix in sorted(by_muscle.items())}),
         gentle=MappingProxyType(
-            {sid: (PHASES.index(m.phase), -m.sequence) for sid, m in sorted(members.items())}
+            {sid: share((PHASES.index(m.phase), -m.sequence)) for sid, m in sorted(members.items())}
         ),
         default_minutes=entry.default_minutes,
     )
