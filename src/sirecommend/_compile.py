@@ -72,6 +72,7 @@ __all__ = [
     "Compiled",
     "ContextPlan",
     "Dose",
+    "GraphReading",
     "Member",
     "Option",
     "OrderingCycleError",
@@ -79,10 +80,12 @@ __all__ = [
     "Slot",
     "StretchFacts",
     "compile_graph",
+    "compile_reading",
     "default_dose",
     "lowest_dose",
     "offer_line",
     "precedence_order",
+    "read_graph",
     "step_seconds",
 ]
 
@@ -475,7 +478,8 @@ class _Graph:
 
 def compile_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str] | None = None) -> Compiled:
     """Compile ``kb.graph`` (or ``graph``, the same graph built already) into the
-    :class:`Compiled` form every call reads.
+    :class:`Compiled` form every call reads: :func:`read_graph`, then
+    :func:`compile_reading`.
 
     Raises :class:`OrderingCycleError` when a context's ordering constraints cannot hold.
 
@@ -484,7 +488,36 @@ def compile_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str] | None = None) 
     >>> c.contexts["warm_up"].order[:2]
     ('foam_roll_hip_flexors', 'foam_roll_glutes')
     """
-    g = _Graph(kb.graph if graph is None else graph)
+    return compile_reading(kb, read_graph(kb, kb.graph if graph is None else graph))
+
+
+@dataclass(frozen=True, slots=True)
+class GraphReading:
+    """Everything the compiler reads off the graph, in one walk: the graph may go after.
+
+    The per-stretch values are compiled already; the context plans (most of
+    :class:`Compiled`) are built by :func:`compile_reading` from what the graph says
+    about each stretch and context, so that the graph and the plans are never in memory
+    together (for 10,000 stretches, about 45 MB and 20 MB).
+    """
+
+    stretches: dict[str, StretchFacts]
+    read: dict[str, _StretchReading]
+    contexts: tuple[_ContextReading, ...]
+    orderings: list[tuple[str, str, str]]
+    avoid_masks: dict[str, int]
+    muscle_names: dict[str, str]
+    #: The citations the graph's edges carry.
+    citations: set[str]
+    general_cautions: tuple[str, ...]
+    pregnant_cautions: tuple[str, ...]
+    valid_ids: dict[str, frozenset[str]]
+    share: _Shared
+
+
+def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
+    """Read what the compiler needs off ``graph`` (the graph of ``kb``), in one walk."""
+    g = _Graph(graph)
     share = _Shared()  # equal compiled values, built once (compile time only)
 
     # Positions: one bit each; every id a profile may avoid -> the bits it stands for.
@@ -622,10 +655,42 @@ def compile_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str] | None = None) 
         for u in stretch_nodes.values()
         for v, d in g.out(u, "precedes")
     )
+    return GraphReading(
+        stretches=facts,
+        read={sid: _read_stretch(g, n, share) for sid, n in stretch_nodes.items()},
+        contexts=tuple(_read_context(g, c) for c in sorted(g.nodes("context"))),
+        orderings=orderings,
+        avoid_masks=dict(sorted(avoid.items())),
+        muscle_names=muscle_names,
+        citations={c for _, _, d in g.g.edges(data=True) for c in d.get("citations", ())},
+        general_cautions=tuple(
+            r.text for r in rule_entries if isinstance(r, GeneralCautionRule) and r.when == "always"
+        ),
+        pregnant_cautions=tuple(r.text for r in rule_entries if isinstance(r, GeneralCautionRule)),
+        valid_ids={
+            "equipment": frozenset(equipment_names),
+            "avoid_positions": frozenset(
+                g.attr(n, "id")
+                for k in ("position", "position_group", "position_kind")
+                for n in g.nodes(k)
+            ),
+            "red_flags": frozenset(g.attr(n, "id") for n in g.nodes("red_flag")),
+            "focus": frozenset(g.attr(m, "id") for m in g.nodes("muscle")),
+        },
+        share=share,
+    )
+
+
+def compile_reading(kb: KnowledgeBase, reading: GraphReading) -> Compiled:
+    """The :class:`Compiled` form of ``kb`` from what :func:`read_graph` read off its graph.
+
+    Raises :class:`OrderingCycleError` when a context's ordering constraints cannot hold.
+    """
+    facts, share = reading.stretches, reading.share
     contexts = {
-        g.attr(c, "id"): _plan(g, c, facts, orderings, share) for c in sorted(g.nodes("context"))
+        c.id: _plan(c, reading.read, facts, reading.orderings, share) for c in reading.contexts
     }
-    citations = {c for _, _, d in g.g.edges(data=True) for c in d.get("citations", ())}
+    citations = set(reading.citations)
     for f in facts.values():
         citations.update(f.cites[1])
         for o in f.options:
@@ -636,34 +701,20 @@ def compile_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str] | None = None) 
     return Compiled(
         contexts=MappingProxyType(contexts),
         stretches=MappingProxyType(facts),
-        avoid_masks=MappingProxyType(dict(sorted(avoid.items()))),
-        muscle_names=MappingProxyType(muscle_names),
+        avoid_masks=MappingProxyType(reading.avoid_masks),
+        muscle_names=MappingProxyType(reading.muscle_names),
         citation_rank=MappingProxyType(
             {c: i for i, c in enumerate(sorted(citations, key=_citation_key))}
         ),
-        general_cautions=tuple(
-            r.text for r in rule_entries if isinstance(r, GeneralCautionRule) and r.when == "always"
-        ),
-        pregnant_cautions=tuple(r.text for r in rule_entries if isinstance(r, GeneralCautionRule)),
+        general_cautions=reading.general_cautions,
+        pregnant_cautions=reading.pregnant_cautions,
         provenance=Provenance(
             version=__version__,
             knowledge_digest=kb.digest,
             packs=kb.packs,
             relaxations=tuple(kb.relaxations.values()),
         ),
-        valid_ids=MappingProxyType(
-            {
-                "context": frozenset(contexts),
-                "equipment": frozenset(equipment_names),
-                "avoid_positions": frozenset(
-                    g.attr(n, "id")
-                    for k in ("position", "position_group", "position_kind")
-                    for n in g.nodes(k)
-                ),
-                "red_flags": frozenset(g.attr(n, "id") for n in g.nodes("red_flag")),
-                "focus": frozenset(g.attr(m, "id") for m in g.nodes("muscle")),
-            }
-        ),
+        valid_ids=MappingProxyType({"context": frozenset(contexts), **reading.valid_ids}),
     )
 
 
@@ -711,54 +762,100 @@ def _gentle(level: ContextDose | None) -> bool:
     return level is not None and (level.level, level.range_of_motion) != ("usual", "full")
 
 
+@dataclass(frozen=True, slots=True)
+class _StretchReading:
+    """What the context plans need of one stretch node, read off the graph once."""
+
+    entry: Stretch
+    #: Its position's ``sequence`` and id.
+    sequence: int
+    position: str
+    #: The lowest article paragraph its ``cites`` edges name.
+    first_paragraph: int
+    #: The base movement kind nodes it involves.
+    kinds: frozenset[str]
+    #: The muscles it targets.
+    targets: frozenset[str]
+    #: The stretches that are alternatives of it (``alternative_of`` edges into it).
+    alternatives: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ContextReading:
+    """What the plan of one context needs of the graph: its entry and its ``suits`` links."""
+
+    id: str
+    name: str
+    entry: Context
+    #: The base movement kind nodes of its lead movements.
+    lead: frozenset[str]
+    #: Per stretch that suits it, in edge order: its id, phase and link citations.
+    links: tuple[tuple[str, Phase, tuple[str, ...]], ...]
+
+
+def _read_stretch(g: _Graph, n: str, share: _Shared) -> _StretchReading:
+    ((position, _),) = g.out(n, "in_position")
+    return _StretchReading(
+        entry=g.attr(n, "entry"),
+        sequence=g.attr(position, "sequence"),
+        position=g.attr(position, "id"),
+        first_paragraph=first_paragraph(c for _, d in g.out(n, "cites") for c in d["citations"]),
+        kinds=share(frozenset(g.kind_of(v) for v, _ in g.out(n, "involves"))),
+        targets=share(frozenset(g.attr(m, "id") for m, _ in g.out(n, "targets"))),
+        alternatives=tuple(g.attr(a, "id") for a, _ in g.into(n, "alternative_of")),
+    )
+
+
+def _read_context(g: _Graph, c: str) -> _ContextReading:
+    from sirecommend._graph import node  # at load only
+
+    entry: Context = g.attr(c, "entry")
+    return _ContextReading(
+        id=g.attr(c, "id"),
+        name=g.attr(c, "name"),
+        entry=entry,
+        lead=frozenset(
+            g.kind_of(named)
+            for m in entry.lead_movements
+            for named in (node("movement", m), node("movement_kind", m))
+            if g.g.has_node(named)
+        ),
+        links=tuple(
+            (g.attr(u, "id"), link["phase"], tuple(link["cites"])) for u, link in g.into(c, "suits")
+        ),
+    )
+
+
 def _plan(
-    g: _Graph,
-    c: str,
+    reading: _ContextReading,
+    read: Mapping[str, _StretchReading],
     facts: Mapping[str, StretchFacts],
     orderings: Sequence[tuple[str, str, str]],
     share: _Shared,
 ) -> ContextPlan:
-    """Walk the graph from one context node to its slots, in the one routine order."""
-    from sirecommend._graph import node  # at load only
-
-    context, name = g.attr(c, "id"), g.attr(c, "name")
-    entry: Context = g.attr(c, "entry")
-    lead = frozenset(
-        g.kind_of(named)
-        for m in entry.lead_movements
-        for named in (node("movement", m), node("movement_kind", m))
-        if g.g.has_node(named)
-    )
+    """One context's slots, in the one routine order, from what was read off the graph."""
+    context, name, entry, lead = reading.id, reading.name, reading.entry, reading.lead
     members: dict[str, Member] = {}
     found: list[tuple[str, Phase, tuple[str, ...], list[str], frozenset[str]]] = []
 
-    def member(n: str, phase: Phase) -> Member:
-        ((position, _),) = g.out(n, "in_position")
-        cites = [c for _, d in g.out(n, "cites") for c in d["citations"]]
-        moves = {g.kind_of(v) for v, _ in g.out(n, "involves")}
+    def member(sid: str, phase: Phase) -> Member:
+        r = read[sid]
         return Member(
-            g.attr(n, "id"),
-            phase,
-            g.attr(position, "sequence"),
-            g.attr(position, "id"),
-            first_paragraph(cites),
-            not lead.isdisjoint(moves),
+            sid, phase, r.sequence, r.position, r.first_paragraph, not lead.isdisjoint(r.kinds)
         )
 
     stretches: dict[str, Stretch] = {}
-    for u, link in g.into(c, "suits"):
-        stretches[g.attr(u, "id")] = g.attr(u, "entry")
-        for a, _ in g.into(u, "alternative_of"):
-            stretches[g.attr(a, "id")] = g.attr(a, "entry")
-        phase: Phase = link["phase"]
-        members[g.attr(u, "id")] = member(u, phase)
+    for sid, phase, cites in reading.links:
+        stretches[sid] = read[sid].entry
+        for a in read[sid].alternatives:
+            stretches[a] = read[a].entry
+        members[sid] = member(sid, phase)
         alternatives = []
-        for a, _ in g.into(u, "alternative_of"):
-            members[g.attr(a, "id")] = member(a, phase)  # in its primary's phase
-            alternatives.append(g.attr(a, "id"))
+        for a in read[sid].alternatives:
+            members[a] = member(a, phase)  # in its primary's phase
+            alternatives.append(a)
         alternatives.sort(key=lambda a: (members[a].first_paragraph, a))
-        targets = frozenset(g.attr(m, "id") for m, _ in g.out(u, "targets"))
-        found.append((g.attr(u, "id"), phase, tuple(link["cites"]), alternatives, targets))
+        found.append((sid, phase, cites, alternatives, read[sid].targets))
     order = precedence_order(context, members.values(), orderings, entry.order)
     rank = {sid: share(i) for i, sid in enumerate(order)}
     found.sort(key=lambda f: rank[f[0]])

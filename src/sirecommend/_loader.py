@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sirecommend._compile import OrderingCycleError, compile_graph
+from sirecommend._compile import OrderingCycleError, compile_reading, read_graph
 from sirecommend._facts import knowledge_facts
 from sirecommend._floor import unrelaxed, weakenings
 from sirecommend._kb import TABLES, KnowledgeBase, digest_of, freeze_table
@@ -641,14 +641,19 @@ def _build(
     )
     from sirecommend._graph import lint_graph, unfrozen_graph  # imports networkx
 
-    # The graph lives only while it is linted and compiled: cleared at once after, it
-    # is never beside the audit's facts (kb.graph builds it again on read).
+    # The graph lives only while it is linted and read: cleared at once after, it is never
+    # beside the context plans built from what was read, nor the audit's facts (kb.graph
+    # builds it again on read).
     graph = unfrozen_graph(kb)
     try:
         lint = lint_graph(graph)
         if lint:
             raise KnowledgeError([KnowledgeProblem("<graph>", "", "", p) for p in lint])
-        compiled = compile_graph(kb, graph)
+        reading = read_graph(kb, graph)
+    finally:
+        graph.clear()
+    try:
+        compiled = compile_reading(kb, reading)
     except OrderingCycleError as exc:
         raise KnowledgeError(
             [
@@ -662,8 +667,7 @@ def _build(
                 )
             ]
         ) from None
-    finally:
-        graph.clear()
+    del reading  # the plans are built: what was read goes before the facts are derived
     # The audit's facts come from the tables alone, not from the graph or the compiled core.
     return dataclasses.replace(kb, compiled=compiled, facts=knowledge_facts(kb))
 
