@@ -869,7 +869,7 @@ def _plan(
                 f"the {entry.phase_titles.title(phase).lower()} phase ({_short_cites(cites)})."
             ),
             alternatives=tuple(facts[a] for a in alternatives),
-            targets=share(targets),
+            targets=targets,
             doses=MappingProxyType(
                 {
                     a: (

@@ -56,7 +56,7 @@ from sirecommend._routine import Reason as _routine_Reason
 from sirecommend._routine import ReasonCode as _routine_ReasonCode
 from types import MappingProxyType as _types_MappingProxyType
 
-FINGERPRINT = 'ba88e9f8a449c977297cb9d2d30eb3987048e7e0651243d40e897390b9a722ad'
+FINGERPRINT = '8a1a4b3770d7e1fcf90539de98fcca0655de80204b2ed86d7236bb021bb4bfae'
 DIGEST = '81c08714b7a9aaee828767d8e41da2cdc986bd77cce7e600bd924a5fa134a8ca'
 
 
