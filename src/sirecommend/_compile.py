@@ -1,9 +1,15 @@
 """Compile the knowledge graph, once at load, into the flat structures every call reads.
 
-:func:`compile_graph` walks the frozen graph (its one source: relations come from the
-edges, the words of an entry from the entry its node carries) and returns a
-:class:`Compiled`: typed, immutable, slotted values whose size depends only on the
-knowledge. A recommendation only reads them; nothing here is filled during a call.
+:func:`compile_graph` walks the graph (its one source: relations come from the edges, the
+words of an entry from the entry its node carries) and returns a :class:`Compiled`:
+typed, immutable, slotted values whose size depends only on the knowledge. A
+recommendation only reads them; nothing here is filled during a call.
+
+It does so in two steps, so that the graph and most of what it compiles into are never in
+memory together: :func:`read_graph` reads the graph in one walk (the per-stretch values,
+compiled at once, and what each context plan needs of its nodes and edges, as a
+:class:`GraphReading`); :func:`compile_reading` builds the context plans from that
+reading. The loader clears the graph between the two.
 
 Where each fact about a stretch is compiled, and which stage reads it:
 
@@ -476,10 +482,10 @@ class _Graph:
         return found[0][0] if found else n
 
 
-def compile_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str] | None = None) -> Compiled:
-    """Compile ``kb.graph`` (or ``graph``, the same graph built already) into the
-    :class:`Compiled` form every call reads: :func:`read_graph`, then
-    :func:`compile_reading`.
+def compile_graph(kb: KnowledgeBase) -> Compiled:
+    """Compile ``kb.graph`` into the :class:`Compiled` form every call reads:
+    :func:`read_graph`, then :func:`compile_reading` (the loader clears the graph between
+    the two).
 
     Raises :class:`OrderingCycleError` when a context's ordering constraints cannot hold.
 
@@ -488,7 +494,7 @@ def compile_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str] | None = None) 
     >>> c.contexts["warm_up"].order[:2]
     ('foam_roll_hip_flexors', 'foam_roll_glutes')
     """
-    return compile_reading(kb, read_graph(kb, kb.graph if graph is None else graph))
+    return compile_reading(kb, read_graph(kb, kb.graph))
 
 
 @dataclass(frozen=True, slots=True)
