@@ -97,7 +97,7 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
 
 
 def unfrozen_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
-    """The knowledge graph of ``kb``, not frozen: the loader compiles it, then clears it.
+    """The knowledge graph of ``kb``, not frozen: the loader reads it, then clears it.
 
     Clearing it (``g.clear()``) frees its nodes and edges at once, although the views
     networkx caches on a graph make it a reference cycle; a frozen graph cannot be cleared.

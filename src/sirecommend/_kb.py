@@ -62,7 +62,7 @@ TABLES: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True, eq=False)
 class KnowledgeBase:
-    """Validated knowledge, frozen: the tables, the graph and its compiled form.
+    """Validated knowledge, frozen: the tables and the compiled form of their graph.
 
     Build one with :func:`sirecommend.load_knowledge`; never construct it by hand.
     Every table maps ids to frozen pydantic entries, in id order. Nothing here can

@@ -56,7 +56,7 @@ from sirecommend._routine import Reason as _routine_Reason
 from sirecommend._routine import ReasonCode as _routine_ReasonCode
 from types import MappingProxyType as _types_MappingProxyType
 
-FINGERPRINT = '0b7be69726d12578297c974fd88247591e1905468ed545b09925087427243c9c'
+FINGERPRINT = '5b32be03cc48573586087b2946d42784494214f355cc1fb00423b54af1c78292'
 DIGEST = '81c08714b7a9aaee828767d8e41da2cdc986bd77cce7e600bd924a5fa134a8ca'
 
 
