@@ -1,9 +1,15 @@
 """Compile the knowledge graph, once at load, into the flat structures every call reads.
 
-:func:`compile_graph` walks the frozen graph (its one source: relations come from the
-edges, the words of an entry from the entry its node carries) and returns a
-:class:`Compiled`: typed, immutable, slotted values whose size depends only on the
-knowledge. A recommendation only reads them; nothing here is filled during a call.
+:func:`compile_graph` walks the graph (its one source: relations come from the edges, the
+words of an entry from the entry its node carries) and returns a :class:`Compiled`:
+typed, immutable, slotted values whose size depends only on the knowledge. A
+recommendation only reads them; nothing here is filled during a call.
+
+It does so in two steps, so that the graph and most of what it compiles into are never in
+memory together: :func:`read_graph` reads the graph in one walk (the per-stretch values,
+compiled at once, and what each context plan needs of its nodes and edges, as a
+:class:`GraphReading`); :func:`compile_reading` builds the context plans from that
+reading. The loader clears the graph between the two.
 
 Where each fact about a stretch is compiled, and which stage reads it:
 
@@ -39,6 +45,7 @@ lead movements (``Context.order``,
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +78,7 @@ __all__ = [
     "Compiled",
     "ContextPlan",
     "Dose",
+    "GraphReading",
     "Member",
     "Option",
     "OrderingCycleError",
@@ -78,10 +86,12 @@ __all__ = [
     "Slot",
     "StretchFacts",
     "compile_graph",
+    "compile_reading",
     "default_dose",
     "lowest_dose",
     "offer_line",
     "precedence_order",
+    "read_graph",
     "step_seconds",
 ]
 
@@ -174,7 +184,8 @@ class StretchFacts:
     cites: tuple[tuple[str, ...], tuple[str, ...]]
     #: The stretches it offers as one choice (``choose_one``: roll the sore group, p15).
     choices: tuple[str, ...] = ()
-    #: How a choice offers it: the muscles it works, then its instructions, in one line.
+    #: How a choice offers it: the muscles it works, then its instructions, in one line
+    #: ("" when no choice offers it).
     offer: str = ""
 
 
@@ -340,8 +351,6 @@ def precedence_order(
     >>> precedence_order("c", m), precedence_order("c", m, [("o", "a", "b")])
     (('b', 'a'), ('a', 'b'))
     """
-    import networkx as nx  # at load only
-
     by_id = {m.id: m for m in members}
 
     def block(m: Member) -> tuple[int, int, int, str, int]:
@@ -364,24 +373,60 @@ def precedence_order(
         m = by_id[n]
         return (*block(m), 0, m.first_paragraph, n)
 
-    dag: nx.DiGraph[str] = nx.DiGraph()
-    dag.add_nodes_from(by_id)
     # Chain the blocks through barrier nodes: every member of a block precedes the
     # barrier, which precedes every member of the next block (linear, not quadratic).
+    edges: list[tuple[str, str]] = []
     for i, (barrier, b) in enumerate(barriers.items()):
-        dag.add_edges_from((sid, barrier) for sid in blocks[b])
-        dag.add_edges_from((barrier, sid) for sid in blocks[ordered[i + 1]])
+        edges += ((sid, barrier) for sid in blocks[b])
+        edges += ((barrier, sid) for sid in blocks[ordered[i + 1]])
     used = [(o, a, b) for o, a, b in orderings if a in by_id and b in by_id]
-    dag.add_edges_from((a, b) for _, a, b in used)
-    try:
-        nodes = list(nx.lexicographical_topological_sort(dag, key=key))
-    except nx.NetworkXUnfeasible:
-        cycle = {(u, v) for u, v in nx.find_cycle(dag)}
-        raise OrderingCycleError(
-            context, tuple(sorted({o for o, a, b in used if (a, b) in cycle}))
-        ) from None
-    dag.clear()  # networkx's cached views make it a reference cycle: free it now
+    edges += ((a, b) for _, a, b in used)
+    nodes = _smallest_first([*by_id, *barriers], edges, key)
+    if nodes is None:
+        import networkx as nx  # at load only, to name a cycle
+
+        dag: nx.DiGraph[str] = nx.DiGraph()
+        dag.add_nodes_from(by_id)  # members first, then the edges: the cycle found is
+        dag.add_edges_from(edges)  # the one a graph built in this order always gave
+        cycle = set(nx.find_cycle(dag))
+        raise OrderingCycleError(context, tuple(sorted({o for o, a, b in used if (a, b) in cycle})))
     return tuple(n for n in nodes if n not in barriers)
+
+
+def _smallest_first(
+    nodes: Iterable[str],
+    edges: Iterable[tuple[str, str]],
+    key: Callable[[str], tuple[Any, ...]],
+) -> list[str] | None:
+    """``nodes`` in the topological order of ``edges`` that takes, each time, the node of
+    smallest ``key`` free to come next (``key`` ends with the node: no two are equal);
+    ``None`` when the edges form a cycle.
+
+    Kahn's algorithm over plain lists and dicts, the order networkx's
+    ``lexicographical_topological_sort`` gives, at a fraction of the memory of a
+    ``DiGraph`` of 10,000 stretches.
+
+    >>> _smallest_first("abc", [("c", "a")], lambda n: (n,))
+    ['b', 'c', 'a']
+    >>> _smallest_first("ab", [("a", "b"), ("b", "a")], lambda n: (n,)) is None
+    True
+    """
+    after: dict[str, list[str]] = {n: [] for n in nodes}
+    waiting = dict.fromkeys(after, 0)
+    for a, b in edges:
+        after[a].append(b)
+        waiting[b] += 1
+    free = [key(n) for n, count in waiting.items() if not count]
+    heapq.heapify(free)
+    out: list[str] = []
+    while free:
+        n = heapq.heappop(free)[-1]
+        out.append(n)
+        for b in after[n]:
+            waiting[b] -= 1
+            if not waiting[b]:
+                heapq.heappush(free, key(b))
+    return out if len(out) == len(after) else None
 
 
 # --- the compiler -----------------------------------------------------------------------
@@ -392,6 +437,25 @@ def _citation_key(citation: str) -> tuple[str, int]:
     if m is None or m.group("para") is None:
         return citation, 0
     return m.group("source"), int(m.group("para"))
+
+
+class _Shared:
+    """Equal values built for many stretches or contexts, kept once (only while compiling).
+
+    A knowledge of 10,000 stretches gives about 24,000 slots: one tuple, string, frozenset
+    or mapping per slot where a few hundred distinct ones serve (the muscles a slot works,
+    how gentle it is, the words of a context's dose) is most of what it would hold.
+    """
+
+    def __init__(self) -> None:
+        # Per type: a plain tuple is never handed out for an equal named tuple.
+        self._seen: dict[type, dict[Any, Any]] = {}
+
+    def __call__(self, value: _V) -> _V:
+        seen = self._seen.get(type(value))
+        if seen is None:
+            seen = self._seen[type(value)] = {}
+        return seen.setdefault(value, value)  # type: ignore[no-any-return]
 
 
 class _Graph:
@@ -419,7 +483,9 @@ class _Graph:
 
 
 def compile_graph(kb: KnowledgeBase) -> Compiled:
-    """Compile ``kb.graph`` into the :class:`Compiled` form every call reads.
+    """Compile ``kb.graph`` into the :class:`Compiled` form every call reads:
+    :func:`read_graph`, then :func:`compile_reading` (the loader clears the graph between
+    the two).
 
     Raises :class:`OrderingCycleError` when a context's ordering constraints cannot hold.
 
@@ -428,11 +494,37 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
     >>> c.contexts["warm_up"].order[:2]
     ('foam_roll_hip_flexors', 'foam_roll_glutes')
     """
-    g = _Graph(kb.graph)
-    interned: dict[Any, Any] = {}  # equal compiled values, built once (compile time only)
+    return compile_reading(kb, read_graph(kb, kb.graph))
 
-    def share(value: _V) -> _V:
-        return interned.setdefault(value, value)  # type: ignore[no-any-return]
+
+@dataclass(frozen=True, slots=True)
+class GraphReading:
+    """Everything the compiler reads off the graph, in one walk: the graph may go after.
+
+    The per-stretch values are compiled already; the context plans (most of
+    :class:`Compiled`) are built by :func:`compile_reading` from what the graph says
+    about each stretch and context, so that the graph and the plans are never in memory
+    together (for 10,000 stretches, about 45 MB and 20 MB).
+    """
+
+    stretches: dict[str, StretchFacts]
+    read: dict[str, _StretchReading]
+    contexts: tuple[_ContextReading, ...]
+    orderings: list[tuple[str, str, str]]
+    avoid_masks: dict[str, int]
+    muscle_names: dict[str, str]
+    #: The citations the graph's edges carry.
+    citations: set[str]
+    general_cautions: tuple[str, ...]
+    pregnant_cautions: tuple[str, ...]
+    valid_ids: dict[str, frozenset[str]]
+    share: _Shared
+
+
+def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
+    """Read what the compiler needs off ``graph`` (the graph of ``kb``), in one walk."""
+    g = _Graph(graph)
+    share = _Shared()  # equal compiled values, built once (compile time only)
 
     # Positions: one bit each; every id a profile may avoid -> the bits it stands for.
     positions = sorted(g.nodes("position"))
@@ -550,23 +642,61 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
             ),
             rules=share(tuple(found)),
             instructions=tuple(note.text for note in st.instructions),
-            cautions=(cautions[0], cautions[1]),
+            cautions=share((cautions[0], cautions[1])),
             cites=(cites[0], cites[1]),
             choices=st.choose_one,
-            offer=offer_line([muscle_names[m] for m in st.targets], st.instructions),
+            offer=(
+                offer_line([muscle_names[m] for m in st.targets], st.instructions)
+                if st.id in offered
+                else ""
+            ),
         )
 
     stretch_nodes = {g.attr(n, "id"): n for n in g.nodes("stretch")}
+    # Only a stretch some choice offers has a line to offer it by (one string less each).
+    offered = {m for n in stretch_nodes.values() for m in g.attr(n, "entry").choose_one}
     facts = {sid: stretch_facts(n) for sid, n in sorted(stretch_nodes.items())}
     orderings = sorted(
         (d["ordering"], g.attr(u, "id"), g.attr(v, "id"))
         for u in stretch_nodes.values()
         for v, d in g.out(u, "precedes")
     )
+    return GraphReading(
+        stretches=facts,
+        read={sid: _read_stretch(g, n, share) for sid, n in stretch_nodes.items()},
+        contexts=tuple(_read_context(g, c) for c in sorted(g.nodes("context"))),
+        orderings=orderings,
+        avoid_masks=dict(sorted(avoid.items())),
+        muscle_names=muscle_names,
+        citations={c for _, _, d in g.g.edges(data=True) for c in d.get("citations", ())},
+        general_cautions=tuple(
+            r.text for r in rule_entries if isinstance(r, GeneralCautionRule) and r.when == "always"
+        ),
+        pregnant_cautions=tuple(r.text for r in rule_entries if isinstance(r, GeneralCautionRule)),
+        valid_ids={
+            "equipment": frozenset(equipment_names),
+            "avoid_positions": frozenset(
+                g.attr(n, "id")
+                for k in ("position", "position_group", "position_kind")
+                for n in g.nodes(k)
+            ),
+            "red_flags": frozenset(g.attr(n, "id") for n in g.nodes("red_flag")),
+            "focus": frozenset(g.attr(m, "id") for m in g.nodes("muscle")),
+        },
+        share=share,
+    )
+
+
+def compile_reading(kb: KnowledgeBase, reading: GraphReading) -> Compiled:
+    """The :class:`Compiled` form of ``kb`` from what :func:`read_graph` read off its graph.
+
+    Raises :class:`OrderingCycleError` when a context's ordering constraints cannot hold.
+    """
+    facts, share = reading.stretches, reading.share
     contexts = {
-        g.attr(c, "id"): _plan(g, c, facts, orderings, share) for c in sorted(g.nodes("context"))
+        c.id: _plan(c, reading.read, facts, reading.orderings, share) for c in reading.contexts
     }
-    citations = {c for _, _, d in kb.graph.edges(data=True) for c in d.get("citations", ())}
+    citations = set(reading.citations)
     for f in facts.values():
         citations.update(f.cites[1])
         for o in f.options:
@@ -577,34 +707,20 @@ def compile_graph(kb: KnowledgeBase) -> Compiled:
     return Compiled(
         contexts=MappingProxyType(contexts),
         stretches=MappingProxyType(facts),
-        avoid_masks=MappingProxyType(dict(sorted(avoid.items()))),
-        muscle_names=MappingProxyType(muscle_names),
+        avoid_masks=MappingProxyType(reading.avoid_masks),
+        muscle_names=MappingProxyType(reading.muscle_names),
         citation_rank=MappingProxyType(
             {c: i for i, c in enumerate(sorted(citations, key=_citation_key))}
         ),
-        general_cautions=tuple(
-            r.text for r in rule_entries if isinstance(r, GeneralCautionRule) and r.when == "always"
-        ),
-        pregnant_cautions=tuple(r.text for r in rule_entries if isinstance(r, GeneralCautionRule)),
+        general_cautions=reading.general_cautions,
+        pregnant_cautions=reading.pregnant_cautions,
         provenance=Provenance(
             version=__version__,
             knowledge_digest=kb.digest,
             packs=kb.packs,
             relaxations=tuple(kb.relaxations.values()),
         ),
-        valid_ids=MappingProxyType(
-            {
-                "context": frozenset(contexts),
-                "equipment": frozenset(equipment_names),
-                "avoid_positions": frozenset(
-                    g.attr(n, "id")
-                    for k in ("position", "position_group", "position_kind")
-                    for n in g.nodes(k)
-                ),
-                "red_flags": frozenset(g.attr(n, "id") for n in g.nodes("red_flag")),
-                "focus": frozenset(g.attr(m, "id") for m in g.nodes("muscle")),
-            }
-        ),
+        valid_ids=MappingProxyType({"context": frozenset(contexts), **reading.valid_ids}),
     )
 
 
@@ -612,7 +728,7 @@ def _short_cites(cites: Iterable[str]) -> str:
     return ", ".join(sorted(set(cites), key=_citation_key))
 
 
-def _dose(st: Stretch, context: Context, aggravated: bool) -> Dose:
+def _dose(st: Stretch, context: Context, aggravated: bool, share: _Shared) -> Dose:
     """The dose of ``st`` in ``context``: aggravated, the lowest at reduced range (the
     aggravation rule wins); else the context's level and range (``Context.dose``; absent:
     the usual dose at full range), with the context's reason when it is gentler."""
@@ -633,13 +749,17 @@ def _dose(st: Stretch, context: Context, aggravated: bool) -> Dose:
         reasons.append("Reduced range of motion, because your symptoms are aggravated.")
     elif level is not None and ceiling:
         reasons.append(f"{context.name}: {level.why} ({_short_cites(level.cites)}).")
-    return Dose(
-        hold_seconds=hold,
-        sets=sets,
-        range_of_motion="reduced" if reduced else "full",
-        seconds=step_seconds(hold, sets, d.per_side),
-        reasons=tuple(reasons),
-        ceiling=ceiling,
+    return share(
+        Dose(
+            hold_seconds=hold,
+            sets=sets,
+            range_of_motion="reduced" if reduced else "full",
+            seconds=step_seconds(hold, sets, d.per_side),
+            # The same words in many doses (a context's reason, the lowest dose
+            # when aggravated and at a gentle context's level): one string each.
+            reasons=share(tuple(share(r) for r in reasons)),
+            ceiling=ceiling,
+        )
     )
 
 
@@ -648,56 +768,102 @@ def _gentle(level: ContextDose | None) -> bool:
     return level is not None and (level.level, level.range_of_motion) != ("usual", "full")
 
 
-def _plan(
-    g: _Graph,
-    c: str,
-    facts: Mapping[str, StretchFacts],
-    orderings: Sequence[tuple[str, str, str]],
-    share: Callable[[Dose], Dose],
-) -> ContextPlan:
-    """Walk the graph from one context node to its slots, in the one routine order."""
+@dataclass(frozen=True, slots=True)
+class _StretchReading:
+    """What the context plans need of one stretch node, read off the graph once."""
+
+    entry: Stretch
+    #: Its position's ``sequence`` and id.
+    sequence: int
+    position: str
+    #: The lowest article paragraph its ``cites`` edges name.
+    first_paragraph: int
+    #: The base movement kind nodes it involves.
+    kinds: frozenset[str]
+    #: The muscles it targets.
+    targets: frozenset[str]
+    #: The stretches that are alternatives of it (``alternative_of`` edges into it).
+    alternatives: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ContextReading:
+    """What the plan of one context needs of the graph: its entry and its ``suits`` links."""
+
+    id: str
+    name: str
+    entry: Context
+    #: The base movement kind nodes of its lead movements.
+    lead: frozenset[str]
+    #: Per stretch that suits it, in edge order: its id, phase and link citations.
+    links: tuple[tuple[str, Phase, tuple[str, ...]], ...]
+
+
+def _read_stretch(g: _Graph, n: str, share: _Shared) -> _StretchReading:
+    ((position, _),) = g.out(n, "in_position")
+    return _StretchReading(
+        entry=g.attr(n, "entry"),
+        sequence=g.attr(position, "sequence"),
+        position=g.attr(position, "id"),
+        first_paragraph=first_paragraph(c for _, d in g.out(n, "cites") for c in d["citations"]),
+        kinds=share(frozenset(g.kind_of(v) for v, _ in g.out(n, "involves"))),
+        targets=share(frozenset(g.attr(m, "id") for m, _ in g.out(n, "targets"))),
+        alternatives=tuple(g.attr(a, "id") for a, _ in g.into(n, "alternative_of")),
+    )
+
+
+def _read_context(g: _Graph, c: str) -> _ContextReading:
     from sirecommend._graph import node  # at load only
 
-    context, name = g.attr(c, "id"), g.attr(c, "name")
     entry: Context = g.attr(c, "entry")
-    lead = frozenset(
-        g.kind_of(named)
-        for m in entry.lead_movements
-        for named in (node("movement", m), node("movement_kind", m))
-        if g.g.has_node(named)
+    return _ContextReading(
+        id=g.attr(c, "id"),
+        name=g.attr(c, "name"),
+        entry=entry,
+        lead=frozenset(
+            g.kind_of(named)
+            for m in entry.lead_movements
+            for named in (node("movement", m), node("movement_kind", m))
+            if g.g.has_node(named)
+        ),
+        links=tuple(
+            (g.attr(u, "id"), link["phase"], tuple(link["cites"])) for u, link in g.into(c, "suits")
+        ),
     )
+
+
+def _plan(
+    reading: _ContextReading,
+    read: Mapping[str, _StretchReading],
+    facts: Mapping[str, StretchFacts],
+    orderings: Sequence[tuple[str, str, str]],
+    share: _Shared,
+) -> ContextPlan:
+    """One context's slots, in the one routine order, from what was read off the graph."""
+    context, name, entry, lead = reading.id, reading.name, reading.entry, reading.lead
     members: dict[str, Member] = {}
     found: list[tuple[str, Phase, tuple[str, ...], list[str], frozenset[str]]] = []
 
-    def member(n: str, phase: Phase) -> Member:
-        ((position, _),) = g.out(n, "in_position")
-        cites = [c for _, d in g.out(n, "cites") for c in d["citations"]]
-        moves = {g.kind_of(v) for v, _ in g.out(n, "involves")}
+    def member(sid: str, phase: Phase) -> Member:
+        r = read[sid]
         return Member(
-            g.attr(n, "id"),
-            phase,
-            g.attr(position, "sequence"),
-            g.attr(position, "id"),
-            first_paragraph(cites),
-            not lead.isdisjoint(moves),
+            sid, phase, r.sequence, r.position, r.first_paragraph, not lead.isdisjoint(r.kinds)
         )
 
     stretches: dict[str, Stretch] = {}
-    for u, link in g.into(c, "suits"):
-        stretches[g.attr(u, "id")] = g.attr(u, "entry")
-        for a, _ in g.into(u, "alternative_of"):
-            stretches[g.attr(a, "id")] = g.attr(a, "entry")
-        phase: Phase = link["phase"]
-        members[g.attr(u, "id")] = member(u, phase)
+    for sid, phase, cites in reading.links:
+        stretches[sid] = read[sid].entry
+        for a in read[sid].alternatives:
+            stretches[a] = read[a].entry
+        members[sid] = member(sid, phase)
         alternatives = []
-        for a, _ in g.into(u, "alternative_of"):
-            members[g.attr(a, "id")] = member(a, phase)  # in its primary's phase
-            alternatives.append(g.attr(a, "id"))
+        for a in read[sid].alternatives:
+            members[a] = member(a, phase)  # in its primary's phase
+            alternatives.append(a)
         alternatives.sort(key=lambda a: (members[a].first_paragraph, a))
-        targets = frozenset(g.attr(m, "id") for m, _ in g.out(u, "targets"))
-        found.append((g.attr(u, "id"), phase, tuple(link["cites"]), alternatives, targets))
+        found.append((sid, phase, cites, alternatives, read[sid].targets))
     order = precedence_order(context, members.values(), orderings, entry.order)
-    rank = {sid: i for i, sid in enumerate(order)}
+    rank = {sid: share(i) for i, sid in enumerate(order)}
     found.sort(key=lambda f: rank[f[0]])
     slots = tuple(
         Slot(
@@ -713,8 +879,8 @@ def _plan(
             doses=MappingProxyType(
                 {
                     a: (
-                        share(_dose(stretches[a], entry, False)),
-                        share(_dose(stretches[a], entry, True)),
+                        _dose(stretches[a], entry, False, share),
+                        _dose(stretches[a], entry, True, share),
                     )
                     for a in (sid, *alternatives)
                 }
@@ -725,7 +891,7 @@ def _plan(
     by_muscle: dict[str, list[int]] = {}
     for i, slot in enumerate(slots):
         for muscle in sorted(slot.targets):
-            by_muscle.setdefault(muscle, []).append(i)
+            by_muscle.setdefault(muscle, []).append(share(i))
     return ContextPlan(
         id=context,
         name=name,
@@ -734,7 +900,7 @@ def _plan(
         rank=MappingProxyType(rank),
         by_muscle=MappingProxyType({m: tuple(ix) for m, ix in sorted(by_muscle.items())}),
         gentle=MappingProxyType(
-            {sid: (PHASES.index(m.phase), -m.sequence) for sid, m in sorted(members.items())}
+            {sid: share((PHASES.index(m.phase), -m.sequence)) for sid, m in sorted(members.items())}
         ),
         default_minutes=entry.default_minutes,
     )

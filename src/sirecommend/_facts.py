@@ -557,10 +557,10 @@ def _stretch_facts(
         OptionFacts(
             o.uses,
             None if o.uses is None else kb.equipment[o.uses].name,
-            share(expected_instructions(st, o)),
+            expected_instructions(st, o),
         )
         for o in st.equipment
-    ) or (OptionFacts(None, None, share(expected_instructions(st, None))),)
+    ) or (OptionFacts(None, None, expected_instructions(st, None)),)
     needs = (
         None
         if any(o.uses is None for o in options)
@@ -575,8 +575,15 @@ def _stretch_facts(
     cautions = [
         share(expected_cautions(rules, st, kinds, aggravated)) for aggravated in (False, True)
     ]
+    # A stretch's own values (its looks, its instructions) are equal only within it:
+    # kept once here, not in ``share``, which would hold one entry per stretch.
+    own: dict[tuple[object, ...], tuple[object, ...]] = {}
     looks = [
-        tuple(share(_look(st, position_name, o, dose, cautions[i == AGGRAVATED])) for o in options)
+        tuple(
+            own.setdefault(look, look)
+            for o in options
+            for look in [_look(st, position_name, o, dose, cautions[i == AGGRAVATED])]
+        )
         for i, dose in enumerate(doses)
     ]
     return StretchFacts(
@@ -607,7 +614,7 @@ def _stretch_facts(
         alternative_of=st.alternative_of,
         alternatives=alternatives,
         orderings=orderings,
-        looks=share(tuple(looks)),
+        looks=tuple(looks),
         choices=st.choose_one,
         choice_of=choice_of,
         offer=expected_offer(kb, st),

@@ -26,7 +26,6 @@ cites            any entry           source
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -43,6 +42,7 @@ __all__ = [
     "lint_graph",
     "node",
     "out_neighbours",
+    "unfrozen_graph",
 ]
 
 NODE_KINDS = (
@@ -92,6 +92,16 @@ def _source_of(citation: str) -> str:
 
 def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
     """Build the frozen knowledge graph of a (validated) knowledge base."""
+    frozen: nx.MultiDiGraph[str] = nx.freeze(unfrozen_graph(kb))
+    return frozen
+
+
+def unfrozen_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
+    """The knowledge graph of ``kb``, not frozen: the loader reads it, then clears it.
+
+    Clearing it (``g.clear()``) frees its nodes and edges at once, although the views
+    networkx caches on a graph make it a reference cycle; a frozen graph cannot be cleared.
+    """
     g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     names: dict[str, str] = {}
 
@@ -99,6 +109,11 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
         # The module's node(), with one string per name: the graph keeps the string it
         # is given for every edge.
         name = f"{kind}:{id_}"
+        return names.setdefault(name, name)
+
+    def key(relation: str, to: str) -> str:
+        # One string per edge key too ("targets:glutes" is the key of every edge to it).
+        name = f"{relation}:{to}"
         return names.setdefault(name, name)
 
     def add(kind: str, id_: str, **attrs: Any) -> str:
@@ -110,16 +125,20 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
         g.add_edge(
             a,
             b,
-            key=relation if relation != "requires" else f"requires:{b}",
+            key=relation if relation != "requires" else key("requires", b),
             relation=relation,
             **attrs,
         )
 
-    def cite(a: str, cites: Iterable[str]) -> None:
+    def cite(a: str, cites: tuple[str, ...]) -> None:
         for source in sorted({_source_of(c) for c in cites}):
             refs = tuple(c for c in cites if _source_of(c) == source)
             g.add_edge(
-                a, node("source", source), key=f"cites:{source}", relation="cites", citations=refs
+                a,
+                node("source", source),
+                key=key("cites", source),
+                relation="cites",
+                citations=cites if refs == cites else refs,
             )
 
     for s in kb.sources.values():
@@ -155,9 +174,9 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
         cite(name, st.cites)
         link(name, node("position", st.position), "in_position")
         for m in st.targets:
-            g.add_edge(name, node("muscle", m), key=f"targets:{m}", relation="targets")
+            g.add_edge(name, node("muscle", m), key=key("targets", m), relation="targets")
         for m in st.movements:
-            g.add_edge(name, node("movement", m), key=f"involves:{m}", relation="involves")
+            g.add_edge(name, node("movement", m), key=key("involves", m), relation="involves")
         for rank, option in enumerate(st.equipment):
             if option.uses is not None:
                 link(name, node("equipment", option.uses), "requires", preference=rank)
@@ -165,7 +184,7 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
             g.add_edge(
                 name,
                 node("context", ctx.context),
-                key=f"suits:{ctx.context}",
+                key=key("suits", ctx.context),
                 relation="suits",
                 phase=ctx.phase or st.phase,
                 cites=ctx.cites,
@@ -186,10 +205,10 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
         if isinstance(r, ForbidCombinationRule):
             for m in r.movements:
                 kind = "movement" if m in kb.movements else "movement_kind"
-                g.add_edge(name, node(kind, m), key=f"forbids:{m}", relation="forbids")
+                g.add_edge(name, node(kind, m), key=key("forbids", m), relation="forbids")
             for m in r.caution_movements:
                 kind = "movement" if m in kb.movements else "movement_kind"
-                g.add_edge(name, node(kind, m), key=f"cautions:{m}", relation="cautions")
+                g.add_edge(name, node(kind, m), key=key("cautions", m), relation="cautions")
         elif isinstance(r, PregnancyRule):
             for p in r.positions:
                 kind = (
@@ -202,12 +221,11 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph[str]:
                 g.add_edge(
                     name,
                     node(kind, p),
-                    key=f"forbids:{p}",
+                    key=key("forbids", p),
                     relation="forbids",
                     from_trimester=r.from_trimester,
                 )
-    frozen: nx.MultiDiGraph[str] = nx.freeze(g)
-    return frozen
+    return g
 
 
 def out_neighbours(g: nx.MultiDiGraph[str], n: str, relation: str) -> list[str]:

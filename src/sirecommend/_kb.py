@@ -62,7 +62,7 @@ TABLES: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True, eq=False)
 class KnowledgeBase:
-    """Validated knowledge, frozen: the tables, the graph and its compiled form.
+    """Validated knowledge, frozen: the tables and the compiled form of their graph.
 
     Build one with :func:`sirecommend.load_knowledge`; never construct it by hand.
     Every table maps ids to frozen pydantic entries, in id order. Nothing here can
@@ -101,9 +101,6 @@ class KnowledgeBase:
     origins: Mapping[tuple[str, str], str]
     #: The pack directories loaded after the shipped knowledge, in order.
     packs: tuple[str, ...]
-    #: The graph built at load (``None`` for the shipped knowledge made from its
-    #: generated compiled form): read it as :attr:`graph`.
-    _graph: nx.MultiDiGraph[str] | None = field(repr=False)
     #: The graph compiled, at load, into what every call reads (see
     #: ``sirecommend._compile``); its size depends only on the knowledge.
     compiled: Compiled = field(repr=False)
@@ -117,17 +114,17 @@ class KnowledgeBase:
     def graph(self) -> nx.MultiDiGraph[str]:
         """The knowledge graph, frozen: every entry a node, every reference an edge.
 
-        Built at load, and compiled into :attr:`compiled`. The shipped knowledge is made
-        from its generated compiled form without one, so that a program that never asks
-        for the graph never imports networkx; for it, each read builds the graph anew
-        from the tables (a few milliseconds; nothing is kept).
+        Built at load, compiled into :attr:`compiled`, and then let go: what a call
+        reads is all in :attr:`compiled`, and a graph of 10,000 stretches would hold
+        about 45 MB for no call. Each read builds the graph anew from the tables (a few
+        milliseconds for the shipped knowledge; nothing is kept), and a program that
+        never asks for it never imports networkx (the shipped knowledge is made from its
+        generated compiled form).
 
         >>> from sirecommend import load_knowledge
         >>> load_knowledge().graph.nodes["stretch:hamstring_supine"]["kind"]
         'stretch'
         """
-        if self._graph is not None:
-            return self._graph
         from sirecommend._graph import build_graph
 
         return build_graph(self)

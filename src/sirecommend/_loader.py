@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sirecommend._compile import OrderingCycleError, compile_graph
+from sirecommend._compile import OrderingCycleError, compile_reading, read_graph
 from sirecommend._facts import knowledge_facts
 from sirecommend._floor import unrelaxed, weakenings
 from sirecommend._kb import TABLES, KnowledgeBase, digest_of, freeze_table
@@ -635,20 +635,25 @@ def _build(
         **frozen,
         origins=freeze_table(origins),
         packs=packs,
-        _graph=None,  # set just below, once the tables exist
         compiled=None,  # type: ignore[arg-type]  # compiled from the graph, below
         facts=None,  # type: ignore[arg-type]  # derived from the tables, below (audit)
         digest=digest_of(frozen),
     )
-    from sirecommend._graph import build_graph, lint_graph  # imports networkx
+    from sirecommend._graph import lint_graph, unfrozen_graph  # imports networkx
 
-    graph = build_graph(kb)
-    lint = lint_graph(graph)
-    if lint:
-        raise KnowledgeError([KnowledgeProblem("<graph>", "", "", p) for p in lint])
-    kb = dataclasses.replace(kb, _graph=graph)
+    # The graph lives only while it is linted and read: cleared at once after, it is never
+    # beside the context plans built from what was read, nor the audit's facts (kb.graph
+    # builds it again on read).
+    graph = unfrozen_graph(kb)
     try:
-        compiled = compile_graph(kb)
+        lint = lint_graph(graph)
+        if lint:
+            raise KnowledgeError([KnowledgeProblem("<graph>", "", "", p) for p in lint])
+        reading = read_graph(kb, graph)
+    finally:
+        graph.clear()
+    try:
+        compiled = compile_reading(kb, reading)
     except OrderingCycleError as exc:
         raise KnowledgeError(
             [
@@ -662,6 +667,7 @@ def _build(
                 )
             ]
         ) from None
+    del reading  # the plans are built: what was read goes before the facts are derived
     # The audit's facts come from the tables alone, not from the graph or the compiled core.
     return dataclasses.replace(kb, compiled=compiled, facts=knowledge_facts(kb))
 
@@ -744,9 +750,7 @@ def _prebuilt_knowledge() -> KnowledgeBase | None:
     root = shipped_knowledge_dir()
     parts = _prebuilt.parts()
     origins = {key: str(root / rel) for key, rel in parts.pop("origins").items()}
-    return KnowledgeBase(
-        **parts, origins=freeze_table(origins), packs=(), _graph=None, digest=_prebuilt.DIGEST
-    )
+    return KnowledgeBase(**parts, origins=freeze_table(origins), packs=(), digest=_prebuilt.DIGEST)
 
 
 def load_knowledge(*packs: PathArg) -> KnowledgeBase:
