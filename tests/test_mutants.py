@@ -54,6 +54,32 @@ def _messages(shipped: dict[str, Any], merged: dict[str, Any]) -> dict[tuple[str
 class TestFloorMessages:
     """The problem a refused pack gets says what it weakened, in words a clinic can act on."""
 
+    def test_a_red_flag_weakened_three_ways(self, kb: KnowledgeBase) -> None:
+        t = _tables(kb)
+        weaker = _changed(t, "red_flag", "fever", urgency="urgent", name="Warm", message="Rest.")
+        assert _messages(t, weaker) == {
+            ("fever", "urgency"): "lowers the urgency from 'same_day' to 'urgent'",
+            ("fever", "name"): "changes the name a referral gives for this flag",
+            ("fever", "message"): "changes the message a referral gives for this flag",
+        }
+
+    def test_a_red_flag_kept_at_its_tier_or_raised_is_no_weakening(self, kb: KnowledgeBase) -> None:
+        # Another citation, the same tier: not lowered (the tiers compare by rank, and a
+        # flag at the same rank has not lost any urgency); a higher tier is stricter.
+        t = _tables(kb)
+        cites = (*kb.red_flags["fever"].cites, "nhs-cauda-equina")
+        assert weakenings(t, _changed(t, "red_flag", "fever", cites=cites)) == []
+        assert weakenings(t, _changed(t, "red_flag", "fever", urgency="emergency")) == []
+
+    def test_an_urgency_tier_weakened_two_ways(self, kb: KnowledgeBase) -> None:
+        t = _tables(kb)
+        weaker = _changed(t, "urgency", "urgent", action="See someone some day.", rank=5)
+        assert _messages(t, weaker) == {
+            ("urgent", "action"): "changes what this tier tells a person",
+            ("urgent", "rank"): "rank 5 changes its order against 'same_day' (rank 3): the "
+            "order of the tiers is fixed",
+        }
+
     def test_a_group_that_loses_several_kinds_lists_them(self, kb: KnowledgeBase) -> None:
         t = _tables(kb)
         found = _messages(t, _changed(t, "position_group", "floor", members=["standing"]))
@@ -1456,3 +1482,21 @@ def test_a_group_offered_only_within_a_choice_that_is_left_out_names_it() -> Non
             "It is offered only within Foam rolling: the sore muscle group, which is left out.",
         )
     ]
+
+
+def test_a_referral_cites_its_sources_in_paragraph_order(tmp_path: Path) -> None:
+    # A clinic's flag cites paragraph 9; its tier cites 26 and 27: the referral lists them
+    # in the source's order (9, 26, 27), not as the strings sort ("p26" < "p27" < "p9").
+    text = """
+    [[red_flag]]
+    id = "clinic_flag"
+    name = "Pain that wakes you"
+    urgency = "stop_and_review"
+    message = "Pain that wakes you at night needs a professional's review."
+    cites = ["si-stretch-guide#p9"]
+    """
+    knowledge = load_knowledge(_pack(tmp_path, text))
+    referral = recommend(context="after_sitting", red_flags={"clinic_flag"}, knowledge=knowledge)
+    assert referral.referral is not None
+    paragraphs = [c for c in referral.referral.sources if c.startswith("si-stretch-guide#")]
+    assert paragraphs == ["si-stretch-guide#p9", "si-stretch-guide#p26", "si-stretch-guide#p27"]

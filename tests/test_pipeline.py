@@ -478,11 +478,13 @@ class TestRollTheNamedGroups:
 
 class TestSubstituteChoiceMembers:
     def test_a_blocked_stretch_says_whether_it_had_alternatives(self, kb: KnowledgeBase) -> None:
-        """``own`` for a blocked stretch with no alternatives, ``no_alternative`` when it
-        has some and none can be done, ``replaced`` when one can (``Left.why``).
+        """``own`` for a blocked stretch with no alternatives (or a blocked alternative),
+        ``no_alternative`` when it has some and none can be done, ``replaced`` when one
+        can, ``not_needed`` for an alternative beside its primary (``Left.why``).
 
         ``explain`` words ``own`` like any ``why`` it does not know (only the verdict's
-        reasons), so only the stage shows it (``substitute.x_substitute__mutmut_82``).
+        reasons), so only the stage shows it (``substitute.x_substitute__mutmut_82``, ``_109``
+        to ``_121``).
         """
         profile = Profile(context="after_sitting", avoid_positions={"floor"})
         candidates = select(kb, profile)
@@ -495,6 +497,15 @@ class TestSubstituteChoiceMembers:
             "figure_four_supine": "own",
             "hamstring_supine": "own",
             "hip_flexor_half_kneeling": "replaced",
+        }
+        profile = Profile(context="after_sitting", equipment={"strap"}, minutes=60)
+        candidates = select(kb, profile)
+        _, left = substitute(candidates, filter_candidates(kb, profile, candidates))
+        assert {
+            item.verdict.stretch.id: (item.why, item.other and item.other.id) for item in left
+        } == {
+            "butterfly_seated": ("not_needed", "adductor_strap_supine"),
+            "hip_flexor_standing_lunge": ("not_needed", "hip_flexor_half_kneeling"),
         }
 
     def test_a_blocked_member_is_left_out_for_its_own_reasons(self, kb: KnowledgeBase) -> None:

@@ -49,7 +49,7 @@ def explain(
         excluded = _referral_exclusions(kb, plan, referral)
     else:
         excluded = _exclusions(profile, plan, left, dropped, compiled.muscle_names)
-    steps = tuple(_step(kb, plan, d, profile.aggravated) for d in kept)
+    steps = tuple(_step(kb, d, profile.aggravated) for d in kept)
     return Routine(
         context=profile.context,
         status="referred" if referral else ("ok" if steps else "nothing_fits"),
@@ -67,7 +67,7 @@ def explain(
     )
 
 
-def _step(kb: KnowledgeBase, plan: ContextPlan, d: Dosed, aggravated: bool) -> Step:
+def _step(kb: KnowledgeBase, d: Dosed, aggravated: bool) -> Step:
     pick, dose = d.pick, d.dose
     slot, hits = pick.candidate.slot, pick.candidate.focus_hits
     st, option = pick.verdict.stretch, pick.verdict.option
