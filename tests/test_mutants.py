@@ -71,6 +71,51 @@ class TestFloorMessages:
         assert weakenings(t, _changed(t, "red_flag", "fever", cites=cites)) == []
         assert weakenings(t, _changed(t, "red_flag", "fever", urgency="emergency")) == []
 
+    def test_a_rule_of_another_kind(self, kb: KnowledgeBase) -> None:
+        t = _tables(kb)
+        caution = kb.rules["stretch_gently"].model_copy(update={"id": "no_rotation_with_side_bend"})
+        weaker = {**t, "rule": {**t["rule"], "no_rotation_with_side_bend": caution}}
+        assert _messages(t, weaker) == {
+            ("no_rotation_with_side_bend", "kind"): "changes the rule from "
+            "'forbid_movement_combination'"
+        }
+
+    def test_a_stop_rule_shown_only_when_pregnant(self, kb: KnowledgeBase) -> None:
+        t = _tables(kb)
+        assert _messages(t, _changed(t, "rule", "stretch_gently", when="pregnant")) == {
+            ("stretch_gently", "when"): "shows the stop rule only when pregnant"
+        }
+
+    def test_a_second_referral_rule(self, kb: KnowledgeBase) -> None:
+        t = _tables(kb)
+        second = kb.rules["red_flags_stop_and_refer"].model_copy(update={"id": "keep_going"})
+        weaker = {**t, "rule": {**t["rule"], "keep_going": second}}
+        assert _messages(t, weaker) == {
+            ("keep_going", "kind"): "adds a red_flag_referral rule: its message would join "
+            "what every referral tells a person"
+        }
+
+    def test_every_group_is_compared_past_an_unchanged_one(self, kb: KnowledgeBase) -> None:
+        # Knowledge with a second group after ``floor``: ``floor`` unchanged, ``mats`` weaker.
+        t = _tables(kb)
+        mats = kb.position_groups["floor"].model_copy(
+            update={"id": "mats", "members": ("supine", "prone")}
+        )
+        shipped = {**t, "position_group": {**t["position_group"], "mats": mats}}
+        fewer = mats.model_copy(update={"members": ("supine",)})
+        weaker = {**t, "position_group": {**t["position_group"], "mats": fewer}}
+        assert _messages(shipped, weaker) == {
+            ("mats", "members"): "no longer holds prone: avoiding the group would let them through"
+        }
+
+    def test_a_movement_of_another_kind(self, kb: KnowledgeBase) -> None:
+        # (The loader also refuses a shipped movement's new kind; this is the floor's word.)
+        t = _tables(kb)
+        assert _messages(t, _changed(t, "movement", "side_bend", is_a="flexion")) == {
+            ("side_bend", "is_a"): "changes its kind from 'side_bend' to 'flexion': rules "
+            "match by kind"
+        }
+
     def test_an_urgency_tier_weakened_two_ways(self, kb: KnowledgeBase) -> None:
         t = _tables(kb)
         weaker = _changed(t, "urgency", "urgent", action="See someone some day.", rank=5)
