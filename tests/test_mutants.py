@@ -116,6 +116,31 @@ class TestFloorMessages:
             "match by kind"
         }
 
+    def test_a_replaced_stretch_moved_and_without_its_ruled_movement(
+        self, kb: KnowledgeBase
+    ) -> None:
+        t = _tables(kb)
+        moved = _changed(t, "stretch", "hamstring_supine", position="standing")
+        still = _changed(moved, "stretch", "lower_trunk_rotation", movements=("hip_flexion",))
+        assert _messages(t, still) == {
+            ("hamstring_supine", "position"): "moves it from supine to standing: whoever "
+            "avoids supine, or a rule against it, would get it; add a new stretch for another "
+            "position",
+            ("lower_trunk_rotation", "movements"): "drops rotation, which a safety rule names: "
+            "the rule or its caution would no longer apply to it",
+        }
+
+    def test_a_context_dosed_less_gently(self, kb: KnowledgeBase) -> None:
+        t = _tables(kb)
+        dose = kb.contexts["cool_down"].dose
+        assert dose is not None
+        usual = dose.model_copy(update={"level": "usual", "range_of_motion": "full"})
+        assert _messages(t, _changed(t, "context", "cool_down", dose=usual)) == {
+            ("cool_down", "dose"): "doses it less gently (level from lowest to usual; range of "
+            "motion from reduced to full): every step of the context would hold longer or move "
+            "further than the shipped knowledge gives"
+        }
+
     def test_an_urgency_tier_weakened_two_ways(self, kb: KnowledgeBase) -> None:
         t = _tables(kb)
         weaker = _changed(t, "urgency", "urgent", action="See someone some day.", rank=5)
