@@ -141,6 +141,26 @@ class TestFloorMessages:
             "further than the shipped knowledge gives"
         }
 
+    def test_every_progression_model_is_compared_past_one_unchanged_or_removed(
+        self, kb: KnowledgeBase
+    ) -> None:
+        # Knowledge with a second model after the shipped one: the first unchanged, or
+        # removed, and the second weaker each time.
+        t = _tables(kb)
+        model = kb.progression["traffic_light"]
+        second = model.model_copy(update={"id": "second"})
+        shipped = {**t, "progression": {**t["progression"], "second": second}}
+        later = second.model_copy(update={"reds_to_pause": model.reds_to_pause + 1})
+        paused_later = "raises it from 2 to 3: a stretch that hurts would be paused later"
+        unchanged = {**t, "progression": {**t["progression"], "second": later}}
+        assert _messages(shipped, unchanged) == {("second", "reds_to_pause"): paused_later}
+        removed = {**t, "progression": {"second": later}}
+        assert _messages(shipped, removed) == {
+            ("traffic_light", "id"): "removes the shipped progression model: feedback would "
+            "no longer hold, lower or pause a dose",
+            ("second", "reds_to_pause"): paused_later,
+        }
+
     def test_an_urgency_tier_weakened_two_ways(self, kb: KnowledgeBase) -> None:
         t = _tables(kb)
         weaker = _changed(t, "urgency", "urgent", action="See someone some day.", rank=5)
