@@ -299,6 +299,9 @@ override = true
 name = "After activity"
 description = "Gentle stretching when sore after an activity."
 phase_titles = { warm_up = "Easy moves", cool_down = "Wind down" }
+# (Overriding a context replaces all of it: its gentle dose is restated, or the pack
+# would weaken the safety floor.)
+dose = { level = "lowest", range_of_motion = "reduced", why = "Sore after activity: stretch gently.", cites = ["si-stretch-guide#p25"] }
 cites = ["si-stretch-guide#p25"]
 """
 
