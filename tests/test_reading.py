@@ -299,9 +299,14 @@ override = true
 name = "After activity"
 description = "Gentle stretching when sore after an activity."
 phase_titles = { warm_up = "Easy moves", cool_down = "Wind down" }
+cites = ["si-stretch-guide#p25"]
+
 # (Overriding a context replaces all of it: its gentle dose is restated, or the pack
 # would weaken the safety floor.)
-dose = { level = "lowest", range_of_motion = "reduced", why = "Sore after activity: stretch gently.", cites = ["si-stretch-guide#p25"] }
+[context.dose]
+level = "lowest"
+range_of_motion = "reduced"
+why = "Sore after activity: stretch gently."
 cites = ["si-stretch-guide#p25"]
 """
 
