@@ -161,6 +161,16 @@ class TestFloorMessages:
             ("second", "reds_to_pause"): paused_later,
         }
 
+    def test_a_context_without_its_dose_is_the_usual_level_at_full_range(
+        self, kb: KnowledgeBase
+    ) -> None:
+        t = _tables(kb)
+        assert _messages(t, _changed(t, "context", "post_activity", dose=None)) == {
+            ("post_activity", "dose"): "doses it less gently (level from lowest to usual; "
+            "range of motion from reduced to full): every step of the context would hold "
+            "longer or move further than the shipped knowledge gives"
+        }
+
     def test_an_urgency_tier_weakened_two_ways(self, kb: KnowledgeBase) -> None:
         t = _tables(kb)
         weaker = _changed(t, "urgency", "urgent", action="See someone some day.", rank=5)
