@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 from sirecommend._models import (
     PHASES,
+    USUAL_DOSE,
     Cited,
     Context,
     ContextDose,
@@ -63,6 +64,7 @@ from sirecommend._models import (
     PregnancyRule,
     Stretch,
     WhenAggravatedRule,
+    dose_level,
 )
 from sirecommend._render import count, span
 from sirecommend._routine import Provenance, Reason, ReasonCode
@@ -765,7 +767,7 @@ def _dose(st: Stretch, context: Context, aggravated: bool, share: _Shared) -> Do
 
 def _gentle(level: ContextDose | None) -> bool:
     """Whether a context's dose is gentler than the usual dose at full range."""
-    return level is not None and (level.level, level.range_of_motion) != ("usual", "full")
+    return dose_level(level) != USUAL_DOSE
 
 
 @dataclass(frozen=True, slots=True)

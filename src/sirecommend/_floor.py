@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sirecommend._models import (
-    ContextDose,
     ForbidCombinationRule,
     GeneralCautionRule,
     PainBands,
@@ -36,6 +35,7 @@ from sirecommend._models import (
     RedFlagRule,
     Relaxation,
     WhenAggravatedRule,
+    dose_level,
 )
 
 __all__ = ["Weakening", "relaxation_lines", "unrelaxed", "weakenings"]
@@ -314,17 +314,12 @@ def _stretches(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
             )
 
 
-def _gentleness(dose: ContextDose | None) -> tuple[str, str]:
-    """A context's ``(level, range_of_motion)``; without a ``dose``, the usual at full."""
-    return ("usual", "full") if dose is None else (dose.level, dose.range_of_motion)
-
-
 def _contexts(shipped: Tables, merged: Tables) -> Iterator[Weakening]:
     for old in shipped["context"].values():
         new = merged["context"][old.id]
         if new == old:
             continue
-        (level, motion), (new_level, new_motion) = _gentleness(old.dose), _gentleness(new.dose)
+        (level, motion), (new_level, new_motion) = dose_level(old.dose), dose_level(new.dose)
         harder = [
             f"{what} from {was} to {now}"
             for what, was, now, gentle in (

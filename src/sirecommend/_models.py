@@ -30,6 +30,7 @@ __all__ = [
     "ID_PATTERN",
     "PHASES",
     "URGENCIES",
+    "USUAL_DOSE",
     "Cited",
     "Context",
     "ContextDose",
@@ -62,6 +63,7 @@ __all__ = [
     "Urgency",
     "UrgencyTier",
     "WhenAggravatedRule",
+    "dose_level",
 ]
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -248,6 +250,21 @@ class ContextDose(_Frozen):
     )
     why: Text = Field(description="Why the context doses so, as a clinician reads it.")
     cites: Cites
+
+
+#: How a context without a ``dose`` table doses its steps: the usual level at full range.
+USUAL_DOSE: tuple[Literal["usual", "lowest"], Literal["full", "reduced"]] = ("usual", "full")
+
+
+def dose_level(
+    dose: ContextDose | None,
+) -> tuple[Literal["usual", "lowest"], Literal["full", "reduced"]]:
+    """A context's ``(level, range_of_motion)``: its ``dose``'s, else :data:`USUAL_DOSE`.
+
+    >>> dose_level(None)
+    ('usual', 'full')
+    """
+    return USUAL_DOSE if dose is None else (dose.level, dose.range_of_motion)
 
 
 class Context(_Named):

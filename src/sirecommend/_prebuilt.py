@@ -56,7 +56,7 @@ from sirecommend._routine import Reason as _routine_Reason
 from sirecommend._routine import ReasonCode as _routine_ReasonCode
 from types import MappingProxyType as _types_MappingProxyType
 
-FINGERPRINT = 'ee4c218640b6d09944f412f93bcfee7cb017b1e82608b89fbb8f2e8e6eea0e67'
+FINGERPRINT = 'fac2c0e7627b05451e451158e5166969ab713be88b6dc09648ae88f92d3a38ba'
 DIGEST = '81c08714b7a9aaee828767d8e41da2cdc986bd77cce7e600bd924a5fa134a8ca'
 
 
