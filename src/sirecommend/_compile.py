@@ -53,6 +53,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 from sirecommend._models import (
+    AGGRAVATED_MAX_STEPS,
     PHASES,
     USUAL_DOSE,
     Cited,
@@ -67,7 +68,7 @@ from sirecommend._models import (
     dose_level,
 )
 from sirecommend._render import count, span
-from sirecommend._routine import Provenance, Reason, ReasonCode
+from sirecommend._routine import MAX_STEPS, Exclusion, Provenance, Reason, ReasonCode
 from sirecommend._version import __version__
 
 if TYPE_CHECKING:
@@ -87,9 +88,11 @@ __all__ = [
     "RuleReason",
     "Slot",
     "StretchFacts",
+    "capped_reason",
     "compile_graph",
     "compile_reading",
     "default_dose",
+    "length_phrase",
     "lowest_dose",
     "offer_line",
     "precedence_order",
@@ -152,10 +155,12 @@ class Option:
 
 
 class RuleReason(NamedTuple):
-    """A rule against a stretch: from which trimester it applies (0: always), and why."""
+    """A rule against a stretch: from which trimester it applies (0: always), why, and
+    the stretch's exclusion when this rule is all that keeps it out."""
 
     from_trimester: int
     reason: Reason
+    alone: Exclusion
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +184,14 @@ class StretchFacts:
     avoided: Reason
     #: Pregnancy and forbidden-combination rules against it, in rule order.
     rules: tuple[RuleReason, ...]
+    #: Its exclusion when the avoided position is all that keeps it out.
+    avoided_alone: Exclusion
+    #: Its exclusion when missing equipment is all that keeps it out (None: it needs none).
+    missing_alone: Exclusion | None
+    #: Its exclusion when the length cap leaves it out: not aggravated, aggravated (index
+    #: by ``aggravated``). These exclusions are most of what a call over a large knowledge
+    #: leaves out, so they are made here, once, and a call only picks them.
+    capped: tuple[Exclusion, Exclusion]
     instructions: tuple[str, ...]
     #: Its cautions, not aggravated and aggravated (index by ``aggravated``).
     cautions: tuple[tuple[str, ...], tuple[str, ...]]
@@ -253,6 +266,39 @@ class Compiled:
 
 
 # --- dose -------------------------------------------------------------------------------
+
+
+def length_phrase(aggravated: bool) -> str:
+    """How a reason says a stretch was left out for the length cap.
+
+    >>> length_phrase(False)
+    'to keep the routine to 8 steps'
+    """
+    if aggravated:
+        return (
+            f"to keep the routine to {AGGRAVATED_MAX_STEPS} steps while your symptoms are "
+            "stirred up"
+        )
+    return f"to keep the routine to {MAX_STEPS} steps"
+
+
+def capped_reason(aggravated: bool) -> Reason:
+    """The reason of a stretch the length cap leaves out (fewer steps when aggravated).
+
+    >>> capped_reason(True).message.startswith("Left out to keep the routine to 4 steps")
+    True
+    """
+    if aggravated:
+        message = (
+            f"Left out {length_phrase(True)}: only the {AGGRAVATED_MAX_STEPS} gentlest are "
+            "given (warm-up moves first, then those done lying down)."
+        )
+    else:
+        message = (
+            f"Left out {length_phrase(False)}: with no time limit given, the {MAX_STEPS} "
+            "that matter most for you are kept."
+        )
+    return Reason(code=ReasonCode.ROUTINE_LENGTH, message=message)
 
 
 def default_dose(hold: tuple[int, int], sets: tuple[int, int]) -> tuple[int, int]:
@@ -575,12 +621,19 @@ def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
     equipment_names = {g.attr(e, "id"): g.attr(e, "name") for e in g.nodes("equipment")}
     muscle_names = {g.attr(m, "id"): g.attr(m, "name") for m in sorted(g.nodes("muscle"))}
 
+    # The length cap's reason does not depend on the stretch: one tuple for all.
+    capped = ((capped_reason(False),), (capped_reason(True),))
+
     def stretch_facts(n: str) -> StretchFacts:
         st: Stretch = g.attr(n, "entry")
         ((position, _),) = g.out(n, "in_position")
         moves = movement_kinds(v for v, _ in g.out(n, "involves"))
+
+        def alone(*reasons: Reason) -> Exclusion:
+            return Exclusion(stretch_id=st.id, name=st.name, reasons=reasons)
+
         found = [
-            RuleReason(start, reason)
+            RuleReason(start, reason, alone(reason))
             for start, combo, mask, reason in forbidding
             if (combo and combo <= moves) or mask & bit[position]
         ]
@@ -625,6 +678,12 @@ def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
                 )
             )
         position_name: str = g.attr(position, "name")
+        avoided = share(
+            Reason(
+                code=ReasonCode.POSITION_AVOIDED,
+                message=f"It is done {position_name.lower()}, a position you avoid.",
+            )
+        )
         return StretchFacts(
             id=st.id,
             name=st.name,
@@ -636,13 +695,11 @@ def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
             per_side=st.dosage.per_side,
             options=options,
             missing=missing,
-            avoided=share(
-                Reason(
-                    code=ReasonCode.POSITION_AVOIDED,
-                    message=f"It is done {position_name.lower()}, a position you avoid.",
-                )
-            ),
-            rules=share(tuple(found)),
+            avoided=avoided,
+            rules=tuple(found),
+            avoided_alone=alone(avoided),
+            missing_alone=None if missing is None else alone(missing),
+            capped=(alone(*capped[0]), alone(*capped[1])),
             instructions=tuple(note.text for note in st.instructions),
             cautions=share((cautions[0], cautions[1])),
             cites=(cites[0], cites[1]),

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 
-from sirecommend._compile import ContextPlan
+from sirecommend._compile import ContextPlan, length_phrase
 from sirecommend._kb import KnowledgeBase
-from sirecommend._models import AGGRAVATED_MAX_STEPS, RedFlagRule
+from sirecommend._models import RedFlagRule
 from sirecommend._render import format_duration
 from sirecommend._routine import (
-    MAX_STEPS,
     Exclusion,
     Profile,
     Reason,
@@ -145,6 +144,9 @@ def _exclusions(
     out: list[tuple[int, Exclusion]] = []
     for item in left:
         st, other = item.verdict.stretch, item.other
+        if item.why == "own" and item.verdict.exclusion is not None:  # compiled at load
+            out.append((rank[st.id], item.verdict.exclusion))
+            continue
         reasons = list(item.verdict.blocked)
         if item.why == "no_alternative":
             reasons.append(_NO_ALTERNATIVE)
@@ -179,26 +181,24 @@ def _exclusions(
                 )
             )
         out.append((rank[st.id], _exclusion(st.id, st.name, tuple(reasons))))
-    # One reason per kind of drop, shared by every stretch it applies to (the words do
-    # not depend on the stretch, except the time a step takes: one per duration), built
-    # within this call and gone with it.
-    capped: Reason | None = None
+    # A time-budget reason is shared by every stretch it applies to (the words depend only
+    # on the time a step takes: one per duration), built within this call and gone with
+    # it; a length-cap exclusion was compiled with its stretch.
     timed: dict[int, Reason] = {}
     for d in dropped:
         st = d.step.pick.verdict.stretch
-        if d.code is ReasonCode.TIME_BUDGET:
-            seconds = d.step.seconds
-            reason = timed.get(seconds) or timed.setdefault(
-                seconds,
-                Reason(
-                    code=d.code,
-                    message=f"Left out {_dropped_for(profile, plan, d.code)} "
-                    f"(it takes about {format_duration(seconds)}).",
-                ),
-            )
-        else:
-            capped = capped or _capped(profile, plan, d.code)
-            reason = capped
+        if d.code is ReasonCode.ROUTINE_LENGTH:
+            out.append((rank[st.id], st.capped[profile.aggravated]))
+            continue
+        seconds = d.step.seconds  # (the rest are dropped for time)
+        reason = timed.get(seconds) or timed.setdefault(
+            seconds,
+            Reason(
+                code=d.code,
+                message=f"Left out {_dropped_for(profile, plan, d.code)} "
+                f"(it takes about {format_duration(seconds)}).",
+            ),
+        )
         out.append((rank[st.id], _exclusion(st.id, st.name, (reason,))))
     out.sort(key=itemgetter(0))
     return tuple(e for _, e in out)
@@ -240,22 +240,6 @@ def _roll_one(
     return Reason(code=code, message=message, other=other)
 
 
-def _capped(profile: Profile, plan: ContextPlan, code: ReasonCode) -> Reason:
-    """The reason of a stretch left out for the length cap (fewer when aggravated)."""
-    if profile.aggravated:
-        message = (
-            f"Left out {_dropped_for(profile, plan, code)}: only the "
-            f"{AGGRAVATED_MAX_STEPS} gentlest are given (warm-up moves first, then those "
-            "done lying down)."
-        )
-    else:
-        message = (
-            f"Left out to keep the routine to {MAX_STEPS} steps: with no time limit "
-            f"given, the {MAX_STEPS} that matter most for you are kept."
-        )
-    return Reason(code=code, message=message)
-
-
 def _exclusion(stretch_id: str, name: str, reasons: tuple[Reason, ...]) -> Exclusion:
     # Validated, as every model a call returns; the reasons are already Reason objects,
     # so this is cheaper than model_construct.
@@ -270,12 +254,7 @@ def _dropped_for(profile: Profile, plan: ContextPlan, code: ReasonCode) -> str:
             f"to keep the routine {plan.name.lower()} to about {plan.default_minutes:g} "
             "minutes, its usual length when you give no time"
         )
-    if profile.aggravated:
-        return (
-            f"to keep the routine to {AGGRAVATED_MAX_STEPS} steps while your symptoms are "
-            "stirred up"
-        )
-    return f"to keep the routine to {MAX_STEPS} steps"
+    return length_phrase(profile.aggravated)
 
 
 def _referral_exclusions(
