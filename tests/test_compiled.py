@@ -78,8 +78,8 @@ class TestCompiledAtLoad:
 
 
 class TestExclusionsCompiledOnce:
-    """The exclusions a call leaves out most (for the length cap, or for one reason of the
-    stretch's own) are made at load; a call hands them out and builds none of them."""
+    """The exclusions a call over a large knowledge gives most (for the length cap) are
+    made at load; a call hands them out and builds none of them."""
 
     def test_each_says_what_explain_would(self, kb: KnowledgeBase) -> None:
         for facts in kb.compiled.stretches.values():
@@ -87,14 +87,6 @@ class TestExclusionsCompiledOnce:
                 capped = facts.capped[aggravated]
                 assert (capped.stretch_id, capped.name) == (facts.id, facts.name)
                 assert capped.reasons == (capped_reason(aggravated),)
-            assert facts.avoided_alone.reasons == (facts.avoided,)
-            if facts.missing is None:
-                assert facts.missing_alone is None
-            else:
-                assert facts.missing_alone is not None
-                assert facts.missing_alone.reasons == (facts.missing,)
-            for rule in facts.rules:
-                assert (rule.alone.stretch_id, rule.alone.reasons) == (facts.id, (rule.reason,))
 
     def test_the_length_cap_hands_out_the_compiled_exclusion(self) -> None:
         kb = synthetic_knowledge(200, seed=11)
@@ -114,40 +106,6 @@ class TestExclusionsCompiledOnce:
             assert (
                 capped[0].reasons[0].message.startswith(f"Left out {length_phrase(aggravated)}: ")
             )
-
-    def test_one_own_reason_hands_out_the_compiled_exclusion(self, kb: KnowledgeBase) -> None:
-        stretches = kb.compiled.stretches
-        routine = recommend(context="warm_up", avoid_positions={"supine"}, knowledge=kb)
-        alone = [e for e in routine.excluded if len(e.reasons) == 1]
-        avoided = [e for e in alone if e.reasons[0].code is ReasonCode.POSITION_AVOIDED]
-        missing = [e for e in alone if e.reasons[0].code is ReasonCode.MISSING_EQUIPMENT]
-        assert avoided
-        assert missing
-        assert all(e is stretches[e.stretch_id].avoided_alone for e in avoided)
-        assert all(e is stretches[e.stretch_id].missing_alone for e in missing)
-        # two reasons of its own: made for this call, with both
-        both = recommend(context="warm_up", avoid_positions={"floor"}, knowledge=kb)
-        two = [
-            e
-            for e in both.excluded
-            if len(e.reasons) > 1 and e.reasons[-1].code is ReasonCode.MISSING_EQUIPMENT
-        ]
-        assert two
-        for e in two:
-            assert e is not stretches[e.stretch_id].missing_alone
-            assert e.reasons[0].code is ReasonCode.POSITION_AVOIDED
-
-    def test_a_rule_alone_hands_out_its_compiled_exclusion(self, kb: KnowledgeBase) -> None:
-        routine = recommend(context="after_sitting", pregnancy_trimester=2, knowledge=kb)
-        ruled = [
-            e for e in routine.excluded if [r.code for r in e.reasons] == [ReasonCode.PREGNANCY]
-        ]
-        assert ruled
-        for e in ruled:
-            (rule,) = (
-                r for r in kb.compiled.stretches[e.stretch_id].rules if r.reason == e.reasons[0]
-            )
-            assert e is rule.alone
 
 
 def sizes(kb: KnowledgeBase) -> list[int]:

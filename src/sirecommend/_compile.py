@@ -155,12 +155,10 @@ class Option:
 
 
 class RuleReason(NamedTuple):
-    """A rule against a stretch: from which trimester it applies (0: always), why, and
-    the stretch's exclusion when this rule is all that keeps it out."""
+    """A rule against a stretch: from which trimester it applies (0: always), and why."""
 
     from_trimester: int
     reason: Reason
-    alone: Exclusion
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,10 +182,6 @@ class StretchFacts:
     avoided: Reason
     #: Pregnancy and forbidden-combination rules against it, in rule order.
     rules: tuple[RuleReason, ...]
-    #: Its exclusion when the avoided position is all that keeps it out.
-    avoided_alone: Exclusion
-    #: Its exclusion when missing equipment is all that keeps it out (None: it needs none).
-    missing_alone: Exclusion | None
     #: Its exclusion when the length cap leaves it out: not aggravated, aggravated (index
     #: by ``aggravated``). These exclusions are most of what a call over a large knowledge
     #: leaves out, so they are made here, once, and a call only picks them.
@@ -629,11 +623,8 @@ def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
         ((position, _),) = g.out(n, "in_position")
         moves = movement_kinds(v for v, _ in g.out(n, "involves"))
 
-        def alone(*reasons: Reason) -> Exclusion:
-            return Exclusion(stretch_id=st.id, name=st.name, reasons=reasons)
-
         found = [
-            RuleReason(start, reason, alone(reason))
+            RuleReason(start, reason)
             for start, combo, mask, reason in forbidding
             if (combo and combo <= moves) or mask & bit[position]
         ]
@@ -696,10 +687,11 @@ def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
             options=options,
             missing=missing,
             avoided=avoided,
-            rules=tuple(found),
-            avoided_alone=alone(avoided),
-            missing_alone=None if missing is None else alone(missing),
-            capped=(alone(*capped[0]), alone(*capped[1])),
+            rules=share(tuple(found)),
+            capped=(
+                Exclusion(stretch_id=st.id, name=st.name, reasons=capped[0]),
+                Exclusion(stretch_id=st.id, name=st.name, reasons=capped[1]),
+            ),
             instructions=tuple(note.text for note in st.instructions),
             cautions=share((cautions[0], cautions[1])),
             cites=(cites[0], cites[1]),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
 from sirecommend._compile import Dose, Option, Slot, StretchFacts
-from sirecommend._routine import Exclusion, Reason, ReasonCode
+from sirecommend._routine import Reason, ReasonCode
 from sirecommend.progression import Movement, StretchProgress
 
 __all__ = ["Candidate", "Dosed", "Dropped", "History", "Left", "Pick", "Verdict"]
@@ -42,16 +42,12 @@ class Verdict(NamedTuple):
     """Whether this person can do one stretch, with which equipment option, and if not why.
 
     ``option`` is the first option the person can use (``None`` when the stretch lists
-    none, or none can be used); ``blocked`` every reason against it (empty: usable);
-    ``exclusion``, when ``blocked`` is one reason compiled with the stretch, the
-    stretch's exclusion for that reason alone, compiled once at load (``None``: explain
-    makes it).
+    none, or none can be used); ``blocked`` every reason against it (empty: usable).
     """
 
     stretch: StretchFacts
     option: Option | None
     blocked: tuple[Reason, ...]
-    exclusion: Exclusion | None = None
 
 
 class Pick(NamedTuple):

@@ -144,9 +144,6 @@ def _exclusions(
     out: list[tuple[int, Exclusion]] = []
     for item in left:
         st, other = item.verdict.stretch, item.other
-        if item.why == "own" and item.verdict.exclusion is not None:  # compiled at load
-            out.append((rank[st.id], item.verdict.exclusion))
-            continue
         reasons = list(item.verdict.blocked)
         if item.why == "no_alternative":
             reasons.append(_NO_ALTERNATIVE)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sirecommend._compile import Option, StretchFacts
+from sirecommend._compile import StretchFacts
 from sirecommend._kb import KnowledgeBase
-from sirecommend._routine import Exclusion, Profile, Reason
+from sirecommend._routine import Profile, Reason
 from sirecommend.pipeline._types import Candidate, History, Verdict
 
 __all__ = ["filter_candidates"]
@@ -40,40 +40,31 @@ def filter_candidates(
     for name in profile.avoid_positions:
         avoided |= masks[name]
     equipment, trimester = profile.equipment, profile.pregnancy_trimester or 0
-    verdicts = {
-        st.id: _judge(st, avoided, equipment, trimester)
-        for c in candidates
-        for st in (c.slot.stretch, *c.slot.alternatives)
-    }
+    verdicts: dict[str, Verdict] = {}
+    for c in candidates:  # each candidate, then its alternatives
+        st = c.slot.stretch
+        verdicts[st.id] = _judge(st, avoided, equipment, trimester)
+        for st in c.slot.alternatives:
+            verdicts[st.id] = _judge(st, avoided, equipment, trimester)
     if history is None or not history.paused:
         return verdicts
     paused = history.paused
-    return {  # a paused stretch has one reason more than its compiled exclusion gives
-        sid: v._replace(blocked=(*v.blocked, paused[sid]), exclusion=None) if sid in paused else v
+    return {
+        sid: v._replace(blocked=(*v.blocked, paused[sid])) if sid in paused else v
         for sid, v in verdicts.items()
     }
 
 
 def _judge(st: StretchFacts, avoided: int, equipment: frozenset[str], trimester: int) -> Verdict:
-    blocked: list[Reason] = []
-    alone: Exclusion | None = None  # the exclusion of the last reason, were it the only one
-    for rule in st.rules:
-        if rule.from_trimester <= trimester:
-            blocked.append(rule.reason)
-            alone = rule.alone
+    # Most stretches have no rule and an unavoided position: nothing is built for them.
+    blocked: tuple[Reason, ...] = ()
+    if st.rules:
+        blocked = tuple(r.reason for r in st.rules if r.from_trimester <= trimester)
     if st.position_bit & avoided:
-        blocked.append(st.avoided)
-        alone = st.avoided_alone
+        blocked = (*blocked, st.avoided)
     for option in st.options:
         if option.uses is None or option.uses in equipment:
-            return _verdict(st, option, blocked, alone)
+            return Verdict(st, option, blocked)
     if st.missing is not None:  # every option needs equipment the person lacks
-        blocked.append(st.missing)
-        alone = st.missing_alone
-    return _verdict(st, None, blocked, alone)
-
-
-def _verdict(
-    st: StretchFacts, option: Option | None, blocked: list[Reason], alone: Exclusion | None
-) -> Verdict:
-    return Verdict(st, option, tuple(blocked), alone if len(blocked) == 1 else None)
+        blocked = (*blocked, st.missing)
+    return Verdict(st, None, blocked)
