@@ -17,11 +17,13 @@ Where each fact about a stretch is compiled, and which stage reads it:
 fact                                        compiled into          read by
 ==========================================  =====================  ==================
 contexts it suits, phase, link citations    :class:`Slot`          select, explain
+its place with no focus                     ``ContextPlan.candidates``  select
 its alternatives, in preference order       ``Slot.alternatives``  filter, substitute
 the muscles it works (for ``focus``)        ``Slot.targets``       select
 position (a bit), avoided-position reason   :class:`StretchFacts`  filter
 equipment options, missing-kit reason       ``StretchFacts``       filter, explain
 pregnancy and forbidden-combination rules   ``StretchFacts.rules`` filter
+its exclusion when the length cap drops it  ``StretchFacts.capped`` explain
 its dose in the context, and aggravated     ``Slot.doses``         dose, explain
 instructions, cautions, sources             ``StretchFacts``       explain
 what a choice offers, and how (``offer``)   ``StretchFacts``       substitute, explain
@@ -78,6 +80,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SETUP_SECONDS",
+    "Candidate",
     "Compiled",
     "ContextPlan",
     "Dose",
@@ -214,6 +217,17 @@ class Slot:
     doses: Mapping[str, tuple[Dose, Dose]]
 
 
+class Candidate(NamedTuple):
+    """A place the context offers, with the focus muscles its stretch works.
+
+    Each plan holds one per slot with no focus muscles (``ContextPlan.candidates``); a
+    call makes one only for a slot whose stretch works a muscle of the person's focus.
+    """
+
+    slot: Slot
+    focus_hits: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class ContextPlan:
     """What one context offers, in the one routine order.
@@ -236,6 +250,8 @@ class ContextPlan:
     gentle: Mapping[str, tuple[int, int]]
     #: The time budget in minutes when the profile gives none (None: no limit).
     default_minutes: float | None
+    #: A candidate per slot, in slot order, for a profile with no focus muscles in it.
+    candidates: tuple[Candidate, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -954,4 +970,5 @@ def _plan(
             {sid: share((PHASES.index(m.phase), -m.sequence)) for sid, m in sorted(members.items())}
         ),
         default_minutes=entry.default_minutes,
+        candidates=tuple(Candidate(slot, ()) for slot in slots),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
-from sirecommend._compile import Dose, Option, Slot, StretchFacts
+from sirecommend._compile import Candidate, Dose, Option, StretchFacts
 from sirecommend._routine import Reason, ReasonCode
 from sirecommend.progression import Movement, StretchProgress
 
@@ -29,13 +29,6 @@ class History(NamedTuple):
     red_flags: frozenset[str]
     paused: Mapping[str, Reason]
     steps: Mapping[str, StretchProgress]
-
-
-class Candidate(NamedTuple):
-    """A place the context offers, with the focus muscles its stretch works."""
-
-    slot: Slot
-    focus_hits: tuple[str, ...]
 
 
 class Verdict(NamedTuple):

@@ -41,7 +41,9 @@ def dose(
     aggravated; never above the context's gentle level)."""
     level = 1 if profile.aggravated else 0
     if history is None:
-        return tuple(Dosed(pick, _doses(pick)[level]) for pick in picks)
+        return tuple(
+            Dosed(pick, pick.candidate.slot.doses[pick.verdict.stretch.id][level]) for pick in picks
+        )
     return tuple(
         _from_history(pick, history.steps[pick.verdict.stretch.id], level) for pick in picks
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sirecommend._compile import ContextPlan
 from sirecommend._models import AGGRAVATED_MAX_STEPS
@@ -66,10 +66,13 @@ def fit_to_time(
     ((), ())
     """
     hits = [len(s.pick.candidate.focus_hits) for s in steps]
-    if gentle is None:
-        order = sorted(range(len(steps)), key=lambda i: (-hits[i], i))
-    else:
+    order: Iterable[int]
+    if gentle is not None:
         order = sorted(range(len(steps)), key=lambda i: (gentle[steps[i].stretch_id], -hits[i], i))
+    elif any(hits):
+        order = sorted(range(len(steps)), key=lambda i: (-hits[i], i))
+    else:  # no focus hits: the routine order is the priority
+        order = range(len(steps))
     left = budget_seconds
     kept: set[int] = set()
     dropped: dict[int, Dropped] = {}

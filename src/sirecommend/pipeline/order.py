@@ -18,4 +18,4 @@ __all__ = ["order_steps"]
 def order_steps(steps: Iterable[Dosed], plan: ContextPlan) -> tuple[Dosed, ...]:
     """``steps`` in the plan's routine order, by the rank of the stretch each step does."""
     rank = plan.rank
-    return tuple(sorted(steps, key=lambda d: rank[d.stretch_id]))
+    return tuple(sorted(steps, key=lambda d: rank[d.pick.verdict.stretch.id]))

@@ -14,10 +14,12 @@ def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
 
     The walk from the context node (``suits`` edges back to stretches, ``targets`` to
     muscles, ``alternative_of`` to stand-ins) was done once at load, into the context's
-    slots (:class:`~sirecommend._compile.ContextPlan`). Focus raises priority (used when
-    fitting to time) and never adds a stretch; where it names a muscle a rolling stretch
-    works, :func:`~sirecommend.pipeline.substitute` rolls that group instead of offering
-    the choice of groups (p15).
+    slots (:class:`~sirecommend._compile.ContextPlan`), with a candidate per slot for a
+    profile without focus (``ContextPlan.candidates``): a call makes one only for a slot
+    whose stretch works a focus muscle. Focus raises priority (used when fitting to time)
+    and never adds a stretch; where it names a muscle a rolling stretch works,
+    :func:`~sirecommend.pipeline.substitute` rolls that group instead of offering the
+    choice of groups (p15).
 
     >>> from sirecommend import load_knowledge, Profile
     >>> kb = load_knowledge()
@@ -27,7 +29,12 @@ def select(kb: KnowledgeBase, profile: Profile) -> tuple[Candidate, ...]:
     [(), ('glutes',)]
     """
     focus = profile.focus
-    plan = kb.compiled.contexts[profile.context]
+    candidates = kb.compiled.contexts[profile.context].candidates  # (no focus hits)
+    if not focus:
+        return candidates
     return tuple(
-        Candidate(slot, tuple(sorted(slot.targets & focus)) if focus else ()) for slot in plan.slots
+        c
+        if c.slot.targets.isdisjoint(focus)
+        else Candidate(c.slot, tuple(sorted(c.slot.targets & focus)))
+        for c in candidates
     )
