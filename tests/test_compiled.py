@@ -19,6 +19,7 @@ from sirecommend import KnowledgeBase, Profile, ReasonCode, load_knowledge, reco
 from sirecommend._compile import Compiled, capped_reason, compile_graph, length_phrase
 from sirecommend._recommend import _run
 from sirecommend._routine import MAX_STEPS
+from sirecommend.pipeline import select
 from sirecommend.testing import knowledge_bases, profiles, synthetic_knowledge
 
 SRC = Path(__file__).parent.parent / "src" / "sirecommend"
@@ -106,6 +107,26 @@ class TestExclusionsCompiledOnce:
             assert (
                 capped[0].reasons[0].message.startswith(f"Left out {length_phrase(aggravated)}: ")
             )
+
+
+class TestCandidatesCompiledOnce:
+    """A plan holds a candidate per slot; select makes one only for a focus hit."""
+
+    def test_without_focus_select_hands_out_the_plans_candidates(self, kb: KnowledgeBase) -> None:
+        for context, plan in kb.compiled.contexts.items():
+            assert [c.slot for c in plan.candidates] == list(plan.slots)
+            assert all(c.focus_hits == () for c in plan.candidates)
+            assert select(kb, Profile(context=context)) is plan.candidates
+
+    def test_with_focus_only_the_slots_it_hits_are_new(self, kb: KnowledgeBase) -> None:
+        plan = kb.compiled.contexts["warm_up"]
+        chosen = select(kb, Profile(context="warm_up", focus={"glutes", "hamstrings"}))
+        assert [c.slot for c in chosen] == list(plan.slots)
+        for mine, compiled in zip(chosen, plan.candidates, strict=True):
+            hits = tuple(sorted(compiled.slot.targets & {"glutes", "hamstrings"}))
+            assert mine.focus_hits == hits
+            assert (mine is compiled) == (not hits)
+        assert any(c.focus_hits for c in chosen)
 
 
 def sizes(kb: KnowledgeBase) -> list[int]:
