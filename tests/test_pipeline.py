@@ -248,6 +248,50 @@ class TestSubstitute:
         assert excluded["hamstring_supine"] == ["pregnancy"]
 
 
+QUICK_ADDUCTOR = """
+[[stretch]]
+id = "quick_adductor"
+name = "Quick adductor stretch"
+phase = "warm_up"
+position = "seated_floor"
+movements = ["hip_abduction"]
+targets = ["adductors"]
+alternative_of = "adductor_strap_supine"
+cites = ["si-stretch-guide#p14"]
+
+[stretch.dosage]
+hold_seconds = [10, 10]
+sets = [1, 1]
+per_side = false
+cites = ["si-stretch-guide#p14"]
+
+[[stretch.instructions]]
+text = "Sit with the soles of your feet together and let the knees fall out a little."
+cites = ["si-stretch-guide#p14"]
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (session 4): substitute picks the first usable alternative without "
+    "the time budget, so when fit drops it for time a later, shorter one is not tried",
+)
+def test_a_shorter_alternative_stands_in_when_the_first_does_not_fit(tmp_path: Path) -> None:
+    # The strap stretch is done lying on the back; its alternatives, in routine order, are
+    # the butterfly stretch (about 1 min 45 s) and a pack's quick one (25 s). In one minute
+    # the butterfly cannot fit, the quick one can: the person should get it, not an empty
+    # routine whose reason says it was left out to keep within the minute.
+    (tmp_path / "quick.toml").write_text(QUICK_ADDUCTOR, encoding="utf-8")
+    kb = load_knowledge(tmp_path)
+    assert kb.order("after_sitting").index("butterfly_seated") < kb.order("after_sitting").index(
+        "quick_adductor"
+    )
+    routine = recommend(
+        context="after_sitting", avoid_positions={"supine"}, minutes=1, knowledge=kb
+    )
+    assert [s.stretch_id for s in routine.steps] == ["quick_adductor"]
+
+
 class TestDose:
     def test_default_is_mid_hold_lowest_sets(self, kb: KnowledgeBase) -> None:
         for sid, expected in (("hamstring_supine", (45, 2)), ("foam_roll_glutes", (20, 1))):
