@@ -631,7 +631,7 @@ def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
     equipment_names = {g.attr(e, "id"): g.attr(e, "name") for e in g.nodes("equipment")}
     muscle_names = {g.attr(m, "id"): g.attr(m, "name") for m in sorted(g.nodes("muscle"))}
 
-    # The length cap's reason does not depend on the stretch: one tuple for all.
+    # The length cap's reasons do not depend on the stretch: one object each, for all.
     capped = ((capped_reason(False),), (capped_reason(True),))
 
     def stretch_facts(n: str) -> StretchFacts:
