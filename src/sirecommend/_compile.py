@@ -634,11 +634,9 @@ def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
     # The length cap's reasons do not depend on the stretch: one object each, for all.
     capped = ((capped_reason(False),), (capped_reason(True),))
 
-    def stretch_facts(n: str) -> StretchFacts:
+    def stretch_facts(n: str, moves: frozenset[str]) -> StretchFacts:
         st: Stretch = g.attr(n, "entry")
         ((position, _),) = g.out(n, "in_position")
-        moves = movement_kinds(v for v, _ in g.out(n, "involves"))
-
         found = [
             RuleReason(start, reason)
             for start, combo, mask, reason in forbidding
@@ -722,7 +720,9 @@ def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
     stretch_nodes = {g.attr(n, "id"): n for n in g.nodes("stretch")}
     # Only a stretch some choice offers has a line to offer it by (one string less each).
     offered = {m for n in stretch_nodes.values() for m in g.attr(n, "entry").choose_one}
-    facts = {sid: stretch_facts(n) for sid, n in sorted(stretch_nodes.items())}
+    read = {sid: _read_stretch(g, n, share) for sid, n in stretch_nodes.items()}
+    # (the movement kinds of each stretch, read once for its facts and its plans)
+    facts = {sid: stretch_facts(n, read[sid].kinds) for sid, n in sorted(stretch_nodes.items())}
     orderings = sorted(
         (d["ordering"], g.attr(u, "id"), g.attr(v, "id"))
         for u in stretch_nodes.values()
@@ -730,7 +730,7 @@ def read_graph(kb: KnowledgeBase, graph: nx.MultiDiGraph[str]) -> GraphReading:
     )
     return GraphReading(
         stretches=facts,
-        read={sid: _read_stretch(g, n, share) for sid, n in stretch_nodes.items()},
+        read=read,
         contexts=tuple(_read_context(g, c) for c in sorted(g.nodes("context"))),
         orderings=orderings,
         avoid_masks=dict(sorted(avoid.items())),

@@ -58,7 +58,7 @@ from sirecommend._routine import Reason as _routine_Reason
 from sirecommend._routine import ReasonCode as _routine_ReasonCode
 from types import MappingProxyType as _types_MappingProxyType
 
-FINGERPRINT = '7e4bf7baeba9a7d31a6c5c6a53ce6a0589404f0ace9387f51595d575e2edbd02'
+FINGERPRINT = 'a6cb4c1f034128e84d8b80fc56c2246625153e4637b69ace79109f921a58e156'
 DIGEST = '81c08714b7a9aaee828767d8e41da2cdc986bd77cce7e600bd924a5fa134a8ca'
 
 

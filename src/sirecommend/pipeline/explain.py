@@ -188,14 +188,13 @@ def _exclusions(
             out.append((rank[st.id], st.capped[profile.aggravated]))
             continue
         seconds = d.step.seconds  # (the rest are dropped for time)
-        reason = timed.get(seconds) or timed.setdefault(
-            seconds,
-            Reason(
+        reason = timed.get(seconds)
+        if reason is None:
+            reason = timed[seconds] = Reason(
                 code=d.code,
                 message=f"Left out {_dropped_for(profile, plan, d.code)} "
                 f"(it takes about {format_duration(seconds)}).",
-            ),
-        )
+            )
         out.append((rank[st.id], _exclusion(st.id, st.name, (reason,))))
     out.sort(key=itemgetter(0))
     return tuple(e for _, e in out)
