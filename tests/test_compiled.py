@@ -109,6 +109,22 @@ class TestExclusionsCompiledOnce:
             )
 
 
+def test_one_time_budget_reason_per_duration_within_a_call(kb: KnowledgeBase) -> None:
+    """Stretches dropped for time that take as long share one reason object (made within
+    the call); a different duration gets its own words."""
+    routine = recommend(context="after_sitting", knowledge=kb)
+    timed = [
+        e.reasons[-1] for e in routine.excluded if e.reasons[-1].code is ReasonCode.TIME_BUDGET
+    ]
+    by_words: dict[str, list[object]] = {}
+    for reason in timed:
+        by_words.setdefault(reason.message, []).append(reason)
+    shared = [reasons for reasons in by_words.values() if len(reasons) > 1]
+    assert shared  # several stretches of the same length are left out for time
+    for reasons in shared:
+        assert all(r is reasons[0] for r in reasons)
+
+
 class TestCandidatesCompiledOnce:
     """A plan holds a candidate per slot; select makes one only for a focus hit."""
 
