@@ -48,13 +48,17 @@ class Pick(NamedTuple):
 
     ``verdict`` is the (usable) verdict on the stretch picked; ``replaced`` the verdict
     on the candidate's own stretch when an alternative stands in for it; ``offers``, for
-    a choice step (``choose_one``), the usable verdicts of the stretches it offers.
+    a choice step (``choose_one``), the usable verdicts of the stretches it offers;
+    ``fallbacks``, when an alternative stands in, the picks of the later usable
+    alternatives, in preference order: :func:`~sirecommend.pipeline.fit_to_time` tries
+    them when the stand-in does not fit the time left.
     """
 
     candidate: Candidate
     verdict: Verdict
     replaced: Verdict | None = None
     offers: tuple[Verdict, ...] = ()
+    fallbacks: tuple[Pick, ...] = ()
 
 
 #: Why a stretch that is no step was left out by substitute: its own reasons; those and
@@ -91,12 +95,14 @@ class Left(NamedTuple):
 class Dosed(NamedTuple):
     """A pick with its dose (hold, sets, range, estimated seconds).
 
-    ``movement`` is how logged feedback moved the dose (``None`` without history).
+    ``movement`` is how logged feedback moved the dose (``None`` without history);
+    ``fallbacks`` the pick's fallbacks, dosed alike.
     """
 
     pick: Pick
     dose: Dose
     movement: Movement | None = None
+    fallbacks: tuple[Dosed, ...] = ()
 
     @property
     def stretch_id(self) -> str:
@@ -108,7 +114,12 @@ class Dosed(NamedTuple):
 
 
 class Dropped(NamedTuple):
-    """A dosed step fit left out: for the time budget, or to keep to the length cap."""
+    """A dosed step fit left out: for the time budget, or to keep to the length cap.
+
+    ``stand_in``: a stand-in dropped for time, the later alternative (one of its
+    ``fallbacks``) kept in its place, if one fitted.
+    """
 
     step: Dosed
     code: Literal[ReasonCode.TIME_BUDGET, ReasonCode.ROUTINE_LENGTH]
+    stand_in: StretchFacts | None = None

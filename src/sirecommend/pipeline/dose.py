@@ -42,10 +42,24 @@ def dose(
     level = 1 if profile.aggravated else 0
     if history is None:
         return tuple(
-            Dosed(pick, pick.candidate.slot.doses[pick.verdict.stretch.id][level]) for pick in picks
+            _with_fallbacks(pick, level, None)
+            if pick.fallbacks
+            else Dosed(pick, pick.candidate.slot.doses[pick.verdict.stretch.id][level])
+            for pick in picks
         )
-    return tuple(
-        _from_history(pick, history.steps[pick.verdict.stretch.id], level) for pick in picks
+    return tuple(_with_fallbacks(pick, level, history) for pick in picks)
+
+
+def _with_fallbacks(pick: Pick, level: int, history: History | None) -> Dosed:
+    """``pick`` dosed, with its fallbacks dosed alike."""
+    if history is None:
+        dosed = Dosed(pick, pick.candidate.slot.doses[pick.verdict.stretch.id][level])
+    else:
+        dosed = _from_history(pick, history.steps[pick.verdict.stretch.id], level)
+    if not pick.fallbacks:
+        return dosed
+    return dosed._replace(
+        fallbacks=tuple(_with_fallbacks(f, level, history) for f in pick.fallbacks)
     )
 
 

@@ -138,12 +138,19 @@ def _exclusions(
     """The exclusions of what substitute left out and what fit dropped, each worded
     true, in the context's routine order."""
     by_id: Mapping[str, Dropped] = {d.step.stretch_id: d for d in dropped}
+    # A stand-in fit dropped for time, and the later alternative it kept instead.
+    swap = {d.step.stretch_id: d.stand_in for d in dropped if d.stand_in is not None}
+    fell_back = {s.id for s in swap.values()}
     rank = plan.rank
     # (rank, exclusion): sorted by the rank alone (each stretch is left out once, so
     # ranks are distinct), which is cheaper than reading each exclusion back.
     out: list[tuple[int, Exclusion]] = []
     for item in left:
         st, other = item.verdict.stretch, item.other
+        if by_id and (st.id in by_id or st.id in fell_back):
+            continue  # a fallback fit tried: a step, or dropped (its own exclusion)
+        if other is not None and other.id in swap:
+            other = swap[other.id]  # the stand-in fit kept in its place
         reasons = list(item.verdict.blocked)
         if item.why == "no_alternative":
             reasons.append(_NO_ALTERNATIVE)

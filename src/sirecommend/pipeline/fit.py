@@ -40,7 +40,12 @@ def fit(
     """:func:`fit_to_time` with the person's budget and cap; when aggravated, the
     gentlest steps first (:attr:`~sirecommend._compile.ContextPlan.gentle`)."""
     gentle = plan.gentle if profile.aggravated else None
-    return fit_to_time(steps, budget_seconds(profile, plan), max_steps(profile), gentle)
+    kept, dropped = fit_to_time(steps, budget_seconds(profile, plan), max_steps(profile), gentle)
+    for d in dropped:
+        if d.stand_in is not None:  # a fallback took a place: put it in its own
+            rank = plan.rank
+            return tuple(sorted(kept, key=lambda k: rank[k.stretch_id])), dropped
+    return kept, dropped
 
 
 def fit_to_time(
@@ -62,6 +67,14 @@ def fit_to_time(
     decide differently, the larger one keeps a step the smaller could not fit, so its
     total already exceeds the smaller budget. Kept steps keep their order.
 
+    A stand-in that does not fit the time left gives way to the first of its
+    ``fallbacks`` (later alternatives for the same stretch) that does: that one is
+    kept at its place, and the stand-in is dropped for time with it as ``stand_in``;
+    the fallbacks tried before it are dropped for time too. (A larger budget still
+    never gives a shorter total: it keeps the same step or one tried earlier, which
+    the smaller budget could not fit.) :func:`fit` puts a fallback kept in the
+    context's routine order.
+
     >>> fit_to_time([], 60.0)
     ((), ())
     """
@@ -74,17 +87,32 @@ def fit_to_time(
     else:  # no focus hits: the routine order is the priority
         order = range(len(steps))
     left = budget_seconds
-    kept: set[int] = set()
-    dropped: dict[int, Dropped] = {}
+    kept: dict[int, Dosed] = {}
+    dropped: dict[int, tuple[Dropped, ...]] = {}
     for i in order:
+        step = steps[i]
         if len(kept) >= max_steps:
-            dropped[i] = Dropped(steps[i], ReasonCode.ROUTINE_LENGTH)
-        elif steps[i].seconds > left:
-            dropped[i] = Dropped(steps[i], ReasonCode.TIME_BUDGET)
+            dropped[i] = (Dropped(step, ReasonCode.ROUTINE_LENGTH),)
+        elif step.seconds > left:
+            dropped[i] = _fall_back(step, left, kept, i)
+            if i in kept:
+                left -= kept[i].seconds
         else:
-            kept.add(i)
-            left -= steps[i].seconds
+            kept[i] = step
+            left -= step.seconds
     return (
-        tuple(s for i, s in enumerate(steps) if i in kept),
-        tuple(dropped[i] for i in sorted(dropped)),
+        tuple(kept[i] for i in sorted(kept)),
+        tuple(d for i in sorted(dropped) for d in dropped[i]),
     )
+
+
+def _fall_back(step: Dosed, left: float, kept: dict[int, Dosed], i: int) -> tuple[Dropped, ...]:
+    """``step`` does not fit the time left: the first of its fallbacks that does is kept
+    at ``i``; what is dropped for time, ``step`` first."""
+    tried: list[Dropped] = []
+    for f in step.fallbacks:
+        if f.seconds <= left:
+            kept[i] = f
+            return (Dropped(step, ReasonCode.TIME_BUDGET, f.pick.verdict.stretch), *tried)
+        tried.append(Dropped(f, ReasonCode.TIME_BUDGET))
+    return (Dropped(step, ReasonCode.TIME_BUDGET), *tried)

@@ -22,7 +22,9 @@ def substitute(
 
     A usable candidate is picked itself; its alternatives are then not needed.
     Otherwise its first usable alternative (in the knowledge's preference order)
-    stands in, and the candidate is left out as replaced. With no usable alternative,
+    stands in, and the candidate is left out as replaced; the later usable alternatives
+    are the pick's ``fallbacks``, for :func:`~sirecommend.pipeline.fit_to_time` to try
+    when the stand-in does not fit the time left. With no usable alternative,
     the candidate is left out for its own reasons. Every alternative not picked is left
     out with why. :func:`~sirecommend.pipeline.explain` words each one, knowing which
     steps fit kept.
@@ -67,11 +69,13 @@ def substitute(
         if not own.blocked:
             picks.append(Pick(c, own))
         else:
-            chosen = next((v for a in slot.alternatives if not (v := verdicts[a.id]).blocked), None)
-            if chosen is None:
+            usable = [v for a in slot.alternatives if not (v := verdicts[a.id]).blocked]
+            if not usable:
                 left.append(Left(own, "no_alternative" if slot.alternatives else "own"))
             else:
-                picks.append(Pick(c, chosen, own))
+                chosen = usable[0]
+                fallbacks = tuple(Pick(c, v, own) for v in usable[1:])
+                picks.append(Pick(c, chosen, own, fallbacks=fallbacks))
                 left.append(Left(own, "replaced", chosen.stretch))
         standing = slot.stretch if chosen is None else chosen.stretch
         for alt in slot.alternatives:
