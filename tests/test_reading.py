@@ -160,8 +160,9 @@ def test_the_gentlest_are_kept_warm_up_moves_then_lying(kb: KnowledgeBase) -> No
         assert plan.gentle[e.stretch_id] >= kept
     (bend,) = [e for e in capped if e.stretch_id == "standing_side_bend"]
     assert bend.reasons[0].message == (
-        "Left out to keep the routine to 4 steps while your symptoms are stirred up: only "
-        "the 4 gentlest are given (warm-up moves first, then those done lying down)."
+        "Left out to keep the routine to 4 steps while your symptoms are stirred up: the 4 "
+        "gentlest are kept (gentle moves before targeted stretches, and within each the more "
+        "supported positions, such as lying down, first)."
     )
 
 

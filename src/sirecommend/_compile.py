@@ -300,8 +300,9 @@ def capped_reason(aggravated: bool) -> Reason:
     """
     if aggravated:
         message = (
-            f"Left out {length_phrase(True)}: only the {AGGRAVATED_MAX_STEPS} gentlest are "
-            "given (warm-up moves first, then those done lying down)."
+            f"Left out {length_phrase(True)}: the {AGGRAVATED_MAX_STEPS} gentlest are kept "
+            "(gentle moves before targeted stretches, and within each the more supported "
+            "positions, such as lying down, first)."
         )
     else:
         message = (

@@ -58,7 +58,7 @@ from sirecommend._routine import Reason as _routine_Reason
 from sirecommend._routine import ReasonCode as _routine_ReasonCode
 from types import MappingProxyType as _types_MappingProxyType
 
-FINGERPRINT = 'a6cb4c1f034128e84d8b80fc56c2246625153e4637b69ace79109f921a58e156'
+FINGERPRINT = '90d87d9f84b04e66472a4e578b37a661a61bb8b621730f646bf155297f2bac60'
 DIGEST = '81c08714b7a9aaee828767d8e41da2cdc986bd77cce7e600bd924a5fa134a8ca'
 
 
@@ -314,7 +314,7 @@ def parts() -> dict[str, Any]:
     _v246 = _routine_Reason.model_construct({'code', 'message'}, code=_routine_ReasonCode.POSITION_AVOIDED, message='It is done on hands and knees, a position you avoid.', rule=None, sources=(), other=None)
     _v247 = _routine_Reason.model_construct({'code', 'message'}, code=_routine_ReasonCode.ROUTINE_LENGTH, message='Left out to keep the routine to 8 steps: with no time limit given, the 8 that matter most for you are kept.', rule=None, sources=(), other=None)
     _v248 = _routine_Exclusion.model_construct({'name', 'reasons', 'stretch_id'}, stretch_id='child_pose_side_reach', name="Child's pose with side reach", reasons=(_v247,))
-    _v249 = _routine_Reason.model_construct({'code', 'message'}, code=_routine_ReasonCode.ROUTINE_LENGTH, message='Left out to keep the routine to 4 steps while your symptoms are stirred up: only the 4 gentlest are given (warm-up moves first, then those done lying down).', rule=None, sources=(), other=None)
+    _v249 = _routine_Reason.model_construct({'code', 'message'}, code=_routine_ReasonCode.ROUTINE_LENGTH, message='Left out to keep the routine to 4 steps while your symptoms are stirred up: the 4 gentlest are kept (gentle moves before targeted stretches, and within each the more supported positions, such as lying down, first).', rule=None, sources=(), other=None)
     _v250 = _routine_Exclusion.model_construct({'name', 'reasons', 'stretch_id'}, stretch_id='child_pose_side_reach', name="Child's pose with side reach", reasons=(_v249,))
     _v251 = _compile_StretchFacts(id='child_pose_side_reach', name="Child's pose with side reach", position='quadruped', position_name='On hands and knees', position_bit=4, movements=('trunk_flexion', 'side_bend'), targets=('lateral_trunk',), per_side=True, options=(), missing=None, avoided=_v246, rules=(), capped=(_v248, _v250), instructions=('Begin on your hands and knees.', 'Sit your hips back toward your heels, leaving your palms on the floor ahead of you.', 'Walk both hands over to one side, arms long, as if reaching for a far corner of the room; you feel the stretch along the other side of your trunk, the side away from your hands.', 'Hold, then walk the hands across and reach to the other side.'), cautions=(('Bend straight to the side only: do not twist your trunk while you bend.',), ('Your symptoms are stirred up today: move slowly, use only part of your usual range, and keep to the shortest hold and fewest sets.', 'Bend straight to the side only: do not twist your trunk while you bend.')), cites=(('si-stretch-guide#p7', 'si-stretch-guide#p11', 'si-stretch-guide#p12', 'si-stretch-guide#p23', 'si-stretch-guide#p24'), ('si-stretch-guide#p7', 'si-stretch-guide#p11', 'si-stretch-guide#p12', 'si-stretch-guide#p23', 'si-stretch-guide#p10', 'si-stretch-guide#p26', 'si-stretch-guide#p24')), choices=(), offer='')
     _v252 = _compile_Dose(hold_seconds=45, sets=2, range_of_motion='full', seconds=195, reasons=("Dose: 45 s holds, 2 sets on each side, within the source's 30-60 s and 2-3 sets (si-stretch-guide#p12).",), ceiling=False)
