@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sirecommend import KnowledgeBase, Profile, ReasonCode, Routine, load_knowledge, recommend
@@ -274,11 +274,12 @@ cites = ["si-stretch-guide#p14"]
 """
 
 
-@pytest.fixture
-def quick_kb(tmp_path: Path) -> KnowledgeBase:
+@pytest.fixture(scope="module")
+def quick_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     """The shipped knowledge with a pack's second, short alternative to the strap stretch."""
-    (tmp_path / "quick.toml").write_text(QUICK_ADDUCTOR, encoding="utf-8")
-    kb = load_knowledge(tmp_path)
+    pack = tmp_path_factory.mktemp("quick")
+    (pack / "quick.toml").write_text(QUICK_ADDUCTOR, encoding="utf-8")
+    kb = load_knowledge(pack)
     order = kb.order("after_sitting")
     assert order.index("butterfly_seated") < order.index("quick_adductor")
     return kb
@@ -365,20 +366,6 @@ class TestAShorterAlternativeStandsIn:
             assert {s.stretch_id for s in steps} <= {*out, *(d.stretch_id for d in kept)}
         assert totals == sorted(totals)
 
-    @settings(
-        max_examples=60,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
-    @given(data=st.data())
-    def test_any_profile_gets_an_audited_routine(
-        self, quick_kb: KnowledgeBase, data: st.DataObject
-    ) -> None:
-        profile = data.draw(profiles(quick_kb))
-        routine = recommend(profile, knowledge=quick_kb)  # (audited: raises if unsafe)
-        budget = profile.budget_seconds
-        assert routine.total_seconds <= budget
-
     def test_with_a_history_the_fallbacks_are_dosed_from_it(self, quick_kb: KnowledgeBase) -> None:
         import datetime as dt
 
@@ -399,6 +386,16 @@ class TestAShorterAlternativeStandsIn:
         [step] = routine.steps
         assert step.stretch_id == "quick_adductor"
         assert step.progression is not None
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_profile_with_two_alternatives_gets_an_audited_routine(
+    quick_kb: KnowledgeBase, data: st.DataObject
+) -> None:
+    profile = data.draw(profiles(quick_kb))
+    routine = recommend(profile, knowledge=quick_kb)  # (audited: raises if unsafe)
+    assert routine.total_seconds <= profile.budget_seconds
 
 
 class TestDose:
