@@ -291,7 +291,9 @@ class TestRecommend:
     ) -> None:
         status, out, err = run(capsys, "recommend", "--context", "warm_up", "--red-flag", *flags)
         assert (status, err) == (0, "")
-        assert f"STOP - {word}: red flags reported" in out
+        head = word if word.startswith("STOP") else f"STOP - {word}"
+        assert f"\n{head}: red flags reported" in out
+        assert "STOP - STOP" not in out
         routine = recommend(context="warm_up", red_flags=set(flags))
         assert routine.referral is not None
         assert routine.referral.message.split()[0] in out

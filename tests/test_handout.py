@@ -221,6 +221,10 @@ class TestDescribeProfile:
             "Time available: about 7.5 minutes. Focus: Glutes, Hamstrings."
         )
 
+    def test_one_minute_reads_singular(self) -> None:
+        text = describe_profile(Profile(context="after_sitting", minutes=1))
+        assert text.endswith("Time available: about 1 minute.")
+
     def test_ids_the_knowledge_lacks_are_shown_in_words(self, clinic: KnowledgeBase) -> None:
         profile = Profile(context="at_desk")
         assert describe_profile(profile, clinic) == ("For: At the desk. Equipment at hand: none.")

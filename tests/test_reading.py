@@ -10,7 +10,7 @@ import pytest
 
 from sirecommend import KnowledgeBase, Profile, load_knowledge, recommend
 from sirecommend._models import AGGRAVATED_MAX_STEPS
-from sirecommend._render import phase_title, render_text
+from sirecommend._render import left_out, left_out_groups, phase_title, render_text
 from sirecommend._routine import ReasonCode
 from sirecommend.handout import to_html, to_markdown
 from sirecommend.pipeline.fit import budget_seconds
@@ -365,7 +365,10 @@ def test_groups_not_named_in_focus_stay_listed_for_the_patient(kb: KnowledgeBase
         context="warm_up", equipment={"foam_roller"}, focus={"hamstrings"}, knowledge=kb
     )
     text = str(routine)
-    assert "Foam rolling: glutes: Foam rolling is for the sore group; you named" in text
+    assert (
+        "  - For each of:\n      Foam rolling: hip flexors\n      Foam rolling: glutes\n"
+        "    Foam rolling is for the sore group; you named hamstrings.\n"
+    ) in text
     assert "Foam rolling: the sore muscle group: You named" in text
 
 
@@ -392,3 +395,97 @@ def test_the_clinicians_reason_names_the_phase_as_the_context_titles_it(
         title = phase_title(context, step.phase, kb).lower()
         assert f"in the {title} phase" in step.reasons[0], step.reasons[0]
         assert "warm-up" not in " ".join(step.reasons).lower()
+
+
+class TestLeftOutGroups:
+    """The patient reads one reason once: stretches whose reasons read the same, word for
+    word, are listed together under it (after sitting with no time given, four stretches
+    share the time sentence; in pregnancy, three share the lying-on-the-back one)."""
+
+    @pytest.mark.parametrize(
+        "profile",
+        [
+            {"context": "after_sitting"},
+            {"context": "after_sitting", "pregnancy_trimester": 2, "minutes": 5},
+            {"context": "warm_up", "equipment": {"foam_roller"}, "focus": {"hamstrings"}},
+            {"context": "cool_down", "avoid_positions": {"floor"}, "aggravated": True},
+        ],
+    )
+    def test_each_stretch_once_under_its_own_words(self, profile: dict[str, object]) -> None:
+        routine = recommend(**profile)  # type: ignore[arg-type]
+        groups = left_out_groups(routine)
+        words = {e.name: " ".join(r.message for r in e.reasons) for e in left_out(routine)}
+        listed = [name for names, _ in groups for name in names]
+        assert sorted(listed) == sorted(words)  # each once
+        assert all(words[name] == why for names, why in groups for name in names)
+        assert len({why for _, why in groups}) == len(groups)  # one entry per wording
+        first = [names[0] for names, _ in groups]  # in the order of the first of each
+        assert first == sorted(first, key=[e.name for e in left_out(routine)].index)
+
+    def test_after_sitting_gives_the_time_sentence_once(self) -> None:
+        routine = recommend(context="after_sitting")
+        text, md, page = str(routine), to_markdown(routine), to_html(routine)
+        sentence = "its usual length when you give no time (it takes about 3 min 15 s)."
+        names = [
+            "Figure-4 glute and piriformis stretch",
+            "Hamstring stretch on your back",
+            "Half-kneeling hip-flexor stretch",
+            "Standing side bend",
+        ]
+        assert text.count("(it takes about 3 min 15 s)") == 1
+        assert "  - For each of:\n" + "".join(f"      {n}\n" for n in names) in text
+        assert md.count(sentence) == 1
+        assert "- For each of " + ", ".join(f"**{n}**" for n in names[:-1]) in md
+        assert page.count(sentence) == 1
+        assert f"For each of <b>{names[0]}</b>, " in page
+
+    def test_the_clinician_still_reads_each_stretch_with_its_id(self) -> None:
+        routine = recommend(context="after_sitting")
+        md = to_markdown(routine, clinician=True)
+        assert "For each of" not in md
+        assert md.count("(it takes about 3 min 15 s). \\[time\\_budget\\]") == 4
+        assert "**Standing side bend (standing\\_side\\_bend):**" in md
+
+
+class TestRedFlagSheet:
+    """The text sheet of a referral, like the handout, names the signs that would call for
+    faster help than it gives, and none that would not."""
+
+    @pytest.mark.parametrize(
+        ("flags", "faster"),
+        [
+            ({"severe_pain"}, ["EMERGENCY", "SEE A DOCTOR TODAY", "URGENT"]),
+            ({"fever", "tingling", "night_pain"}, ["EMERGENCY"]),
+            ({"saddle_numbness"}, []),
+        ],
+    )
+    def test_when_to_get_help_lists_only_faster_tiers(
+        self, kb: KnowledgeBase, flags: set[str], faster: list[str]
+    ) -> None:
+        routine = recommend(context="warm_up", red_flags=flags)
+        text = str(routine)
+        help_at = text.find("\nWhen to get help\n")
+        assert (help_at >= 0) == bool(faster)
+        section = text[help_at:].split("\n\n")[0] if faster else ""
+        tiers = [ln.split(" if you have:")[0].strip("- ").strip() for ln in section.splitlines()]
+        assert [t for t in tiers if t.isupper()] == faster
+        if "EMERGENCY" in faster:  # every emergency sign, in the words of a sentence
+            assert "if you have: new bladder or bowel problems; pain, numbness" in " ".join(
+                section.split()
+            )
+        assert text.index("Do not stretch.") < max(help_at, 0) or not faster
+
+    def test_no_doubled_stop(self) -> None:
+        text = str(recommend(context="after_sitting", red_flags={"numbness"}))
+        assert "\nSTOP AND REVIEW: red flags reported. Do not stretch.\n" in text
+        assert "STOP - STOP" not in text
+
+
+def test_names_read_in_a_sentence() -> None:
+    from sirecommend._render import in_sentence
+
+    assert in_sentence("Numbness in the saddle area") == "numbness in the saddle area"
+    assert in_sentence("A fever") == "a fever"
+    assert in_sentence("DVT signs") == "DVT signs"  # an abbreviation keeps its capitals
+    assert in_sentence("X") == "x"
+    assert in_sentence("") == ""

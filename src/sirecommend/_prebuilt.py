@@ -58,7 +58,7 @@ from sirecommend._routine import Reason as _routine_Reason
 from sirecommend._routine import ReasonCode as _routine_ReasonCode
 from types import MappingProxyType as _types_MappingProxyType
 
-FINGERPRINT = '90d87d9f84b04e66472a4e578b37a661a61bb8b621730f646bf155297f2bac60'
+FINGERPRINT = 'c58ada2a2805d32c55b8ad27e776871c291fc95c4fc0987679e4c46f60a4fe10'
 DIGEST = '81c08714b7a9aaee828767d8e41da2cdc986bd77cce7e600bd924a5fa134a8ca'
 
 

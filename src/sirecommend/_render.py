@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from sirecommend._models import DEFAULT_PHASE_TITLES, PhaseTitles
@@ -27,6 +27,7 @@ __all__ = [
     "RANGE_WORDS",
     "ROLLING_WORDS",
     "URGENCY_WORDS",
+    "and_list",
     "cited_sources",
     "count",
     "dose_line",
@@ -35,8 +36,10 @@ __all__ = [
     "format_duration",
     "hold_words",
     "how_far",
+    "in_sentence",
     "is_rolling",
     "left_out",
+    "left_out_groups",
     "phase_title",
     "position_words",
     "reference",
@@ -47,6 +50,7 @@ __all__ = [
     "steps_and_time",
     "unmet_focus",
     "urgency_word",
+    "warning_signs",
 ]
 
 #: How far to go, in words a person cannot read as "push to the end of the movement".
@@ -186,7 +190,7 @@ def focus_note(routine: Routine, kb: KnowledgeBase) -> str | None:
     if not unmet:
         return None
     names = [kb.muscles[m].name if m in kb.muscles else m.replace("_", " ") for m in unmet]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    listed = and_list(names)
     area = "that area" if len(names) == 1 else "those areas"
     left_out = {
         m
@@ -227,6 +231,35 @@ def left_out(routine: Routine) -> tuple[Exclusion, ...]:
         for e in routine.excluded
         if not all(r.code is ReasonCode.ROLL_SORE_GROUP and r.other in steps for r in e.reasons)
     )
+
+
+def left_out_groups(routine: Routine) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """The patient's "Left out" list: ``(names, why)``, stretches whose reasons read the
+    same given together, in the order of the first of each.
+
+    The words are the reasons' own, unchanged: a group only gathers stretches for which
+    they are the same, word for word.
+
+    >>> from sirecommend import recommend
+    >>> groups = left_out_groups(recommend(context="after_sitting"))
+    >>> [len(names) for names, _ in groups]
+    [1, 4, 1]
+    >>> groups[1][1].startswith("Left out to keep the routine after sitting to about 10")
+    True
+    """
+    groups: dict[str, list[str]] = {}
+    for e in left_out(routine):
+        groups.setdefault(" ".join(r.message for r in e.reasons), []).append(e.name)
+    return tuple((tuple(names), why) for why, names in groups.items())
+
+
+def and_list(items: Sequence[str]) -> str:
+    """``items`` in words: "A", "A and B", "A, B and C".
+
+    >>> and_list(["Child's pose", "Standing side bend", "Butterfly"])
+    "Child's pose, Standing side bend and Butterfly"
+    """
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def phase_title(context: str, phase: str, knowledge: KnowledgeBase | None = None) -> str:
@@ -396,8 +429,53 @@ def dose_line(step: Step, kb: KnowledgeBase) -> str:
     )
 
 
+def warning_signs(routine: Routine, kb: KnowledgeBase) -> list[tuple[str, str, str]]:
+    """When to get help: ``(urgency word, the red flags of that urgency, what to do)``,
+    most urgent first.
+
+    For a referral, only the tiers more urgent than its own: the signs that would call
+    for something faster than what the sheet already says.
+
+    >>> from sirecommend import load_knowledge, recommend
+    >>> kb = load_knowledge()
+    >>> [w for w, _, _ in warning_signs(recommend(context="warm_up", red_flags={"fever"}), kb)]
+    ['EMERGENCY']
+    >>> [w for w, _, _ in warning_signs(recommend(context="warm_up"), kb)][0]
+    'EMERGENCY'
+    """
+    above = 0
+    if routine.referral is not None:
+        tier = kb.urgencies.get(routine.referral.urgency)
+        above = tier.rank if tier is not None else 0
+    tiers = sorted(kb.urgencies.values(), key=lambda u: (-u.rank, u.id))
+    signs = [
+        (u, [f.name for f in kb.red_flags.values() if f.urgency == u.id])
+        for u in tiers
+        if u.rank > above
+    ]
+    return [
+        (urgency_word(u.id), "; ".join(map(in_sentence, names)), u.action)
+        for u, names in signs
+        if names
+    ]
+
+
+def in_sentence(name: str) -> str:
+    """A name as it reads inside a sentence: its first letter lower-cased, unless it
+    starts an abbreviation.
+
+    >>> in_sentence("Numbness in the saddle area"), in_sentence("DVT signs"), in_sentence("")
+    ('numbness in the saddle area', 'DVT signs', '')
+    """
+    if name[:2].istitle() or (len(name) == 1 and name.isupper()):
+        return name[0].lower() + name[1:]
+    return name
+
+
 def _referral_lines(referral: Referral) -> list[str]:
-    lines = ["", f"STOP - {urgency_word(referral.urgency)}: red flags reported. Do not stretch."]
+    word = urgency_word(referral.urgency)
+    head = word if word.startswith("STOP") else f"STOP - {word}"  # (not "STOP - STOP AND")
+    lines = ["", f"{head}: red flags reported. Do not stretch."]
     lines += _wrap(referral.action or referral.message, "  ")
     lines += ["", "  You reported:"]
     names = referral.flag_names or tuple(f.replace("_", " ") for f in referral.red_flags)
@@ -420,6 +498,11 @@ def render_text(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> 
     lines = [f"SI joint stretching routine: {title}"]
     if routine.referral is not None:
         lines += _referral_lines(routine.referral)
+        signs = warning_signs(routine, kb)
+        if signs:  # what would call for faster help than this sheet says
+            lines += ["", "When to get help"]
+            for word, flags, action in signs:
+                lines += _wrap(f"- {word} if you have: {flags}. {action}", "  ")
     elif not routine.steps:
         lines += ["", "No step could be given for this profile; see why below."]
     else:
@@ -440,11 +523,16 @@ def render_text(routine: Routine, *, knowledge: KnowledgeBase | None = None) -> 
         ]
         lines += [ln for text in step.cautions for ln in _wrap(f"! {text}", "   ")]
     if routine.referral is None:
-        shown = left_out(routine)
+        shown = left_out_groups(routine)
         if shown:
             lines += ["", "Left out"]
-            for e in shown:
-                lines += _wrap(f"- {e.name}: " + " ".join(r.message for r in e.reasons), "  ")
+            for names, why in shown:
+                if len(names) == 1:
+                    lines += _wrap(f"- {names[0]}: {why}", "  ")
+                else:  # one name a line: names may hold commas and colons
+                    lines.append("  - For each of:")
+                    lines += [ln for name in names for ln in _wrap(name, "      ")]
+                    lines += _wrap(why, "    ", hanging="")
         lines += ["", "Stop rules"]
         lines += [ln for text in routine.cautions for ln in _wrap(f"- {text}", "  ")]
     sources = cited_sources(routine_citations(routine))

@@ -42,6 +42,7 @@ from typing import Literal, Protocol
 from sirecommend import KnowledgeBase, Profile, Referral, Routine, Step, load_knowledge
 from sirecommend._floor import relaxation_lines
 from sirecommend._render import (
+    and_list,
     cited_sources,
     equipment_words,
     focus_note,
@@ -49,7 +50,7 @@ from sirecommend._render import (
     hold_words,
     how_far,
     is_rolling,
-    left_out,
+    left_out_groups,
     phase_title,
     position_words,
     reference,
@@ -57,6 +58,7 @@ from sirecommend._render import (
     routine_citations,
     steps_and_time,
     urgency_word,
+    warning_signs,
 )
 from sirecommend.errors import InvalidArgumentError
 
@@ -330,7 +332,8 @@ def describe_profile(profile: Profile, knowledge: KnowledgeBase | None = None) -
     if profile.pregnancy_trimester is not None:
         parts.append(f"Pregnant: trimester {profile.pregnancy_trimester}.")
     if profile.minutes is not None:
-        parts.append(f"Time available: about {profile.minutes:g} minutes.")
+        unit = "minute" if profile.minutes == 1 else "minutes"
+        parts.append(f"Time available: about {profile.minutes:g} {unit}.")
     if profile.focus:
         focus = _listing(_name(kb.muscles, m) for m in sorted(profile.focus))
         parts.append(f"Focus: {focus}.")
@@ -381,29 +384,6 @@ def _flag_names(referral: Referral) -> tuple[str, ...]:
     return referral.flag_names or tuple(_words(f) for f in referral.red_flags)
 
 
-def _warning_signs(kb: KnowledgeBase, above: int = 0) -> list[tuple[str, str, str]]:
-    """``(urgency word, the red flags of that urgency, what to do)``, most urgent first.
-
-    Only tiers ranked above ``above``: a red-flag sheet lists just the signs that would
-    call for something faster than what it already says.
-    """
-    tiers = sorted(kb.urgencies.values(), key=lambda u: (-u.rank, u.id))
-    signs = [
-        (u, [f.name for f in kb.red_flags.values() if f.urgency == u.id])
-        for u in tiers
-        if u.rank > above
-    ]
-    return [(urgency_word(u.id), "; ".join(names), u.action) for u, names in signs if names]
-
-
-def _help_above(routine: Routine, kb: KnowledgeBase) -> int:
-    """The rank under which the "when to get help" list is cut (0: every tier)."""
-    if routine.referral is None:
-        return 0
-    tier = kb.urgencies.get(routine.referral.urgency)
-    return tier.rank if tier is not None else 0
-
-
 def _references(routine: Routine, kb: KnowledgeBase) -> list[tuple[str, str | None]]:
     return [
         reference(source_id, paras, kb)
@@ -415,18 +395,19 @@ def _why(step: Step) -> str:
     return " ".join(step.reasons)
 
 
-def _left_out(routine: Routine, clinician: bool) -> list[tuple[str, str]]:
-    """``(name, why)`` of each stretch left out; the clinician also sees rule and code."""
-    out = []
-    for e in routine.excluded if clinician else left_out(routine):
-        if clinician:
-            why = " ".join(
-                f"{r.message} [{r.code.value}" + (f"; rule {r.rule}]" if r.rule else "]")
-                for r in e.reasons
-            )
-            out.append((f"{e.name} ({e.stretch_id})", why))
-        else:
-            out.append((e.name, " ".join(r.message for r in e.reasons)))
+def _left_out(routine: Routine, clinician: bool) -> list[tuple[tuple[str, ...], str]]:
+    """``(names, why)`` of the stretches left out: for the patient, those whose reasons
+    read the same together (:func:`left_out_groups`); for the clinician, each on its own,
+    with its id, and each reason's code and rule."""
+    if not clinician:
+        return list(left_out_groups(routine))
+    out: list[tuple[tuple[str, ...], str]] = []
+    for e in routine.excluded:
+        why = " ".join(
+            f"{r.message} [{r.code.value}" + (f"; rule {r.rule}]" if r.rule else "]")
+            for r in e.reasons
+        )
+        out.append(((f"{e.name} ({e.stretch_id})",), why))
     return out
 
 
@@ -513,13 +494,18 @@ def to_markdown(
     left = _left_out(routine, clinician)
     if left and (ref is None or clinician):
         out += ["## Left out, and why", ""]
-        out += [f"- **{_md(name)}:** {_md(why)}" for name, why in left]
+        out += [
+            f"- **{_md(names[0])}:** {_md(why)}"
+            if len(names) == 1
+            else f"- For each of {and_list([f'**{_md(n)}**' for n in names])}: {_md(why)}"
+            for names, why in left
+        ]
         out.append("")
     if ref is None:
         out += ["## Stop rules", ""]
         out += [f"- {_md(text)}" for text in routine.cautions]
         out.append("")
-    signs = _warning_signs(kb, _help_above(routine, kb))
+    signs = warning_signs(routine, kb)
     if signs:
         out += ["## When to get help", ""]
         out += [
@@ -702,14 +688,19 @@ def to_html(
         body.append(f'<section><h2>Steps</h2><ol class="steps">{steps}</ol></section>')
     left = _left_out(routine, clinician)
     if left and (ref is None or clinician):
-        items = "".join(f"<li><b>{_e(name)}:</b> {_e(why)}</li>" for name, why in left)
+        items = "".join(
+            f"<li><b>{_e(names[0])}:</b> {_e(why)}</li>"
+            if len(names) == 1
+            else f"<li>For each of {and_list([f'<b>{_e(n)}</b>' for n in names])}: {_e(why)}</li>"
+            for names, why in left
+        )
         body.append(
             f'<section class="left-out"><h2>Left out, and why</h2><ul>{items}</ul></section>'
         )
     if ref is None:
         rules = "".join(f"<li>{_e(t)}</li>" for t in routine.cautions)
         body.append(f'<section class="stop-rules"><h2>Stop rules</h2><ul>{rules}</ul></section>')
-    signs = _warning_signs(kb, _help_above(routine, kb))
+    signs = warning_signs(routine, kb)
     if signs:
         items = "".join(
             f"<li><b>{_e(word)}</b> if you have: {_e(names)}. {_e(action)}</li>"
