@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 
@@ -307,6 +308,11 @@ class TestAShorterAlternativeStandsIn:
         assert reasons["adductor_strap_supine"][-1] == ("replaced", "quick_adductor")
         assert reasons["butterfly_seated"] == [("time_budget", None)]
         assert "quick_adductor" not in reasons
+        butterfly = next(e for e in routine.excluded if e.stretch_id == "butterfly_seated")
+        assert butterfly.reasons[0].message == (
+            "Left out to keep within your 1-minute budget (it takes about 1 min 45 s); Quick "
+            "adductor stretch stands in for Inner-thigh stretch with a strap instead."
+        )
 
     def test_the_first_that_fits_is_kept_and_the_later_not_needed(
         self, quick_kb: KnowledgeBase
@@ -350,6 +356,61 @@ class TestAShorterAlternativeStandsIn:
         routine = recommend(profile.model_copy(update={"minutes": budget / 60}), knowledge=kb)
         assert [s.stretch_id for s in routine.steps] == ["quick_adductor", "child_pose_side_reach"]
         assert _reasons(routine)["butterfly_seated"] == [("time_budget", None)]
+
+    def test_a_fallback_that_just_fits_is_kept(self, quick_kb: KnowledgeBase) -> None:
+        # 25 s: exactly the quick stretch's time.
+        routine = recommend(
+            context="after_sitting",
+            avoid_positions={"supine"},
+            minutes=25 / 60,
+            knowledge=quick_kb,
+        )
+        assert [(s.stretch_id, s.seconds) for s in routine.steps] == [("quick_adductor", 25)]
+
+    def test_the_order_is_mended_when_only_the_stand_in_was_dropped(self, tmp_path: Path) -> None:
+        # The focus puts the hip-flexor and side-bend stretches first, then the child's
+        # pose; the butterfly then no longer fits and the standing quick stretch, first in
+        # the routine order, takes its place. Nothing else is dropped for time.
+        standing = QUICK_ADDUCTOR.replace('position = "seated_floor"', 'position = "standing"')
+        (tmp_path / "quick.toml").write_text(standing, encoding="utf-8")
+        kb = load_knowledge(tmp_path)
+        routine = recommend(
+            context="after_sitting",
+            avoid_positions={"supine"},
+            focus={"hip_flexors", "lateral_trunk"},
+            minutes=(3 * 195 + 25 + 79) / 60,
+            knowledge=kb,
+        )
+        assert [s.stretch_id for s in routine.steps] == [
+            "quick_adductor",
+            "child_pose_side_reach",
+            "hip_flexor_half_kneeling",
+            "standing_side_bend",
+        ]
+        timed = [e.stretch_id for e in routine.excluded if e.reasons[0].code == "time_budget"]
+        assert timed == ["butterfly_seated"]
+
+    def test_a_later_alternative_says_which_stand_in_the_cap_left_out(
+        self, quick_kb: KnowledgeBase
+    ) -> None:
+        # The butterfly stands in and the length cap (here 1 step) leaves it out: the quick
+        # stretch, not tried, says what became of the butterfly, which is no primary.
+        profile = Profile(context="after_sitting", avoid_positions={"supine"})
+        plan = quick_kb.compiled.contexts["after_sitting"]
+        candidates = select(quick_kb, profile)
+        picks, left = substitute(candidates, filter_candidates(quick_kb, profile, candidates))
+        kept, dropped = fit_to_time(order_steps(dose(profile, picks), plan), math.inf, 1)
+        assert [d.stretch_id for d in kept] == ["child_pose_side_reach"]
+        excluded = {
+            e.stretch_id: e for e in explain(quick_kb, profile, kept, left, dropped).excluded
+        }
+        (reason,) = excluded["quick_adductor"].reasons
+        assert reason.code is ReasonCode.ROUTINE_LENGTH
+        assert reason.other is None
+        assert reason.message == (
+            "Not given: Seated butterfly stretch stood in for Inner-thigh stretch with a strap "
+            "instead, and was itself left out to keep the routine to 8 steps."
+        )
 
     def test_the_budget_properties_hold_with_fallbacks(self, quick_kb: KnowledgeBase) -> None:
         steps = dosed(quick_kb, "after_sitting", avoid_positions={"supine"})

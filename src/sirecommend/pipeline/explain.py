@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 
-from sirecommend._compile import ContextPlan, length_phrase
+from sirecommend._compile import ContextPlan, StretchFacts, length_phrase
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import RedFlagRule
 from sirecommend._render import format_duration
@@ -157,19 +157,7 @@ def _exclusions(
         elif item.why in _ROLL_ONE:
             reasons.append(_roll_one(profile, plan, item, by_id, muscle_names))
         elif other is not None and other.id in by_id:  # X is no step: say what happened
-            code = by_id[other.id].code
-            phrase = _dropped_for(profile, plan, code)
-            reasons.append(
-                Reason(
-                    code=code, message=f"Its stand-in, {other.name}, was left out too, {phrase}."
-                )
-                if item.why == "replaced"
-                else Reason(
-                    code=code,
-                    message=f"Left out {phrase}, as was {other.name}: only one of the two "
-                    "was needed.",
-                )
-            )
+            reasons.append(_with_dropped(profile, plan, item, other, by_id[other.id]))
         elif other is not None and item.why == "replaced":
             reasons.append(
                 Reason(
@@ -195,6 +183,16 @@ def _exclusions(
             out.append((rank[st.id], st.capped[profile.aggravated]))
             continue
         seconds = d.step.seconds  # (the rest are dropped for time)
+        if d.stand_in is not None:  # a later alternative stands in for the slot's stretch
+            words = (
+                f"Left out {_dropped_for(profile, plan, d.code)} (it takes about "
+                f"{format_duration(seconds)}); {d.stand_in.name} stands in for "
+                f"{d.step.pick.candidate.slot.stretch.name} instead."
+            )
+            out.append(
+                (rank[st.id], _exclusion(st.id, st.name, (Reason(code=d.code, message=words),)))
+            )
+            continue
         reason = timed.get(seconds)
         if reason is None:
             reason = timed[seconds] = Reason(
@@ -208,6 +206,29 @@ def _exclusions(
 
 
 _ROLL_ONE = frozenset({"named", "offered", "choice_out", "none_offered"})
+
+
+def _with_dropped(
+    profile: Profile, plan: ContextPlan, item: Left, other: StretchFacts, dropped: Dropped
+) -> Reason:
+    """What became of ``item`` when the stretch it points at, ``other``, was dropped by
+    fit: its stand-in, the primary it is an alternative to, or a fellow alternative that
+    stood in (the code is the one ``other`` was dropped with)."""
+    code = dropped.code
+    phrase = _dropped_for(profile, plan, code)
+    if item.why == "replaced":
+        message = f"Its stand-in, {other.name}, was left out too, {phrase}."
+    elif dropped.step.pick.replaced is None:  # other is the primary, which can be done
+        message = (
+            f"Not given: it is an alternative to {other.name}, which was itself left out {phrase}."
+        )
+    else:
+        primary = dropped.step.pick.candidate.slot.stretch.name
+        message = (
+            f"Not given: {other.name} stood in for {primary} instead, and was itself left "
+            f"out {phrase}."
+        )
+    return Reason(code=code, message=message)
 
 
 def _roll_one(
