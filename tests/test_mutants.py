@@ -727,7 +727,9 @@ def _session(n: int, *pain: tuple[str, int]) -> Session:
 
 def _dose_reasons(routine: Routine, sid: str) -> list[str]:
     step = _step(routine, sid)
-    return [r for r in step.reasons if r.startswith(("Your logged", "Aggravated today"))]
+    return [
+        r for r in step.reasons if r.startswith(("Your logged", "No feedback", "Aggravated today"))
+    ]
 
 
 def test_a_dose_from_the_history_says_its_rung_and_sources() -> None:
@@ -741,9 +743,9 @@ def test_a_dose_from_the_history_says_its_rung_and_sources() -> None:
         f"side, within the source's range (down: {RED_DOWN}; rule traffic_light: {MOVED})."
     ]
     assert _dose_reasons(routine, "butterfly_seated") == [
-        "Your logged sessions put it on rung 3 of 5 of its dose ladder, 45 s x 2, within the "
-        "source's range (start: no feedback yet: the usual starting dose; rule "
-        f"traffic_light: {LADDER})."
+        "No feedback is logged for it yet, so it starts on rung 3 of 5 of its dose ladder, "
+        "45 s x 2, within the source's range (start: no feedback yet: the usual starting "
+        f"dose; rule traffic_light: {LADDER})."
     ]
 
 

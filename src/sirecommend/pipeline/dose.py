@@ -92,10 +92,15 @@ def _from_history(pick: Pick, sp: StretchProgress, level: int) -> Dosed:
     hold, sets, motion = rung.hold_seconds, rung.sets, rung.range_of_motion
     side = " on each side" if st.per_side else ""
     cites = ", ".join(dict.fromkeys(sp.sources))
+    # ("start": no session has given feedback on it, so no session put it anywhere)
+    lead = (
+        "No feedback is logged for it yet, so it starts"
+        if movement == "start"
+        else "Your logged sessions put it"
+    )
     reasons = [
-        f"Your logged sessions put it on rung {sp.index + 1} of {sp.rungs} of its dose "
-        f"ladder, {rung}{side}, within the source's range ({movement}: {why}; "
-        f"rule {sp.rule}: {cites})."
+        f"{lead} on rung {sp.index + 1} of {sp.rungs} of its dose ladder, {rung}{side}, "
+        f"within the source's range ({movement}: {why}; rule {sp.rule}: {cites})."
     ]
     if level:  # aggravated today: the aggravation rule comes before the progression
         hold, sets, motion = lowest.hold_seconds, lowest.sets, lowest.range_of_motion
