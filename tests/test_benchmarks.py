@@ -102,3 +102,19 @@ def test_tables_render_as_text_and_markdown() -> None:
     assert [run.fmt_time(t) for t in (None, 3e-7, 0.0123, 4.0)] == ["-", "300 ns", "12.3 ms", "4 s"]
     assert run.fmt_ratio(1.0, 4.0) == "0.25"
     assert run.fmt_ratio(1.0, None) == "-"
+
+
+def test_the_output_floor_script_prints_its_table() -> None:
+    script = RUN.parent / "output_floor.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--sizes", "10", "--calls", "3", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (row,) = [line for line in done.stdout.splitlines() if line.startswith("| 10 |")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert len(cells) == 10
+    for timing in cells[1:4]:  # the floor, the audit and recommend() are always measured
+        assert re.fullmatch(r"[\d,]+ µs", timing), row
