@@ -390,6 +390,26 @@ class TestAShorterAlternativeStandsIn:
         timed = [e.stretch_id for e in routine.excluded if e.reasons[0].code == "time_budget"]
         assert timed == ["butterfly_seated"]
 
+    def test_a_stand_in_given_way_says_the_context_s_usual_length(
+        self, quick_kb: KnowledgeBase
+    ) -> None:
+        # No time given: the words are those of the context's usual length.
+        profile = Profile(context="after_sitting", avoid_positions={"supine"})
+        plan = quick_kb.compiled.contexts["after_sitting"]
+        candidates = select(quick_kb, profile)
+        picks, left = substitute(candidates, filter_candidates(quick_kb, profile, candidates))
+        kept, dropped = fit_to_time(order_steps(dose(profile, picks), plan), 60)
+        assert [d.stretch_id for d in kept] == ["quick_adductor"]
+        excluded = {
+            e.stretch_id: e for e in explain(quick_kb, profile, kept, left, dropped).excluded
+        }
+        (reason,) = excluded["butterfly_seated"].reasons
+        assert reason.message == (
+            "Left out to keep the routine after sitting to about 10 minutes, its usual length "
+            "when you give no time (it takes about 1 min 45 s); Quick adductor stretch stands "
+            "in for Inner-thigh stretch with a strap instead."
+        )
+
     def test_a_later_alternative_says_which_stand_in_the_cap_left_out(
         self, quick_kb: KnowledgeBase
     ) -> None:
