@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sirecommend import KnowledgeBase, Profile, ReasonCode, Routine, load_knowledge, recommend
 from sirecommend._compile import SETUP_SECONDS, default_dose, lowest_dose, step_seconds
 from sirecommend._models import PHASES
+from sirecommend._routine import Exclusion
 from sirecommend.pipeline import (
     dose,
     explain,
@@ -290,6 +291,20 @@ def _reasons(routine: Routine) -> dict[str, list[tuple[str, str | None]]]:
     return {e.stretch_id: [(r.code.value, r.other) for r in e.reasons] for e in routine.excluded}
 
 
+def _fit_and_explain(
+    kb: KnowledgeBase, budget: float, max_steps: int = 8
+) -> tuple[list[str], dict[str, Exclusion]]:
+    """After sitting, lying on the back avoided, no time given: the stages, with ``fit``
+    run at ``budget`` seconds and ``max_steps``; the kept ids and the exclusions by id."""
+    profile = Profile(context="after_sitting", avoid_positions={"supine"})
+    plan = kb.compiled.contexts["after_sitting"]
+    candidates = select(kb, profile)
+    picks, left = substitute(candidates, filter_candidates(kb, profile, candidates))
+    kept, dropped = fit_to_time(order_steps(dose(profile, picks), plan), budget, max_steps)
+    routine = explain(kb, profile, kept, left, dropped)
+    return [d.stretch_id for d in kept], {e.stretch_id: e for e in routine.excluded}
+
+
 class TestAShorterAlternativeStandsIn:
     # The strap stretch is done lying on the back; its alternatives, in routine order, are
     # the butterfly stretch (about 1 min 45 s) and a pack's quick one (25 s).
@@ -394,15 +409,8 @@ class TestAShorterAlternativeStandsIn:
         self, quick_kb: KnowledgeBase
     ) -> None:
         # No time given: the words are those of the context's usual length.
-        profile = Profile(context="after_sitting", avoid_positions={"supine"})
-        plan = quick_kb.compiled.contexts["after_sitting"]
-        candidates = select(quick_kb, profile)
-        picks, left = substitute(candidates, filter_candidates(quick_kb, profile, candidates))
-        kept, dropped = fit_to_time(order_steps(dose(profile, picks), plan), 60)
-        assert [d.stretch_id for d in kept] == ["quick_adductor"]
-        excluded = {
-            e.stretch_id: e for e in explain(quick_kb, profile, kept, left, dropped).excluded
-        }
+        kept, excluded = _fit_and_explain(quick_kb, 60)
+        assert kept == ["quick_adductor"]
         (reason,) = excluded["butterfly_seated"].reasons
         assert reason.message == (
             "Left out to keep the routine after sitting to about 10 minutes, its usual length "
@@ -415,15 +423,8 @@ class TestAShorterAlternativeStandsIn:
     ) -> None:
         # The butterfly stands in and the length cap (here 1 step) leaves it out: the quick
         # stretch, not tried, says what became of the butterfly, which is no primary.
-        profile = Profile(context="after_sitting", avoid_positions={"supine"})
-        plan = quick_kb.compiled.contexts["after_sitting"]
-        candidates = select(quick_kb, profile)
-        picks, left = substitute(candidates, filter_candidates(quick_kb, profile, candidates))
-        kept, dropped = fit_to_time(order_steps(dose(profile, picks), plan), math.inf, 1)
-        assert [d.stretch_id for d in kept] == ["child_pose_side_reach"]
-        excluded = {
-            e.stretch_id: e for e in explain(quick_kb, profile, kept, left, dropped).excluded
-        }
+        kept, excluded = _fit_and_explain(quick_kb, math.inf, 1)
+        assert kept == ["child_pose_side_reach"]
         (reason,) = excluded["quick_adductor"].reasons
         assert reason.code is ReasonCode.ROUTINE_LENGTH
         assert reason.other is None
