@@ -40,27 +40,18 @@ def dose(
     context's level, or with a ``history`` its rung on the dose ladder (the lowest when
     aggravated; never above the context's gentle level)."""
     level = 1 if profile.aggravated else 0
-    if history is None:
-        return tuple(
-            _with_fallbacks(pick, level, None)
-            if pick.fallbacks
-            else Dosed(pick, pick.candidate.slot.doses[pick.verdict.stretch.id][level])
-            for pick in picks
-        )
-    return tuple(_with_fallbacks(pick, level, history) for pick in picks)
+    return tuple(_dosed(pick, level, history) for pick in picks)
 
 
-def _with_fallbacks(pick: Pick, level: int, history: History | None) -> Dosed:
-    """``pick`` dosed, with its fallbacks dosed alike."""
+def _dosed(pick: Pick, level: int, history: History | None) -> Dosed:
+    """``pick`` dosed, and its fallbacks dosed alike."""
     if history is None:
-        dosed = Dosed(pick, pick.candidate.slot.doses[pick.verdict.stretch.id][level])
+        dosed = Dosed(pick, _doses(pick)[level])
     else:
         dosed = _from_history(pick, history.steps[pick.verdict.stretch.id], level)
-    if not pick.fallbacks:
-        return dosed
-    return dosed._replace(
-        fallbacks=tuple(_with_fallbacks(f, level, history) for f in pick.fallbacks)
-    )
+    if pick.fallbacks:
+        dosed = dosed._replace(fallbacks=tuple(_dosed(f, level, history) for f in pick.fallbacks))
+    return dosed
 
 
 def _doses(pick: Pick) -> tuple[Dose, Dose]:

@@ -8,7 +8,7 @@ from operator import itemgetter
 from sirecommend._compile import ContextPlan, StretchFacts, length_phrase
 from sirecommend._kb import KnowledgeBase
 from sirecommend._models import RedFlagRule
-from sirecommend._render import format_duration
+from sirecommend._render import and_list, format_duration
 from sirecommend._routine import (
     Exclusion,
     Profile,
@@ -244,7 +244,7 @@ def _roll_one(
         name = item.other.name
     if item.why == "named":
         said = [muscle_names[m].lower() for m in item.named]
-        names = said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+        names = and_list(said)
         groups = "group" if len(said) == 1 else "groups"
         message = (
             f"You named {names} as the {groups} to roll, so no step asks you to choose one."

@@ -41,10 +41,9 @@ def fit(
     gentlest steps first (:attr:`~sirecommend._compile.ContextPlan.gentle`)."""
     gentle = plan.gentle if profile.aggravated else None
     kept, dropped = fit_to_time(steps, budget_seconds(profile, plan), max_steps(profile), gentle)
-    for d in dropped:
-        if d.stand_in is not None:  # a fallback took a place: put it in its own
-            rank = plan.rank
-            return tuple(sorted(kept, key=lambda k: rank[k.stretch_id])), dropped
+    if any(d.stand_in is not None for d in dropped):  # a fallback kept: to its own place
+        rank = plan.rank
+        kept = tuple(sorted(kept, key=lambda k: rank[k.stretch_id]))
     return kept, dropped
 
 
